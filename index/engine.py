@@ -12,14 +12,32 @@ from corpus.documents import Document
 from index.types import AskResult, DocumentSummary, Passage
 
 
+class Retrieved:
+    """The first half of `Engine.ask`: ranked passages (no highlight yet) plus what the answer
+    step needs. Lets the streaming route send passages before the answer."""
+
+    question: str
+    passages: list[Passage]
+    took_ms: float
+
+
 class Engine:
     """Answers questions from one index directory. Load with `Engine.load`."""
 
     @classmethod
-    def load(cls, index_dir: Path, model: str | None = None) -> Engine:
+    def load(cls, index_dir: Path, model: str | None = None, embedder: object | None = None) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
         the model that built it. Raises IndexNotFoundError / IndexCorruptError /
-        ModelUnavailableError with a message saying what to do."""
+        ModelUnavailableError with a message saying what to do. Pass the `embedder` of a live
+        engine to reuse its loaded model on reload."""
+        raise NotImplementedError
+
+    def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
+        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
+        raise NotImplementedError
+
+    def answer(self, retrieved: Retrieved) -> AskResult:
+        """Extract the answer span from retrieved passages (cheap, no model call)."""
         raise NotImplementedError
 
     def ask(self, question: str, top_k: int = 5) -> AskResult:

@@ -1,0 +1,1 @@
+"""Offline evaluation: question sets, metrics, retriever comparisons, reports, regression gate."""
