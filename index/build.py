@@ -1,9 +1,30 @@
-"""Build (or incrementally rebuild) an index directory from a corpus directory."""
+"""Build (or incrementally rebuild) an index directory from a corpus directory.
+
+Embedding is the only expensive step, so a rebuild reuses the vectors of every file whose
+sha256 is unchanged (same model and chunking); only new or changed files are embedded.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+
+import numpy as np
+
+from corpus.documents import Document, LoadProblem
+from corpus.loader import corpus_files, file_sha256, load_file
+from index import dense
+from index.bm25 import BM25Index
+from index.chunking import ChunkingParams, chunk_document
+from index.dense import AnnParams
+from index.embedder import Embedder, load_embedder
+from index.errors import IndexError_
+from index.sentences import split_sentences
+from index.store import IndexData, IndexManifest, SourceFile, read_index, write_index
 
 
 @dataclass(frozen=True)
@@ -15,7 +36,118 @@ class BuildReport:
     n_passages: int
     n_embedded: int
     """Texts embedded in this build (0 when nothing changed)."""
+    n_reused_files: int
+    problems: list[LoadProblem]
     seconds: float
+
+
+@dataclass
+class _FilePart:
+    """One corpus file's share of the index: documents, spans and their vectors."""
+
+    source: str
+    sha256: str
+    documents: list[Document]
+    chunks: np.ndarray  # (n, 3): document row within this part, start, end
+    sentences: np.ndarray  # (m, 3)
+    chunk_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def passage_text_for_embedding(document: Document, start: int, end: int, titles: bool) -> str:
+    """What the encoder sees for a passage: the article title as context, then the passage.
+
+    The title disambiguates passages that never name their subject (a paragraph of the 凉州
+    article that only says "该区"), the way contextual chunk headers do in other systems.
+    """
+    body = document.text[start:end]
+    return f"{document.title}\n{body}" if titles and document.title else body
+
+
+def _spans(documents: list[Document], params: ChunkingParams) -> tuple[np.ndarray, np.ndarray]:
+    chunks: list[tuple[int, int, int]] = []
+    sentences: list[tuple[int, int, int]] = []
+    for row, doc in enumerate(documents):
+        chunks += [(row, c.char_start, c.char_end) for c in chunk_document(doc, params)]
+        sentences += [(row, s.char_start, s.char_end) for s in split_sentences(doc.text)]
+    return (
+        np.asarray(chunks, dtype=np.int64).reshape(-1, 3),
+        np.asarray(sentences, dtype=np.int64).reshape(-1, 3),
+    )
+
+
+def _reusable_parts(
+    index_dir: Path, model: str, params: ChunkingParams, titles: bool
+) -> dict[str, _FilePart]:
+    """Per-file parts of the existing index, if it was built the same way; else nothing."""
+    try:
+        old = read_index(index_dir)
+    except IndexError_:
+        return {}
+    m = old.manifest
+    if m.model != model or m.chunking != _chunking_json(params) or m.embed_titles != titles:
+        return {}
+    chunk_vectors = dense.all_vectors(old.passages)
+    parts: dict[str, _FilePart] = {}
+    for source, info in m.sources.items():
+        rows = [i for i, d in enumerate(old.documents) if d.source == source]
+        if not rows:
+            continue
+        lo, hi = rows[0], rows[-1] + 1
+        c_mask = (old.chunks[:, 0] >= lo) & (old.chunks[:, 0] < hi)
+        s_mask = (old.sentences[:, 0] >= lo) & (old.sentences[:, 0] < hi)
+        chunks = old.chunks[c_mask].copy()
+        sentences = old.sentences[s_mask].copy()
+        chunks[:, 0] -= lo
+        sentences[:, 0] -= lo
+        parts[source] = _FilePart(
+            source,
+            info.sha256,
+            old.documents[lo:hi],
+            chunks,
+            sentences,
+            chunk_vectors[c_mask],
+            old.sentence_vectors[s_mask],
+        )
+    return parts
+
+
+def _chunking_json(params: ChunkingParams) -> dict[str, object]:
+    data = asdict(params)
+    data["separators"] = list(params.separators)
+    return data
+
+
+def _embed_parts(parts: list[_FilePart], embedder: Embedder, titles: bool, progress: bool) -> int:
+    """Fill in the vectors of parts that have none, in one batched encoder run."""
+    todo = [p for p in parts if p.chunk_vectors is None]
+    texts: list[str] = []
+    for part in todo:
+        texts += [
+            passage_text_for_embedding(part.documents[r], a, b, titles) for r, a, b in part.chunks
+        ]
+        texts += [part.documents[r].text[a:b] for r, a, b in part.sentences]
+    if not texts:
+        return 0
+    vectors = embedder.encode_passages(texts, progress=progress)
+    pos = 0
+    for part in todo:
+        n_c, n_s = len(part.chunks), len(part.sentences)
+        part.chunk_vectors = vectors[pos : pos + n_c]
+        part.sentence_vectors = vectors[pos + n_c : pos + n_c + n_s]
+        pos += n_c + n_s
+    return len(texts)
+
+
+def _versions() -> dict[str, str]:
+    names = ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "jieba", "ragqa")
+    found: dict[str, str] = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def build_index(
@@ -23,13 +155,116 @@ def build_index(
     index_dir: Path,
     model: str,
     *,
+    chunking: ChunkingParams | None = None,
     ann: str = "flat",
+    embed_titles: bool = True,
     progress: bool = True,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """Build `index_dir` from `corpus_dir` atomically, re-embedding only changed files."""
-    raise NotImplementedError
+    started = time.perf_counter()
+    params = chunking or ChunkingParams()
+    ann_params = AnnParams(kind=ann)
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus directory {corpus_dir} does not exist")
+    old_parts = _reusable_parts(index_dir, model, params, embed_titles)
+    parts: list[_FilePart] = []
+    problems: list[LoadProblem] = []
+    reused = 0
+    for path in corpus_files(corpus_dir):
+        sha = file_sha256(path)
+        old = old_parts.get(path.name)
+        if old is not None and old.sha256 == sha:
+            parts.append(old)
+            reused += 1
+            continue
+        documents, file_problems = load_file(path)
+        problems += file_problems
+        if documents:
+            chunks, sentences = _spans(documents, params)
+            parts.append(_FilePart(path.name, sha, documents, chunks, sentences))
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    embedder = embedder or load_embedder(model)
+    n_embedded = _embed_parts(parts, embedder, embed_titles, progress)
+    data = _assemble(parts, embedder, params, ann_params, embed_titles)
+    write_index(index_dir, data)
+    return BuildReport(
+        index_dir=index_dir,
+        n_documents=len(data.documents),
+        n_passages=len(data.chunks),
+        n_embedded=n_embedded,
+        n_reused_files=reused,
+        problems=problems,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _assemble(
+    parts: list[_FilePart],
+    embedder: Embedder,
+    params: ChunkingParams,
+    ann: AnnParams,
+    titles: bool,
+) -> IndexData:
+    documents: list[Document] = []
+    chunks, sentences, c_vecs, s_vecs = [], [], [], []
+    sources: dict[str, SourceFile] = {}
+    for part in parts:
+        offset = np.array([len(documents), 0, 0], dtype=np.int64)
+        documents += part.documents
+        chunks.append(part.chunks + offset)
+        sentences.append(part.sentences + offset)
+        assert part.chunk_vectors is not None and part.sentence_vectors is not None
+        c_vecs.append(part.chunk_vectors)
+        s_vecs.append(part.sentence_vectors)
+        sources[part.source] = SourceFile(
+            part.sha256, len(part.documents), len(part.chunks), len(part.sentences)
+        )
+    dim = embedder.dim
+    all_chunks = np.concatenate(chunks) if chunks else np.empty((0, 3), np.int64)
+    all_sentences = np.concatenate(sentences) if sentences else np.empty((0, 3), np.int64)
+    chunk_vectors = np.concatenate(c_vecs) if c_vecs else np.empty((0, dim), np.float32)
+    sentence_vectors = np.concatenate(s_vecs) if s_vecs else np.empty((0, dim), np.float32)
+    passage_texts = [
+        passage_text_for_embedding(documents[r], a, b, titles) for r, a, b in all_chunks
+    ]
+    manifest = IndexManifest(
+        model=embedder.name,
+        dim=dim,
+        chunking=_chunking_json(params),
+        ann=asdict(ann),
+        embed_titles=titles,
+        sources=sources,
+        counts={
+            "documents": len(documents),
+            "chunks": len(all_chunks),
+            "sentences": len(all_sentences),
+        },
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        versions=_versions(),
+    )
+    return IndexData(
+        manifest=manifest,
+        documents=documents,
+        chunks=all_chunks,
+        sentences=all_sentences,
+        passages=dense.build_faiss(chunk_vectors, ann),
+        sentence_vectors=sentence_vectors,
+        bm25=BM25Index.build(passage_texts),
+    )
 
 
 def index_is_current(corpus_dir: Path, index_dir: Path, model: str) -> bool:
-    """True when `index_dir` exists, is valid, and was built from these files with this model."""
-    raise NotImplementedError
+    """True when `index_dir` is valid and was built from exactly these files with this model."""
+    from index.store import read_manifest
+
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexError_:
+        return False
+    if manifest.model != model:
+        return False
+    current = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
+    indexed = {name: info.sha256 for name, info in manifest.sources.items()}
+    return current == indexed

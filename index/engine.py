@@ -1,67 +1,272 @@
 """The question-answering engine: a loaded index plus the model, answering `ask` and `search`.
 
-This is the one object the service holds. It is immutable once loaded, so a reload builds a
-new engine and swaps the reference; in-flight requests finish on the old one.
+This is the one object the service holds. It is read-only once loaded, so a reload builds a
+new engine and swaps the reference; in-flight requests finish on the old one. A request runs
+one encoder pass (the question); passages and sentences were embedded at build time.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from corpus.documents import Document
-from index.types import AskResult, DocumentSummary, Passage
+from index import dense
+from index.answer import SentenceCandidate, best_sentence
+from index.embedder import Embedder, load_embedder
+from index.errors import DocumentNotFoundError, IndexMismatchError
+from index.retrieval import (
+    QueryTerms,
+    RetrievalConfig,
+    evidence_score,
+    fuse_rrf,
+    fuse_weighted,
+    query_terms,
+)
+from index.store import IndexData, IndexManifest, read_index
+from index.types import Answer, AskResult, DocumentSummary, Passage, Span
 
 
+@dataclass(frozen=True)
 class Retrieved:
-    """The first half of `Engine.ask`: ranked passages (no highlight yet) plus what the answer
-    step needs. Lets the streaming route send passages before the answer."""
+    """The first half of `Engine.ask`: ranked passages plus what the answer step needs."""
 
     question: str
     passages: list[Passage]
     took_ms: float
+    query_vector: np.ndarray
+    terms: QueryTerms
+    chunk_ids: list[int]
+    started: float
+
+
+def _chunk_sentences(chunks: np.ndarray, sentences: np.ndarray) -> list[np.ndarray]:
+    """For each chunk, the rows of the sentences that overlap it (sentences are sorted)."""
+    result: list[np.ndarray] = []
+    keys = sentences[:, 0] * (1 << 32) + sentences[:, 1] if len(sentences) else np.empty(0)
+    ends = sentences[:, 2] if len(sentences) else np.empty(0)
+    for doc, start, end in chunks.tolist():
+        lo = int(np.searchsorted(keys, doc * (1 << 32), side="left"))
+        hi = int(np.searchsorted(keys, doc * (1 << 32) + end, side="left"))
+        rows = np.arange(lo, hi)
+        result.append(rows[ends[lo:hi] > start])
+    return result
 
 
 class Engine:
     """Answers questions from one index directory. Load with `Engine.load`."""
 
+    def __init__(self, data: IndexData, embedder: Embedder, config: RetrievalConfig) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.config = config
+        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
+        self._chunk_sentences = _chunk_sentences(data.chunks, data.sentences)
+        counts = np.bincount(data.chunks[:, 0], minlength=len(data.documents))
+        self._doc_passages = counts.tolist()
+
     @classmethod
-    def load(cls, index_dir: Path, model: str | None = None, embedder: object | None = None) -> Engine:
+    def load(
+        cls,
+        index_dir: Path,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        config: RetrievalConfig | None = None,
+    ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
-        the model that built it. Raises IndexNotFoundError / IndexCorruptError /
-        ModelUnavailableError with a message saying what to do. Pass the `embedder` of a live
-        engine to reuse its loaded model on reload."""
-        raise NotImplementedError
+        the model that built it. Pass the `embedder` of a live engine to reuse its model."""
+        data = read_index(index_dir)
+        built_with = data.manifest.model
+        if model is not None and model != built_with:
+            raise IndexMismatchError(
+                f"the index at {index_dir} was built with model {built_with!r} and cannot be "
+                f"queried with {model!r}: rebuild it (`ragqa build --model {model}`) or set "
+                f"the model back to {built_with!r}"
+            )
+        if embedder is None or embedder.name != built_with:
+            embedder = load_embedder(built_with)
+        if embedder.dim != data.manifest.dim:
+            raise IndexMismatchError(
+                f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
+                f"holds {data.manifest.dim}-dimensional ones: rebuild it"
+            )
+        return cls(data, embedder, config or RetrievalConfig())
 
-    def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
-        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
-        raise NotImplementedError
+    def with_config(self, config: RetrievalConfig) -> Engine:
+        """The same index and model with other retrieval settings (for evaluation runs)."""
+        return Engine(self.data, self.embedder, config)
 
-    def answer(self, retrieved: Retrieved) -> AskResult:
-        """Extract the answer span from retrieved passages (cheap, no model call)."""
-        raise NotImplementedError
-
-    def ask(self, question: str, top_k: int = 5) -> AskResult:
-        """Ranked passages and an extractive answer (None when the corpus does not say)."""
-        raise NotImplementedError
-
-    def search(self, query: str, top_k: int = 5) -> list[Passage]:
-        """Ranked passages only (no answer extraction)."""
-        raise NotImplementedError
-
-    def documents(self) -> list[DocumentSummary]:
-        """Every indexed document, in corpus order."""
-        raise NotImplementedError
-
-    def document(self, doc_id: str) -> Document:
-        """One document with its text; raises DocumentNotFoundError."""
-        raise NotImplementedError
+    @property
+    def manifest(self) -> IndexManifest:
+        return self.data.manifest
 
     @property
     def n_passages(self) -> int:
         """Number of chunks in the index (for /metrics)."""
-        raise NotImplementedError
+        return len(self.data.chunks)
 
     @property
     def model_name(self) -> str:
         """The model that built the index (from the manifest)."""
-        raise NotImplementedError
+        return self.data.manifest.model
+
+    # -- retrieval -------------------------------------------------------------------------
+
+    def _passage_text(self, chunk: int) -> tuple[Document, int, int]:
+        row, start, end = self.data.chunks[chunk].tolist()
+        return self.data.documents[row], start, end
+
+    def _rank(self, question: str, qvec: np.ndarray, terms: QueryTerms) -> list[tuple[int, float]]:
+        cfg = self.config
+        dense_ids, dense_scores = dense.search(self.data.passages, qvec, cfg.depth)
+        if cfg.retriever == "dense":
+            return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
+        bm25_scores = self.data.bm25.scores(question)
+        if cfg.retriever == "bm25":
+            order = np.argsort(-bm25_scores)[: cfg.depth]
+            return [(int(i), float(bm25_scores[i])) for i in order if bm25_scores[i] > 0]
+        if cfg.fusion == "rrf":
+            fused = fuse_rrf(dense_ids, bm25_scores, cfg)
+        else:
+            fused = fuse_weighted(dense_ids, dense_scores, bm25_scores, cfg, terms.lexical_share)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        if cfg.retriever == "hybrid":
+            return ranked
+        return self._rerank(ranked[: cfg.rerank_depth], qvec, terms)
+
+    def _rerank(
+        self, ranked: list[tuple[int, float]], qvec: np.ndarray, terms: QueryTerms
+    ) -> list[tuple[int, float]]:
+        """Second stage: the fused score plus the passage's best sentence evidence."""
+        if not ranked:
+            return ranked
+        top = max(s for _, s in ranked)
+        rescored = []
+        for chunk, fused in ranked:
+            doc, start, end = self._passage_text(chunk)
+            rows = self._chunk_sentences[chunk]
+            sim = float((self.data.sentence_vectors[rows] @ qvec).max()) if rows.size else 0.0
+            text = f"{doc.title}\n{doc.text[start:end]}"
+            score = self.config.w_fused * (fused / top if top > 0 else 0.0)
+            rescored.append((chunk, score + evidence_score(sim, text, terms, self.config)))
+        return sorted(rescored, key=lambda kv: -kv[1])
+
+    def _vocabulary_hit(self, question: str) -> float:
+        return self.data.bm25.vocabulary_hit(question)
+
+    def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
+        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
+        started = time.perf_counter()
+        qvec = self.embedder.encode_queries([question])[0]
+        terms = query_terms(question, self._vocabulary_hit(question))
+        ranked = self._rank(question, qvec, terms)
+        depth = max(top_k, self.config.answer_passages)
+        chunk_ids = [c for c, _ in ranked[:depth]]
+        passages = [self._passage(rank, c, s) for rank, (c, s) in enumerate(ranked[:top_k], 1)]
+        took = (time.perf_counter() - started) * 1000
+        return Retrieved(question, passages, took, qvec, terms, chunk_ids, started)
+
+    def _passage(self, rank: int, chunk: int, score: float) -> Passage:
+        doc, start, end = self._passage_text(chunk)
+        return Passage(
+            rank=rank,
+            score=round(float(score), 4),
+            text=doc.text[start:end],
+            doc_id=doc.doc_id,
+            title=doc.title,
+            source=doc.source,
+            published=doc.published,
+            char_start=start,
+            char_end=end,
+        )
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def _sentence_candidates(self, retrieved: Retrieved) -> list[SentenceCandidate]:
+        candidates: list[SentenceCandidate] = []
+        chunk_ids = retrieved.chunk_ids[: self.config.answer_passages]
+        for position, chunk in enumerate(chunk_ids):
+            doc, start, end = self._passage_text(chunk)
+            rows = self._chunk_sentences[chunk]
+            if not rows.size:
+                continue
+            sims = self.data.sentence_vectors[rows] @ retrieved.query_vector
+            prior = 1.0 - position / max(len(chunk_ids), 1)
+            for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+                _, s_start, s_end = self.data.sentences[row].tolist()
+                a, b = max(s_start, start), min(s_end, end)
+                if b > a:
+                    candidates.append(
+                        SentenceCandidate(position, a, b, doc.text[a:b], float(sim), prior)
+                    )
+        return candidates
+
+    def answer(self, retrieved: Retrieved) -> AskResult:
+        """Extract the answer span from retrieved passages (cheap, no model call)."""
+        found = best_sentence(
+            self._sentence_candidates(retrieved), retrieved.question, retrieved.terms, self.config
+        )
+        answer: Answer | None = None
+        passages = retrieved.passages
+        if found is not None and found[1] >= self.config.abstain_below:
+            best, score = found
+            chunk = retrieved.chunk_ids[best.passage_index]
+            doc, _, _ = self._passage_text(chunk)
+            answer = Answer(
+                text=best.text,
+                doc_id=doc.doc_id,
+                title=doc.title,
+                source=doc.source,
+                published=doc.published,
+                char_start=best.char_start,
+                char_end=best.char_end,
+                passage_rank=best.passage_index + 1,
+                score=round(score, 4),
+            )
+            passages = [self._highlight(p, answer) for p in passages]
+        took = (time.perf_counter() - retrieved.started) * 1000
+        return AskResult(retrieved.question, answer, passages, round(took, 2))
+
+    @staticmethod
+    def _highlight(passage: Passage, answer: Answer) -> Passage:
+        inside = (
+            passage.doc_id == answer.doc_id
+            and passage.char_start <= answer.char_start
+            and answer.char_end <= passage.char_end
+        )
+        return (
+            replace(passage, highlight=Span(answer.char_start, answer.char_end))
+            if inside
+            else passage
+        )
+
+    def ask(self, question: str, top_k: int = 5) -> AskResult:
+        """Ranked passages and an extractive answer (None when the corpus does not say)."""
+        return self.answer(self.retrieve(question, top_k))
+
+    def search(self, query: str, top_k: int = 5) -> list[Passage]:
+        """Ranked passages only (no answer extraction)."""
+        return self.retrieve(query, top_k).passages
+
+    # -- documents -------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentSummary]:
+        """Every indexed document, in corpus order."""
+        return [
+            DocumentSummary(d.doc_id, d.title, d.source, d.published, len(d.text), n)
+            for d, n in zip(self.data.documents, self._doc_passages, strict=True)
+        ]
+
+    def document(self, doc_id: str) -> Document:
+        """One document with its text; raises DocumentNotFoundError."""
+        row = self._doc_rows.get(doc_id)
+        if row is None:
+            raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+        return self.data.documents[row]
+
+    def n_passages_of(self, doc_id: str) -> int:
+        """Number of passages of one document."""
+        return self._doc_passages[self._doc_rows[doc_id]] if doc_id in self._doc_rows else 0
