@@ -6,6 +6,7 @@ sha256 is unchanged (same model and chunking); only new or changed files are emb
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -115,7 +116,28 @@ def _reusable_parts(
 def _chunking_json(params: ChunkingParams) -> dict[str, object]:
     data = asdict(params)
     data["separators"] = list(params.separators)
+    data["pipeline"] = pipeline_hash()
     return data
+
+
+def pipeline_hash() -> str:
+    """Hash of the code that turns files into passages and sentences.
+
+    Recorded with the chunking parameters, so a change to cleaning, splitting or chunking code
+    makes an existing index stale (and its vectors non-reusable) without anyone remembering to
+    bump a version number.
+    """
+    import corpus
+
+    here = Path(__file__).parent
+    files = sorted(Path(corpus.__file__).parent.glob("*.py")) + [
+        here / name for name in ("build.py", "chunking.py", "sentences.py", "tokenize.py")
+    ]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _embed_parts(parts: list[_FilePart], embedder: Embedder, titles: bool, progress: bool) -> int:
@@ -255,15 +277,18 @@ def _assemble(
     )
 
 
-def index_is_current(corpus_dir: Path, index_dir: Path, model: str) -> bool:
-    """True when `index_dir` is valid and was built from exactly these files with this model."""
+def index_is_current(
+    corpus_dir: Path, index_dir: Path, model: str, chunking: ChunkingParams | None = None
+) -> bool:
+    """True when `index_dir` was built from exactly these files, with this model, chunking and
+    pipeline code."""
     from index.store import read_manifest
 
     try:
         manifest = read_manifest(index_dir)
     except IndexError_:
         return False
-    if manifest.model != model:
+    if manifest.model != model or manifest.chunking != _chunking_json(chunking or ChunkingParams()):
         return False
     current = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
     indexed = {name: info.sha256 for name, info in manifest.sources.items()}
