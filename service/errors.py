@@ -1,0 +1,230 @@
+"""Typed HTTP errors and the one place that turns any exception into the JSON error shape.
+
+Every error leaves the service as ``{"error": {"code": "<snake_case>", "message": "..."}}``.
+Routes raise `ApiError` subclasses (status and code are class attributes, as in datasette);
+`register_error_handlers` maps framework errors (HTTPException, RequestValidationError), the
+index layer's typed errors and unexpected exceptions onto that shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index.errors import DocumentNotFoundError, IndexError_, ModelUnavailableError
+
+logger = logging.getLogger("service.errors")
+
+
+class ApiError(Exception):
+    """An error with a fixed HTTP status and machine-readable code; the message is for people."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class MalformedRequest(ApiError):
+    """The request cannot be parsed: invalid JSON, undecodable bytes, wrong content type."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class InvalidRequest(ApiError):
+    """Well-formed request whose fields break the contract (the message names the field)."""
+
+    status = 422
+    code = "invalid_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+
+
+class AdminDisabled(NotFound):
+    code = "admin_disabled"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class ReloadInProgress(ApiError):
+    status = 409
+    code = "reload_in_progress"
+
+
+class IndexInvalid(ApiError):
+    status = 409
+    code = "index_invalid"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(ApiError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many requests: retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class InternalError(ApiError):
+    status = 500
+    code = "internal_error"
+
+
+class NotReady(ApiError):
+    status = 503
+    code = "not_ready"
+
+
+class ModelUnavailable(ApiError):
+    status = 503
+    code = "model_unavailable"
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one JSON error shape."""
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, error.message), status_code=error.status, headers=error.headers
+    )
+
+
+def to_api_error(exc: BaseException) -> ApiError:
+    """Map any exception to the ApiError that describes it (used by handlers and SSE streams)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return validation_error(exc.errors())
+    if isinstance(exc, StarletteHTTPException):
+        return _from_http_exception(exc)
+    if isinstance(exc, DocumentNotFoundError):
+        return DocumentNotFound(f"no document with id {_quote(exc)}")
+    if isinstance(exc, ModelUnavailableError):
+        return ModelUnavailable(str(exc) or "the embedding model is unavailable")
+    if isinstance(exc, IndexError_):
+        return IndexInvalid(str(exc) or type(exc).__name__)
+    logger.exception("unexpected error", exc_info=exc)
+    return InternalError("internal error: this is a bug, please report it")
+
+
+def _quote(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return repr(text) if not text.startswith(("'", '"')) else text
+
+
+def _from_http_exception(exc: StarletteHTTPException) -> ApiError:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return NotFound("no such route: see /docs for the API")
+    if exc.status_code == 405:
+        error: ApiError = MethodNotAllowed("method not allowed on this route", headers=headers)
+        return error
+    if exc.status_code == 413:
+        return PayloadTooLarge("request body too large")
+    if exc.status_code == 400:
+        # FastAPI raises a bare 400 when the body bytes cannot be decoded (e.g. invalid UTF-8).
+        return MalformedRequest("body: could not be decoded; send UTF-8 encoded JSON")
+    generic = ApiError(str(exc.detail), headers=headers)
+    generic.status = exc.status_code
+    generic.code = _snake(str(exc.detail)) or "http_error"
+    return generic
+
+
+def _snake(text: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+# Plain-words messages per field; the field name is prefixed when rendered.
+FIELD_MESSAGES: dict[str, str] = {
+    "top_k": "must be an integer between 1 and 50",
+    "q": "must be a non-empty string of at most 1000 characters",
+    "rebuild": "must be true or false",
+}
+
+
+def validation_error(errors: Sequence[Any]) -> ApiError:
+    """Turn pydantic/FastAPI validation errors into one ApiError naming the first bad field."""
+    if not errors:
+        return InvalidRequest("request: invalid")
+    first = errors[0]
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    if kind == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "invalid JSON")
+        return MalformedRequest(f"body: malformed JSON ({detail})")
+    if not loc:
+        if isinstance(first.get("input"), bytes | bytearray):
+            return MalformedRequest("body: must be JSON sent with Content-Type: application/json")
+        if kind == "missing":
+            return InvalidRequest("body: required; send a JSON object")
+        return InvalidRequest("body: must be a JSON object")
+    field = ".".join(loc)
+    return InvalidRequest(f"{field}: {_field_message(loc[-1], kind, first)}")
+
+
+def _field_message(name: str, kind: str, error: Mapping[str, Any]) -> str:
+    if kind == "missing":
+        return "required"
+    if kind == "value_error":
+        # Our own validators raise ValueError with the plain-words message.
+        ctx = error.get("ctx") or {}
+        return str(ctx.get("error", error.get("msg", "invalid")))
+    if name in FIELD_MESSAGES:
+        return FIELD_MESSAGES[name]
+    if kind in ("string_type", "str_type"):
+        return "must be a string"
+    return str(error.get("msg", "invalid")).lower()
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Install the handlers: Starlette picks one by walking the exception's MRO."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(to_api_error(exc))
+
+    for exc_class in (
+        ApiError,
+        RequestValidationError,
+        StarletteHTTPException,
+        DocumentNotFoundError,
+        IndexError_,
+        Exception,
+    ):
+        app.add_exception_handler(exc_class, handle)

@@ -1,0 +1,77 @@
+"""Build the FastAPI app: lifespan (load the engine once), middleware, CORS, errors, routers.
+
+Serve with `python -m service`, `ragqa serve`, or `uvicorn service.main:create_app --factory`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from index.engine import Engine
+from service.access_log import AccessLogMiddleware
+from service.bodylimit import BodyLimitMiddleware
+from service.errors import register_error_handlers
+from service.ratelimit import RateLimiter, RateLimitMiddleware
+from service.routes import admin, ask, documents, ops, search, widget
+from service.settings import Settings
+from service.state import AppState
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load model and index once; requests never load anything."""
+    state: AppState = app.state.ragqa
+    settings = state.settings
+    import torch  # heavy: only when serving
+
+    # Each request is one encoder pass; `threads` of them run at once, so one torch thread
+    # each keeps the pool from oversubscribing the cores.
+    torch.set_num_threads(settings.torch_threads)
+    state.limiter = anyio.CapacityLimiter(settings.threads)
+    engine = state.preloaded or await anyio.to_thread.run_sync(
+        Engine.load, settings.index_dir, settings.model
+    )
+    state.swap(engine)
+    yield
+    state.engine = None
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The app for `settings` (read from `RAGQA_*` environment variables when omitted).
+
+    Pass an already loaded `engine` to serve it instead of loading `settings.index_dir`
+    (embedding the app in a process that holds one, tests sharing a session engine)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="ragqa",
+        summary="Questions over Chinese news, answered with verbatim, offset-checked citations.",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.ragqa = AppState(settings=settings, preloaded=engine)
+    register_error_handlers(app)
+    for module in (ask, search, documents, admin, ops, widget):
+        app.include_router(module.router)
+
+    # Added innermost first: the access log sees every response, CORS headers reach 429s.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            allow_credentials=False,
+            expose_headers=["Retry-After"],  # the widget backs off on 429
+        )
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.ragqa.metrics)
+    return app

@@ -1,0 +1,36 @@
+"""Operations: liveness, readiness and Prometheus metrics (not rate limited)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from service.deps import StateDep
+from service.errors import NotReady
+from service.metrics import CONTENT_TYPE_LATEST
+from service.schemas import StatusResponse, error_responses
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=StatusResponse)
+async def healthz() -> StatusResponse:
+    """200 while the process runs."""
+    return StatusResponse(status="ok")
+
+
+@router.get("/readyz", response_model=StatusResponse, responses=error_responses(503))
+async def readyz(state: StateDep) -> StatusResponse:
+    """200 once the index is loaded, 503 before."""
+    if state.engine is None:
+        raise NotReady("the index is not loaded yet")
+    return StatusResponse(status="ready")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+)
+async def metrics(state: StateDep) -> Response:
+    """Request counts and latency histograms by route and status; index size."""
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,160 @@
+"""Pydantic models of the HTTP edge: every request and response body of /work/shared/API.md.
+
+They mirror the frozen dataclasses of `index.types` (built from them with `from_attributes`),
+so `/openapi.json` describes each route exactly. Validators raise ValueError with plain words;
+`service.errors` prefixes the field name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 1000
+MAX_TOP_K = 50
+DEFAULT_TOP_K = 5
+
+
+def clean_question(value: str) -> str:
+    """Trim a question and enforce 1..1000 characters (shared by /v1/ask and /v1/search)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"must be at most {MAX_QUESTION_CHARS} characters after trimming")
+    return text
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="snake_case error code, stable for programs")
+    message: str = Field(description="what was wrong, in plain words")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx/5xx response."""
+
+    error: ErrorDetail
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        strict=True,
+        description="The question; 1 to 1000 characters after trimming.",
+        examples=["白银炉能耗降低了多少"],
+    )
+    top_k: int = Field(
+        default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True, description="Passages to return."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return clean_question(value)
+
+
+class SpanOut(_Out):
+    char_start: int
+    char_end: int
+
+
+class PassageOut(_Out):
+    rank: int
+    score: float
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    char_start: int = Field(description="code-point offset into the document text, inclusive")
+    char_end: int = Field(description="code-point offset into the document text, exclusive")
+    highlight: SpanOut | None = Field(description="the answer span when it lies in this passage")
+
+
+class AnswerOut(_Out):
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    char_start: int
+    char_end: int
+    passage_rank: int = Field(description="rank of the passage the answer is quoted from")
+
+
+class AskResponse(_Out):
+    question: str
+    answer: AnswerOut | None = Field(description="null when the corpus does not answer")
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class SearchResponse(_Out):
+    query: str
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class DocumentSummaryOut(_Out):
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    n_chars: int
+    n_passages: int
+
+
+class DocumentOut(DocumentSummaryOut):
+    text: str
+
+
+class StreamPassagesEvent(_Out):
+    """`event: passages` of /v1/ask/stream (highlights are null at this point)."""
+
+    question: str
+    passages: list[PassageOut]
+
+
+class StreamAnswerEvent(_Out):
+    """`event: answer` of /v1/ask/stream."""
+
+    answer: AnswerOut | None
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class ReloadRequest(BaseModel):
+    rebuild: bool = Field(
+        default=False, strict=True, description="rebuild the index from the corpus first"
+    )
+
+
+class ReloadResponse(BaseModel):
+    documents: int
+    passages: int
+    model: str
+    built_at: str | None
+    took_ms: float
+
+
+class StatusResponse(BaseModel):
+    status: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entry documenting the error model for the given statuses."""
+    descriptions = {
+        400: "Malformed request (invalid JSON, undecodable bytes, not JSON)",
+        401: "Missing or wrong API key",
+        404: "Not found",
+        409: "Conflict (reload in progress, or the new index is invalid)",
+        413: "Request body over the size limit",
+        422: "A field is invalid; the message names it",
+        429: "Rate limited; see Retry-After",
+        503: "Index not loaded yet",
+    }
+    return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}

@@ -1,0 +1,100 @@
+"""Service configuration: one `Settings` read from `RAGQA_*` environment variables at start-up.
+
+Validators fail fast with a message naming the variable; `describe_settings_error` renders a
+pydantic ValidationError as one line per bad key for the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+ENV_PREFIX = "RAGQA_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+MIN_API_KEY_CHARS = 16
+
+
+def _default_corpus_dir() -> Path:
+    from corpus import DEFAULT_CORPUS_DIR
+
+    return Path(DEFAULT_CORPUS_DIR)
+
+
+def _default_model() -> str:
+    from index.embedder import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment (prefix `RAGQA_`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    index_dir: Path = REPO_DIR / "var" / "index"
+    corpus_dir: Path = Field(default_factory=_default_corpus_dir)
+    model: str = Field(default_factory=_default_model, min_length=1)
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    threads: int = Field(
+        default=2, ge=1, le=64, description="bounded pool for CPU-bound engine calls"
+    )
+    torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_key: SecretStr | None = None
+    rate_limit_per_minute: float = Field(default=120, ge=0, description="0 disables rate limiting")
+    rate_limit_burst: int = Field(default=20, ge=1)
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} is not an origin like https://example.org")
+            if origin.endswith("/"):
+                raise ValueError(f"{origin!r}: an origin has no trailing slash")
+        return value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_KEY_CHARS:
+            raise ValueError(f"must be at least {MIN_API_KEY_CHARS} characters")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _check_level(cls, value: object) -> object:
+        level = str(value).strip().lower()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per invalid variable, e.g. ``RAGQA_PORT: Input should be ...``."""
+    lines = []
+    for item in error.errors():
+        key = ENV_PREFIX + "_".join(str(p) for p in item["loc"][:1]).upper()
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{key}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""What one running app holds: settings, the live engine reference, the CPU pool, metrics.
+
+The engine reference is swapped whole on reload; a request reads it once (through the
+`EngineDep` dependency) and uses that engine to the end, so it sees the old index or the
+new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+from index.engine import Engine
+from service.metrics import Metrics
+from service.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppState:
+    """Per-app state, stored as `app.state.ragqa`."""
+
+    settings: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    engine: Engine | None = None
+    preloaded: Engine | None = None
+    """Served instead of loading `settings.index_dir` at start-up, when given."""
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    limiter: anyio.CapacityLimiter | None = None
+
+    def swap(self, engine: Engine) -> None:
+        """Install a loaded engine (one reference assignment: atomic for readers)."""
+        self.engine = engine
+        self.metrics.set_index(engine)
+
+    async def run_cpu(self, func: Callable[..., T], *args: object) -> T:
+        """Run CPU-bound engine work off the event loop, at most `settings.threads` at once."""
+        if self.limiter is None:
+            self.limiter = anyio.CapacityLimiter(self.settings.threads)
+        return await anyio.to_thread.run_sync(func, *args, limiter=self.limiter)
