@@ -1,0 +1,7 @@
+"""``python -m corpus inspect [DIR]``."""
+
+import sys
+
+from corpus.cli import main
+
+sys.exit(main())

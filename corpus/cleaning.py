@@ -1,0 +1,81 @@
+"""Raw page text -> clean articles: the whole cleaning pipeline as one pure function.
+
+Steps, each in its own module:
+
+1. `corpus.layout` reads paragraphs and the blank-line gaps between them, and normalises
+   characters, widths, punctuation and whitespace (the convention is documented in
+   `corpus.normalize`);
+2. `corpus.furniture` tags navigation, captions, credits, bylines, copyright and related-news
+   lists (dropped) and page-jump markers, sidebar labels, datelines and date lines (markers);
+3. `corpus.splitting` cuts the page into articles and finds each headline and date;
+4. `corpus.joining` re-joins sentences the layout broke, lifting a headline printed inside a
+   sentence into the title.
+
+The text produced here is final: document offsets point into it and no later stage may
+change it. Paragraphs are separated by exactly one blank line (``\\n\\n``); a paragraph holds
+no newline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from corpus.furniture import Kind, Tagged, classify
+from corpus.joining import rejoin
+from corpus.layout import paragraphs
+from corpus.normalize import normalize_paragraph
+from corpus.splitting import split_sections, title_from_headline, title_from_text
+
+PARAGRAPH_BREAK = "\n\n"
+_SPLIT_ONLY = {Kind.JUMP_IN: Kind.FURNITURE, Kind.JUMP_OUT: Kind.FURNITURE, Kind.SIDEBAR: Kind.BODY}
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article: its title, publication date if stated, and its paragraphs."""
+
+    title: str
+    published: str | None
+    paragraphs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The final document text: paragraphs separated by a blank line."""
+        return PARAGRAPH_BREAK.join(self.paragraphs)
+
+
+def clean_articles(
+    raw: str, *, split: bool = True, fallback_title: str | None = None
+) -> list[Article]:
+    """All articles of one page's text, cleaned; `split=False` keeps the page as one article.
+
+    Formats that already delimit their articles (JSONL lines, Markdown ``#`` sections, an
+    HTML page) pass ``split=False``: furniture is still removed and broken sentences joined.
+    The title is the printed headline, else `fallback_title` (a format's own title field),
+    else the first sentence, shortened.
+    """
+    tagged = classify(paragraphs(raw))
+    if not split:
+        tagged = [_unsplit(t) for t in tagged]
+    articles: list[Article] = []
+    for section in split_sections(tagged):
+        result = rejoin(section.body, has_headline=bool(section.headline))
+        paras = tuple(section.deck) + result.paragraphs
+        if not result.paragraphs:
+            continue
+        headline = section.headline or list(result.displaced_headline)
+        if headline:
+            title = title_from_headline(headline)
+        elif fallback_title and fallback_title.strip():
+            title = normalize_paragraph(fallback_title)
+        else:
+            title = title_from_text(result.paragraphs)
+        articles.append(Article(title, section.published, paras))
+    return articles
+
+
+def _unsplit(t: Tagged) -> Tagged:
+    kind = _SPLIT_ONLY.get(t.kind)
+    if kind is None and t.kind is Kind.DATELINE:
+        kind = Kind.BODY
+    return replace(t, kind=kind) if kind is not None else t

@@ -1,0 +1,93 @@
+"""``python -m corpus inspect [DIR]``: the documents a corpus directory yields, as a table.
+
+`inspect` is also what the project CLI calls. Exit status: 0 when every file loaded, 1 when
+some file or line was skipped (the table still lists everything that loaded), 2 when the
+directory does not exist or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from corpus.loader import Corpus, load_corpus
+
+TITLE_COLUMNS = 44
+"""Display columns for the title (a Chinese character takes two)."""
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, columns: int) -> str:
+    """`text` cut (with …) and padded to exactly `columns` display columns."""
+    if _width(text) > columns:
+        out, used = "", 1
+        for ch in text:
+            if used + _width(ch) > columns:
+                break
+            out += ch
+            used += _width(ch)
+        text = out + "…"
+    return text + " " * (columns - _width(text))
+
+
+def format_inspection(corpus: Corpus) -> str:
+    """The documents (id, source, title, date, characters), problems and ignored files."""
+    rows = [
+        (d.doc_id, d.source, d.title, d.published or "-", str(len(d.text)))
+        for d in corpus.documents
+    ]
+    id_w = max([_width("id"), *(_width(r[0]) for r in rows)])
+    src_w = max([_width("source"), *(_width(r[1]) for r in rows)])
+    head = (
+        f"{_fit('id', id_w)}  {_fit('source', src_w)}  {_fit('title', TITLE_COLUMNS)}  "
+        f"{'date':10}  chars"
+    )
+    lines = [head, "-" * _width(head)]
+    for doc_id, source, title, published, chars in rows:
+        lines.append(
+            f"{_fit(doc_id, id_w)}  {_fit(source, src_w)}  {_fit(title, TITLE_COLUMNS)}  "
+            f"{published:10}  {chars:>5}"
+        )
+    total = sum(len(d.text) for d in corpus.documents)
+    n_sources = len({d.source for d in corpus.documents})
+    lines.append(f"{len(rows)} documents from {n_sources} files, {total} characters")
+    lines.append(f"{len(corpus.problems)} load problems" + (":" if corpus.problems else ""))
+    lines += [f"  {problem}" for problem in corpus.problems]
+    if corpus.ignored:
+        lines.append(f"ignored (unsupported type): {', '.join(corpus.ignored)}")
+    return "\n".join(lines)
+
+
+def inspect(directory: Path | None = None, out: TextIO | None = None) -> int:
+    """Print what `directory` (default: the bundled corpus) loads to; return the exit status."""
+    from corpus import DEFAULT_CORPUS_DIR
+
+    out = out or sys.stdout
+    directory = directory or DEFAULT_CORPUS_DIR
+    try:
+        corpus = load_corpus(directory)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_inspection(corpus), file=out)
+    return 1 if corpus.problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m corpus``."""
+    parser = argparse.ArgumentParser(prog="python -m corpus", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    cmd = commands.add_parser("inspect", help="list the documents a corpus directory yields")
+    cmd.add_argument("directory", nargs="?", type=Path, help="default: corpus/articles")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return inspect(args.directory)

@@ -1,0 +1,213 @@
+"""Readers for the supported file formats: bytes in, articles and problems out.
+
+* ``.txt`` - a captured page; cleaned and split into articles (`corpus.cleaning`).
+* ``.md`` / ``.markdown`` - one article per ``#`` section (title = the ``#`` line), or, with
+  no ``#`` heading, read like ``.txt``. Markdown markup is removed first.
+* ``.html`` / ``.htm`` - the main text extracted with trafilatura; title, date and URL from
+  the page's metadata when it states them.
+* ``.jsonl`` - one article per line: ``{"title", "text", "published"?, "url"?}``; the
+  article's position is its 1-based line number.
+
+Every reader is pure given the bytes. A file that cannot be read at all yields one
+`LoadProblem`; a bad JSONL line yields a problem naming its line and the rest still loads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from corpus.cleaning import Article, clean_articles
+from corpus.documents import LoadProblem
+
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One article read from a file, with its position there (used in the document id)."""
+
+    position: int
+    article: Article
+    url: str | None = None
+
+
+Reader = Callable[[str, str], tuple[list[Parsed], list[LoadProblem]]]
+
+
+def decode(name: str, data: bytes) -> str | LoadProblem:
+    """The file's text (UTF-8, BOM allowed), or the problem that makes it unreadable."""
+    if not data.strip():
+        return LoadProblem(name, "empty file")
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return LoadProblem(name, "binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        bad = data[err.start : err.start + 1].hex()
+        return LoadProblem(
+            name, f"not valid UTF-8: undecodable byte 0x{bad} at byte offset {err.start}", line
+        )
+
+
+def read_txt(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
+    """A captured page: every article on it."""
+    articles = clean_articles(text)
+    return [Parsed(n, a) for n, a in enumerate(articles)], []
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_MD_LINE_MARK = re.compile(r"^\s{0,3}(>\s?|[-*+]\s+|\d+[.)]\s+)")
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown to plain text: markup removed, lines and hard breaks kept."""
+    text = _MD_COMMENT.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        heading = _MD_HEADING.match(line)
+        if heading:
+            line = heading.group(2)
+        line = _MD_LINE_MARK.sub("", line)
+        line = _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line)))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def read_markdown(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
+    """One article per top-level ``#`` section; without one, the file reads like a page."""
+    sections: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in text.split("\n"):
+        heading = _MD_HEADING.match(line)
+        if heading and len(heading.group(1)) == 1:
+            sections.append((heading.group(2), []))
+        else:
+            sections[-1][1].append(line)
+    if len(sections) == 1:
+        return read_txt(name, strip_markdown(text))
+    found: list[Parsed] = []
+    for title, lines in sections:
+        body = strip_markdown("\n".join(lines))
+        for article in clean_articles(body, split=False, fallback_title=title):
+            found.append(Parsed(len(found), article))
+    return found, []
+
+
+def read_html(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
+    """The page's main text (trafilatura), with the title, date and URL the page states."""
+    try:
+        import trafilatura
+    except ImportError as err:  # pragma: no cover - a declared dependency
+        raise RuntimeError("reading .html needs trafilatura: pip install trafilatura") from err
+
+    doc = trafilatura.bare_extraction(
+        text,
+        with_metadata=True,
+        include_comments=False,
+        # only dates the page's markup states, never one guessed from the body text
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    body = getattr(doc, "text", None) if doc is not None else None
+    if not body or not body.strip():
+        return [], [LoadProblem(name, "no main text found in the HTML page")]
+    title = getattr(doc, "title", None)
+    articles = clean_articles(body, split=False, fallback_title=title)
+    if not articles:
+        return [], [LoadProblem(name, "no article text left after cleaning")]
+    published = _iso_date(getattr(doc, "date", None))
+    article = Article(articles[0].title, published, articles[0].paragraphs)
+    return [Parsed(0, article, getattr(doc, "url", None) or None)], []
+
+
+def read_jsonl(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
+    """One article per line; a bad line is reported with its number and skipped."""
+    found: list[Parsed] = []
+    problems: list[LoadProblem] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            problems.append(LoadProblem(name, f"not valid JSON ({err.msg})", lineno))
+            continue
+        if not isinstance(record, dict):
+            problems.append(LoadProblem(name, "expected a JSON object per line", lineno))
+            continue
+        body = record.get("text")
+        if not isinstance(body, str) or not body.strip():
+            problems.append(LoadProblem(name, "missing or empty 'text' field", lineno))
+            continue
+        published = _iso_date(record.get("published"))
+        if record.get("published") is not None and published is None:
+            problems.append(
+                LoadProblem(
+                    name,
+                    f"'published' is not an ISO date: {record['published']!r}; ignored",
+                    lineno,
+                )
+            )
+        title = record.get("title")
+        articles = clean_articles(
+            body, split=False, fallback_title=title if isinstance(title, str) else None
+        )
+        if not articles:
+            problems.append(LoadProblem(name, "no article text left after cleaning", lineno))
+            continue
+        url = record.get("url")
+        article = Article(articles[0].title, published, articles[0].paragraphs)
+        found.append(Parsed(lineno, article, url if isinstance(url, str) and url else None))
+    return found, problems
+
+
+def _iso_date(value: object) -> str | None:
+    """``YYYY-MM-DD`` for an ISO date or datetime string, else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    raw = value.strip()
+    try:
+        return (
+            date.fromisoformat(raw[:10]).isoformat()
+            if len(raw) == 10
+            else (datetime.fromisoformat(raw.replace("Z", "+00:00")).date().isoformat())
+        )
+    except ValueError:
+        return None
+
+
+READERS: dict[str, Reader] = {
+    ".txt": read_txt,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".jsonl": read_jsonl,
+}
+"""Supported file suffixes (lower case) and their readers."""
+
+
+def read_articles(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
+    """Every article of the file called `name` with contents `data`, and the problems met."""
+    reader = READERS.get(_suffix(name))
+    if reader is None:
+        return [], [LoadProblem(name, "unsupported file type")]
+    text = decode(name, data)
+    if isinstance(text, LoadProblem):
+        return [], [text]
+    found, problems = reader(name, text)
+    if not found and not problems:
+        problems.append(LoadProblem(name, "no article text found"))
+    return found, problems
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""

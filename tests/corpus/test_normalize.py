@@ -1,0 +1,37 @@
+"""The width, punctuation and whitespace convention, on tiny inline strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.normalize import normalize_paragraph
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("２０２４年增长１５．２％", "2024年增长15.2%"),
+        ("ＧＤＰ增速第一", "GDP增速第一"),
+        ("产业根基,金昌锚定", "产业根基，金昌锚定"),
+        ("底气何来?", "底气何来？"),
+        ("政企同心:融合赋能", "政企同心：融合赋能"),
+        ("字数:3,997", "字数：3,997"),
+        ("上午10:30开会", "上午10:30开会"),
+        ("(接1版)", "（接1版）"),
+        ("（接1版）", "（接1版）"),
+        ("600余台(套)、专家", "600余台（套）、专家"),
+        ("CSP (compact strip production)", "CSP (compact strip production)"),
+        ("遗体 and 人体器官", "遗体 and 人体器官"),
+        ("  时间的刻度里\u3000潜藏着  力量。 ", "时间的刻度里 潜藏着 力量。"),
+        ("依托厚底子 闯出新路子", "依托厚底子 闯出新路子"),
+        ("零\u200b宽\ufeff字符", "零宽字符"),
+    ],
+)
+def test_paragraph_follows_the_house_convention(raw: str, clean: str) -> None:
+    assert normalize_paragraph(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["产业根基,金昌(铜杆)项目?", "２０２４年 ，３,９９７字", "a , b"])
+def test_normalisation_is_idempotent(raw: str) -> None:
+    once = normalize_paragraph(raw)
+    assert normalize_paragraph(once) == once
