@@ -88,7 +88,7 @@ _SENTENCE_END = re.compile(r"[。！？]")
 
 def dateline_without_credit(text: str) -> str:
     """Drop the reporter credit after a dateline: 本报张掖讯（…记者侯洪建）8月 -> 本报张掖讯 8月."""
-    return _DATELINE_CREDIT.sub(lambda m: m.group(1) + " ", text, count=1)
+    return _DATELINE_CREDIT.sub(lambda m: m.group(1) + " ", text, count=1).strip()
 
 
 def iso_date(text: str) -> str | None:

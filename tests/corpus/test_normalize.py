@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.cleaning import clean_articles
 from corpus.normalize import normalize_paragraph
 
 
@@ -35,3 +36,24 @@ def test_paragraph_follows_the_house_convention(raw: str, clean: str) -> None:
 def test_normalisation_is_idempotent(raw: str) -> None:
     once = normalize_paragraph(raw)
     assert normalize_paragraph(once) == once
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "\n\n",
+        "（接1版）",
+        "(转4版)\n\n(接2版)",
+        "调查手记",
+        "2025年01月22日",
+        "网站首页\n字数:12",
+    ],
+)
+def test_pages_without_article_text_yield_no_article(raw: str) -> None:
+    assert clean_articles(raw) == []
+
+
+def test_dateline_alone_keeps_no_trailing_space() -> None:
+    (article,) = clean_articles("本报兰州讯(新甘肃·甘肃日报记者王君洁)")
+    assert article.text == "本报兰州讯"
