@@ -207,14 +207,13 @@ def print_result(console: Console, result: AskResult) -> None:
 
 
 @corpus_app.command("inspect")
-def corpus_inspect(corpus: CorpusOpt = None) -> None:
-    """Summarise the corpus: files, documents, problems."""
-    settings = load_settings(corpus_dir=corpus)
-    try:
-        from corpus.inspect import inspect_corpus
-    except ImportError:
-        fail("corpus inspection is not available in this version")
-    try:
-        inspect_corpus(settings.corpus_dir)
-    except domain_errors() as exc:
-        fail(str(exc))
+def corpus_inspect(
+    directory: Annotated[
+        Path | None, typer.Argument(help="corpus directory [default: RAGQA_CORPUS_DIR]")
+    ] = None,
+) -> None:
+    """List the documents a corpus directory yields, and any load problems."""
+    from corpus.cli import inspect
+
+    directory = directory or load_settings().corpus_dir
+    raise typer.Exit(inspect(directory))

@@ -12,16 +12,16 @@ from service.settings import Settings
 from service.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.ragqa
     return state
 
 
-def get_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
+async def get_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
     return state.settings
 
 
-def get_engine(state: Annotated[AppState, Depends(get_state)]) -> Engine:
+async def get_engine(state: Annotated[AppState, Depends(get_state)]) -> Engine:
     """The engine at the start of this request (read once; a reload does not affect it)."""
     engine = state.engine
     if engine is None:

@@ -34,9 +34,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # each keeps the pool from oversubscribing the cores.
     torch.set_num_threads(settings.torch_threads)
     state.limiter = anyio.CapacityLimiter(settings.threads)
-    engine = state.preloaded or await anyio.to_thread.run_sync(
-        Engine.load, settings.index_dir, settings.model
-    )
+    engine = state.preloaded
+    if engine is None:
+        engine = await anyio.to_thread.run_sync(Engine.load, settings.index_dir, settings.model)
     state.swap(engine)
     yield
     state.engine = None

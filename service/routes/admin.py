@@ -24,7 +24,9 @@ from service.settings import Settings
 router = APIRouter(prefix="/v1", tags=["admin"])
 
 
-def require_key(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_key(
+    state: StateDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
     """Raise unless admin routes are enabled and `authorization` carries the key.
 
     A dependency, so it runs before the body is validated: a caller without the key learns

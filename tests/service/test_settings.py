@@ -1,0 +1,49 @@
+"""Settings: environment variables with the RAGQA_ prefix, failing fast naming the key."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from service.settings import Settings, describe_settings_error
+
+
+def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RAGQA_CORS_ORIGINS", "RAGQA_API_KEY", "RAGQA_HOST", "RAGQA_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.host == "127.0.0.1"
+    assert settings.cors_origins == []
+    assert settings.api_key is None
+    assert settings.index_dir.name == "index"
+
+
+def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGQA_CORS_ORIGINS", "https://a.example, http://b.example:8080")
+    assert Settings().cors_origins == ["https://a.example", "http://b.example:8080"]
+
+
+def test_empty_api_key_means_admin_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGQA_API_KEY", "")
+    assert Settings().api_key is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RAGQA_PORT", "99999"),
+        ("RAGQA_PORT", "eighty"),
+        ("RAGQA_THREADS", "0"),
+        ("RAGQA_CORS_ORIGINS", "news.example"),
+        ("RAGQA_API_KEY", "short"),
+        ("RAGQA_LOG_LEVEL", "loud"),
+        ("RAGQA_RATE_LIMIT_BURST", "0"),
+    ],
+)
+def test_invalid_variable_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_settings_error(caught.value).startswith(f"{name}: ")
