@@ -99,7 +99,7 @@ button{cursor:pointer}
 .floating .panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:400px;height:min(640px,calc(100vh - 112px));box-shadow:var(--shadow)}
 .inline .panel{width:100%;height:560px;max-height:90vh}
 @media (max-width:480px){.floating .panel{inset:0;width:100%;height:100%;border-radius:0;border:0}.opened .launcher{display:none}}
-@media (prefers-reduced-motion:no-preference){.floating .panel:not([hidden]){animation:rise .16s ease-out}.dots::after{animation:dots 1.2s steps(4) infinite}}
+@media (prefers-reduced-motion:no-preference){.floating .panel:not([hidden]){animation:rise .16s ease-out}.dots::after{animation:dots 1.2s steps(4) infinite}.chev{transition:transform .15s}}
 @keyframes rise{from{opacity:0;transform:translateY(8px)} to{opacity:1;transform:none}}
 header{display:flex;align-items:center;gap:10px;padding:12px 14px 12px 18px;border-bottom:1px solid var(--border);background:var(--bg)}
 h2{flex:1;margin:0;font-size:16px;font-weight:600;line-height:1.4}
@@ -134,7 +134,7 @@ mark{background:var(--mark);color:var(--mark-text);border-radius:3px;padding:0 2
 .ct{font-weight:500;overflow:hidden;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical}
 .meta{grid-column:2;color:var(--muted);font-size:12px}
 .nw{white-space:nowrap}
-.chev{grid-row:1;grid-column:3;width:16px;height:16px;color:var(--muted);transition:transform .15s;margin-top:2px}
+.chev{grid-row:1;grid-column:3;width:16px;height:16px;color:var(--muted);margin-top:2px}
 .cite-btn[aria-expanded="true"] .chev{transform:rotate(180deg)}
 .passage{margin:2px 6px 8px;padding:10px 12px;background:var(--bg);border:1px solid var(--border);border-radius:8px;font-size:13.5px;line-height:1.7;white-space:pre-wrap;max-height:260px;overflow-y:auto}
 .passage[hidden]{display:none}
