@@ -42,6 +42,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 ZH_QUESTION = "白银炉能耗降低了多少"
+SHOWCASE_QUESTION = "酒钢集团的产品种类扩展到了多少个"
 EN_QUESTION = "How fast did Jinchuan Group's investment in science and technology grow each year?"
 
 # Locators pierce open shadow roots, so these reach inside the widget.
@@ -175,8 +176,6 @@ def test_visitor_asks_in_chinese_by_keyboard_and_sees_the_highlighted_answer_wit
     start = passage["highlight"]["char_start"] - passage["char_start"]
     end = passage["highlight"]["char_end"] - passage["char_start"]
     assert region.locator("mark").inner_text() == passage["text"][start:end] == answer["text"]
-    wait_idle(page)
-    screenshot(page, "widget-desktop-light")
 
     # Escape closes the floating panel and gives focus back to the button.
     page.locator(INPUT).focus()
@@ -332,6 +331,37 @@ def test_failures_are_explained_and_the_widget_recovers(
     last_reply(page).locator(".answer-text mark").wait_for(timeout=60_000)
 
 
+def without_answer(stream: str) -> str:
+    """The real stream with its answer taken out, as when the corpus does not say."""
+    out = []
+    for line in stream.splitlines():
+        if line.startswith("data: ") and '"answer"' in line:
+            payload = json.loads(line.removeprefix("data: "))
+            payload["answer"] = None
+            for passage in payload["passages"]:
+                passage["highlight"] = None
+            line = "data: " + json.dumps(payload, ensure_ascii=False)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_no_answer_is_said_honestly_with_the_closest_passages(page, live_server) -> None:
+    def no_answer(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        route.fulfill(response=response, body=without_answer(response.text()))
+
+    open_demo(page, live_server)
+    page.route("**/v1/ask/stream", no_answer)
+    page.locator(LAUNCHER).click()
+    ask_with_keyboard(page, ZH_QUESTION)
+    wait_idle(page)
+    reply = last_reply(page)
+    assert "资料中没有找到答案" in reply.inner_text()
+    assert reply.locator(".cites h3").inner_text() == "相关段落"
+    assert reply.locator(".cite-btn").count() >= 1
+    assert reply.locator("mark").count() == 0
+
+
 def test_enter_that_confirms_an_ime_candidate_does_not_send(page, live_server) -> None:
     open_demo(page, live_server)
     page.locator(LAUNCHER).click()
@@ -396,11 +426,18 @@ def test_including_the_script_twice_gives_one_button_and_one_element(
 ) -> None:
     origin, pages = customer_site
     tag = f'<script src="{live_server}/widget.js" data-endpoint="{live_server}"></script>'
-    pages["/twice.html"] = f"<!doctype html><body>{tag}{tag}<rag-chat></rag-chat></body>"
+    inline = '<rag-chat lang="en" theme="dark" heading="Ask us"></rag-chat>'
+    pages["/twice.html"] = f"<!doctype html><body>{tag}{tag}{inline}</body>"
     page.goto(f"{origin}/twice.html")
     page.wait_for_function("() => window.RagChat && window.RagChat.floating")
     assert page.locator("rag-chat-launcher").count() == 1
     assert page.locator("rag-chat .panel[role=region]").count() == 1
+    # The inline element's own attributes: English strings, dark theme, its heading.
+    assert page.locator("rag-chat textarea").get_attribute("placeholder") == (
+        "Ask a question, press Enter to send"
+    )
+    assert page.locator("rag-chat .root").get_attribute("data-theme") == "dark"
+    assert page.locator("rag-chat h2").inner_text() == "Ask us"
 
 
 def test_inline_element_answers_from_a_suggestion(page, live_server) -> None:
@@ -438,6 +475,7 @@ def test_sse_parser_handles_split_chunks_crlf_comments_and_multiline_data(
 @pytest.mark.parametrize(
     ("name", "viewport", "scheme"),
     [
+        ("widget-desktop-light", DESKTOP, "light"),
         ("widget-desktop-dark", DESKTOP, "dark"),
         ("widget-phone-light", PHONE, "light"),
         ("widget-phone-dark", PHONE, "dark"),
@@ -451,10 +489,12 @@ def test_screenshots(browser, live_server, name: str, viewport: dict, scheme: st
     try:
         open_demo(page, live_server)
         page.locator(LAUNCHER).click()
-        ask_with_keyboard(page, ZH_QUESTION)
+        ask_with_keyboard(page, SHOWCASE_QUESTION)
         reply = last_reply(page)
         reply.locator(".answer-text mark").wait_for(timeout=60_000)
-        reply.locator(".cite-btn").first.click()
+        # The [n] after the answer opens that citation.
+        reply.locator(".via .ref").click()
+        assert reply.locator(".cite-btn[aria-expanded=true] + .passage mark").is_visible()
         wait_idle(page)
         box = page.locator(PANEL).bounding_box()
         assert box is not None
