@@ -43,6 +43,11 @@ class BM25Index:
         model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
         return cls(model, n_docs)
 
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every token the index knows."""
+        return [t for t in self._model.vocab_dict if t]
+
     def vocabulary_hit(self, query: str) -> float:
         """Share of the query's tokens that occur in the indexed passages (0..1)."""
         tokens = tokenize(query)

@@ -21,6 +21,7 @@ from corpus.loader import corpus_files, file_sha256, load_file
 from index import dense
 from index.bm25 import BM25Index
 from index.chunking import ChunkingParams, chunk_document
+from index.crosslingual import pinyin_table
 from index.dense import AnnParams
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexError_
@@ -266,6 +267,7 @@ def _assemble(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         versions=_versions(),
     )
+    bm25 = BM25Index.build(passage_texts)
     return IndexData(
         manifest=manifest,
         documents=documents,
@@ -273,7 +275,8 @@ def _assemble(
         sentences=all_sentences,
         passages=dense.build_faiss(chunk_vectors, ann),
         sentence_vectors=sentence_vectors,
-        bm25=BM25Index.build(passage_texts),
+        bm25=bm25,
+        pinyin=pinyin_table(bm25.vocabulary),
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from corpus.documents import Document
 from index import dense
 from index.answer import SentenceCandidate, best_sentence
+from index.crosslingual import PinyinBridge
 from index.embedder import Embedder, load_embedder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.retrieval import (
@@ -27,6 +28,7 @@ from index.retrieval import (
     query_terms,
 )
 from index.store import IndexData, IndexManifest, read_index
+from index.tokenize import has_cjk
 from index.types import Answer, AskResult, DocumentSummary, Passage, Span
 
 
@@ -56,6 +58,15 @@ def _chunk_sentences(chunks: np.ndarray, sentences: np.ndarray) -> list[np.ndarr
     return result
 
 
+def _invert(chunk_sentences: list[np.ndarray], n_sentences: int) -> list[list[int]]:
+    """For each sentence, the chunks it overlaps (one, or two where chunks overlap)."""
+    result: list[list[int]] = [[] for _ in range(n_sentences)]
+    for chunk, rows in enumerate(chunk_sentences):
+        for row in rows.tolist():
+            result[row].append(chunk)
+    return result
+
+
 class Engine:
     """Answers questions from one index directory. Load with `Engine.load`."""
 
@@ -65,6 +76,9 @@ class Engine:
         self.config = config
         self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
         self._chunk_sentences = _chunk_sentences(data.chunks, data.sentences)
+        self._sentence_chunks = _invert(self._chunk_sentences, len(data.sentences))
+        self._chunk_vectors = dense.all_vectors(data.passages)
+        self._bridge = PinyinBridge(data.pinyin)
         counts = np.bincount(data.chunks[:, 0], minlength=len(data.documents))
         self._doc_passages = counts.tolist()
 
@@ -119,12 +133,46 @@ class Engine:
         row, start, end = self.data.chunks[chunk].tolist()
         return self.data.documents[row], start, end
 
-    def _rank(self, question: str, qvec: np.ndarray, terms: QueryTerms) -> list[tuple[int, float]]:
+    def _dense(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ranking at two granularities: a passage scores by its own vector and by its
+        best sentence, so one sharp sentence inside a long passage is not averaged away."""
         cfg = self.config
-        dense_ids, dense_scores = dense.search(self.data.passages, qvec, cfg.depth)
-        if cfg.retriever == "dense":
-            return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
-        bm25_scores = self.data.bm25.scores(question)
+        ids, _ = dense.search(self.data.passages, qvec, cfg.depth)
+        candidates = set(ids.tolist())
+        sims = self.data.sentence_vectors @ qvec
+        if sims.size:
+            k = min(cfg.depth * 2, sims.size)
+            for row in np.argpartition(-sims, k - 1)[:k].tolist():
+                candidates.update(self._sentence_chunks[row])
+        chunks = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        if not chunks.size:
+            return chunks, np.empty(0, dtype=np.float32)
+        passage_sim = self._chunk_vectors[chunks] @ qvec
+        sentence_sim = np.array(
+            [
+                sims[rows].max() if rows.size else -1.0
+                for rows in (self._chunk_sentences[c] for c in chunks.tolist())
+            ],
+            dtype=np.float32,
+        )
+        a = cfg.passage_vs_sentence
+        scores = a * passage_sim + (1 - a) * np.maximum(sentence_sim, passage_sim - 0.1)
+        order = np.argsort(-scores)[: cfg.depth]
+        return chunks[order], scores[order].astype(np.float32)
+
+    def _rank(
+        self, lexical_query: str, qvec: np.ndarray, terms: QueryTerms
+    ) -> list[tuple[int, float]]:
+        cfg = self.config
+        if cfg.retriever != "bm25":
+            dense_ids, dense_scores = self._dense(qvec)
+            if cfg.retriever == "dense":
+                return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
+        bm25_scores = (
+            self.data.bm25.scores(lexical_query)
+            if lexical_query
+            else np.zeros(self.n_passages, dtype=np.float32)
+        )
         if cfg.retriever == "bm25":
             order = np.argsort(-bm25_scores)[: cfg.depth]
             return [(int(i), float(bm25_scores[i])) for i in order if bm25_scores[i] > 0]
@@ -154,15 +202,24 @@ class Engine:
             rescored.append((chunk, score + evidence_score(sim, text, terms, self.config)))
         return sorted(rescored, key=lambda kv: -kv[1])
 
-    def _vocabulary_hit(self, question: str) -> float:
-        return self.data.bm25.vocabulary_hit(question)
+    def _lexical_query(self, question: str) -> tuple[str, float]:
+        """The text BM25 should read, and how much to trust it (0..1).
+
+        A Chinese question is read as is, trusted as far as its words occur in the corpus. An
+        English question is read through the pinyin bridge: only the place and company names
+        it romanises, trusted a little (they say where to look, not what is asked)."""
+        if has_cjk(question):
+            return question, self.data.bm25.vocabulary_hit(question)
+        names = self._bridge.expand(question)
+        return " ".join(names), (self.config.bridge_share if names else 0.0)
 
     def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
         """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
         started = time.perf_counter()
         qvec = self.embedder.encode_queries([question])[0]
-        terms = query_terms(question, self._vocabulary_hit(question))
-        ranked = self._rank(question, qvec, terms)
+        lexical_query, share = self._lexical_query(question)
+        terms = query_terms(lexical_query, share, question)
+        ranked = self._rank(lexical_query, qvec, terms)
         depth = max(top_k, self.config.answer_passages)
         chunk_ids = [c for c, _ in ranked[:depth]]
         passages = [self._passage(rank, c, s) for rank, (c, s) in enumerate(ranked[:top_k], 1)]

@@ -29,6 +29,10 @@ class RetrievalConfig:
     depth: int = 50
     """Candidates taken from each of dense and BM25."""
     dense_weight: float = 0.5
+    passage_vs_sentence: float = 0.5
+    """Dense score = this × passage similarity + the rest × best-sentence similarity."""
+    bridge_share: float = 0.3
+    """Lexical trust for an English question whose names the pinyin bridge found."""
     rrf_k: int = 60
     rerank_depth: int = 30
     w_fused: float = 0.4
@@ -59,12 +63,12 @@ class QueryTerms:
     """How much BM25 can read this question, 0..1 (0 for an English question on Chinese text)."""
 
 
-def query_terms(question: str, vocabulary_hit: float) -> QueryTerms:
-    """Keywords and numbers of `question`; `vocabulary_hit` is its BM25-vocabulary coverage."""
+def query_terms(lexical_query: str, lexical_share: float, question: str) -> QueryTerms:
+    """Keywords of the lexical query and numbers of the question, with the lexical trust."""
     return QueryTerms(
-        tokens=frozenset(t for t in tokenize(question) if len(t) > 1 or not t.isascii()),
+        tokens=frozenset(t for t in tokenize(lexical_query) if len(t) > 1 or not t.isascii()),
         numbers=frozenset(numbers(question)),
-        lexical_share=vocabulary_hit,
+        lexical_share=lexical_share,
     )
 
 

@@ -9,6 +9,7 @@ Layout (format 1)::
     passages.faiss         FAISS index of passage vectors (row i = chunk i)
     sentence_vectors.npy   float32 (m, dim): sentence vectors for re-scoring and answers
     bm25/                  bm25s files (JSON + .npy)
+    pinyin.json            pinyin → vocabulary words, for English questions naming places
 
 The directory is written to a temporary sibling and renamed into place, so a crash never
 leaves a half index; loading verifies every file against the manifest.
@@ -98,6 +99,7 @@ class IndexData:
     passages: faiss.Index
     sentence_vectors: np.ndarray
     bm25: BM25Index
+    pinyin: dict[str, list[str]]
 
 
 def sha256_file(path: Path) -> str:
@@ -147,6 +149,9 @@ def write_index(index_dir: Path, data: IndexData) -> IndexManifest:
         dense.save(data.passages, tmp / "passages.faiss")
         (tmp / "bm25").mkdir()
         data.bm25.save(tmp / "bm25")
+        (tmp / "pinyin.json").write_text(
+            json.dumps(data.pinyin, ensure_ascii=False), encoding="utf-8"
+        )
         manifest = IndexManifest.from_json({**data.manifest.to_json(), "files": _file_table(tmp)})
         (tmp / MANIFEST).write_text(
             json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
@@ -213,6 +218,7 @@ def read_index(index_dir: Path, *, verify: bool = True) -> IndexData:
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
         passages = dense.load(index_dir / "passages.faiss", manifest.ann.get("ef_search"))
         bm25 = BM25Index.load(index_dir / "bm25", len(chunks))
+        pinyin = json.loads((index_dir / "pinyin.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index at {index_dir} ({exc}); rebuild it") from exc
     counts = manifest.counts
@@ -224,4 +230,6 @@ def read_index(index_dir: Path, *, verify: bool = True) -> IndexData:
         or sentence_vectors.shape != (counts["sentences"], manifest.dim)
     ):
         raise IndexCorruptError(f"index at {index_dir} does not match its manifest; rebuild")
-    return IndexData(manifest, documents, chunks, sentences, passages, sentence_vectors, bm25)
+    return IndexData(
+        manifest, documents, chunks, sentences, passages, sentence_vectors, bm25, pinyin
+    )
