@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    # Measured with scripts/bench_threads.py on 2 cores, 8 clients: (threads, torch_threads) =
+    # (2, 1) and (4, 1) ~27 req/s, p99 ~360 ms; (1, 2) collapsed to 1-4 req/s, p50 > 1 s.
     threads: int = Field(
         default=2, ge=1, le=64, description="bounded pool for CPU-bound engine calls"
     )
