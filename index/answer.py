@@ -1,9 +1,11 @@
 """Extractive answers: the best-supported sentence of the top passages, or None.
 
-A sentence's score is its similarity to the question plus literal evidence (the question's
-keywords and numbers in it), plus a small bonus when a "how much / how many" question meets
-a sentence that states a number. The answer is None when even the best sentence scores below
-a threshold calibrated on unanswerable questions: "the corpus does not say".
+Each candidate sentence is scored from a few interpretable features: its similarity to the
+question, the question's keywords and numbers in it (and in its passage), whether it holds
+the kind of thing asked for (a number for "多少 / how many", a person for "谁 / who", a date
+for "哪一年 / when"), whether it says anything the question does not already say, and its
+passage's rank. The answer is None when even the best sentence scores below a threshold
+calibrated on unanswerable questions: "the corpus does not say".
 """
 
 from __future__ import annotations
@@ -11,15 +13,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.retrieval import QueryTerms, RetrievalConfig, evidence_score
+from index.retrieval import QueryTerms, RetrievalConfig, coverage
+from index.tokenize import normalize
 
-_QUANTITY_QUESTION = re.compile(
-    r"多少|几[个家项次倍年名位成]?|多大|多高|多快|比例|比重|占比|增速|增幅|排名|第几|百分之"
-    r"|how (many|much|fast|large|big|high)|what (share|percentage|proportion|rate|portion)"
-    r"|by what|growth|\brank",
+_ASKS_QUANTITY = re.compile(
+    r"多少|几[个家项次倍年名位成座条台种]|多大|多高|多快|多厚|多薄|多长|多远|比例|比重|占比|增速|增幅"
+    r"|第几|百分之|how (many|much|fast|large|big|high|thin|thick|long)"
+    r"|what (share|percentage|proportion|rate|portion)|by what|growth rate",
     re.IGNORECASE,
 )
-_HAS_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万亿两]+[个家项次倍%％成位名]")
+_ASKS_PERSON = re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.IGNORECASE)
+_ASKS_TIME = re.compile(r"哪一?年|何时|什么时候|\bwhen\b|what year|which year", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d+(?:\.\d+)?|[一二三四五六七八九十两百千万亿]+(?=[个家项次倍成位名座条台种%年])"
+)
+_DATE = re.compile(r"\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d+号")
+_PERSON_CUE = re.compile(
+    r"书记|经理|董事长|主任|工程师|局长|院长|市长|省长|部长|主席|总裁|负责人|厂长|校长"
+    r"|说|介绍|表示|告诉|指出|强调"
+)
+_YEAR = re.compile(r"\d{4}年|\d{1,2}月")
+_CONTENT_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -30,26 +44,72 @@ class SentenceCandidate:
     char_start: int
     char_end: int
     text: str
+    passage_text: str
     similarity: float
-    passage_score: float
+    passage_prior: float
 
 
-def is_quantity_question(question: str) -> bool:
-    """Does the question ask for a number (how much, how many, what share, which rank)?"""
-    return bool(_QUANTITY_QUESTION.search(question))
+@dataclass(frozen=True)
+class AnswerFeatures:
+    """Why a sentence scores what it does (kept for evaluation reports)."""
+
+    similarity: float
+    keywords: float
+    context_keywords: float
+    focus: float
+    numbers: float
+    answer_type: float
+    novelty: float
+    passage_prior: float
 
 
-def score_sentence(
-    candidate: SentenceCandidate,
-    terms: QueryTerms,
-    wants_number: bool,
-    config: RetrievalConfig,
-) -> float:
-    """Evidence that this sentence answers the question."""
-    score = evidence_score(candidate.similarity, candidate.text, terms, config)
-    if wants_number and _HAS_NUMBER.search(candidate.text):
-        score += config.w_answer_type
-    return score + config.w_passage * candidate.passage_score
+def answer_type_match(question: str, sentence: str, question_numbers: frozenset[str]) -> float:
+    """1 when the sentence holds the kind of thing asked for (or nothing specific is asked)."""
+    if _ASKS_QUANTITY.search(question):
+        found = set(_NUMBER.findall(_DATE.sub(" ", normalize(sentence))))
+        return 1.0 if found - question_numbers else 0.0
+    if _ASKS_PERSON.search(question):
+        return 1.0 if _PERSON_CUE.search(sentence) else 0.0
+    if _ASKS_TIME.search(question):
+        return 1.0 if _YEAR.search(sentence) else 0.0
+    return 1.0
+
+
+def novelty(question: str, sentence: str) -> float:
+    """Share of the sentence's characters the question does not contain (0 = a restatement)."""
+    asked = set(normalize(question))
+    chars = _CONTENT_CHAR.findall(normalize(sentence))
+    if not chars:
+        return 0.0
+    return sum(1 for c in chars if c not in asked) / len(chars)
+
+
+def features(candidate: SentenceCandidate, question: str, terms: QueryTerms) -> AnswerFeatures:
+    """The feature vector of one candidate sentence."""
+    share = terms.lexical_share
+    return AnswerFeatures(
+        similarity=candidate.similarity,
+        keywords=share * coverage(terms.tokens, candidate.text, terms.weights),
+        context_keywords=share * coverage(terms.tokens, candidate.passage_text, terms.weights),
+        focus=coverage(terms.focus, candidate.text, terms.weights),
+        numbers=coverage(terms.numbers, candidate.text) if terms.numbers else 0.0,
+        answer_type=answer_type_match(question, candidate.text, terms.numbers),
+        novelty=min(novelty(question, candidate.text) / 0.4, 1.0),
+        passage_prior=candidate.passage_prior,
+    )
+
+
+def score(f: AnswerFeatures, config: RetrievalConfig) -> float:
+    """Linear evidence score; weights live in the retrieval config."""
+    return (
+        config.w_sentence * f.similarity
+        + config.w_lexical * f.keywords
+        + config.w_context * f.context_keywords
+        + config.w_focus * f.focus
+        + config.w_answer_type * f.answer_type
+        + config.w_novelty * f.novelty
+        + config.w_passage * f.passage_prior
+    )
 
 
 def best_sentence(
@@ -61,7 +121,6 @@ def best_sentence(
     """The highest-scoring candidate and its score, or None when there are none."""
     if not candidates:
         return None
-    wants_number = is_quantity_question(question)
-    scored = [(score_sentence(c, terms, wants_number, config), c) for c in candidates]
-    score, best = max(scored, key=lambda pair: pair[0])
-    return best, score
+    scored = [(score(features(c, question, terms), config), c) for c in candidates]
+    best_score, best = max(scored, key=lambda pair: pair[0])
+    return best, best_score

@@ -43,6 +43,17 @@ class BM25Index:
         model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
         return cls(model, n_docs)
 
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse passage frequency of each token (unknown tokens get the highest value)."""
+        df = np.diff(self._model.scores["indptr"])
+        n = max(self.n_docs, 1)
+        top = float(np.log(1 + n))
+        weights: dict[str, float] = {}
+        for token in tokens:
+            tid = self._model.vocab_dict.get(token)
+            weights[token] = top if tid is None else float(np.log(1 + n / max(df[tid], 1)))
+        return weights
+
     @property
     def vocabulary(self) -> list[str]:
         """Every token the index knows."""

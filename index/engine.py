@@ -218,7 +218,7 @@ class Engine:
         started = time.perf_counter()
         qvec = self.embedder.encode_queries([question])[0]
         lexical_query, share = self._lexical_query(question)
-        terms = query_terms(lexical_query, share, question)
+        terms = query_terms(lexical_query, share, question, self.data.bm25.idf)
         ranked = self._rank(lexical_query, qvec, terms)
         depth = max(top_k, self.config.answer_passages)
         chunk_ids = [c for c, _ in ranked[:depth]]
@@ -252,12 +252,13 @@ class Engine:
                 continue
             sims = self.data.sentence_vectors[rows] @ retrieved.query_vector
             prior = 1.0 - position / max(len(chunk_ids), 1)
+            context = f"{doc.title}\n{doc.text[start:end]}"
             for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
                 _, s_start, s_end = self.data.sentences[row].tolist()
                 a, b = max(s_start, start), min(s_end, end)
                 if b > a:
                     candidates.append(
-                        SentenceCandidate(position, a, b, doc.text[a:b], float(sim), prior)
+                        SentenceCandidate(position, a, b, doc.text[a:b], context, float(sim), prior)
                     )
         return candidates
 

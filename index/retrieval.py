@@ -10,6 +10,8 @@ question BM25 could actually read (the fraction of its tokens in the vocabulary)
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +43,11 @@ class RetrievalConfig:
     w_numbers: float = 0.2
     answer_passages: int = 3
     """Answers are sought in this many top passages."""
-    w_answer_type: float = 0.05
-    w_passage: float = 0.1
+    w_context: float = 0.2
+    w_focus: float = 0.2
+    w_answer_type: float = 0.3
+    w_novelty: float = 0.2
+    w_passage: float = 0.2
     abstain_below: float = 0.0
     """Answer evidence under this is "the corpus does not say" (calibrated, see README)."""
 
@@ -58,15 +63,40 @@ class QueryTerms:
     """What of the question can be matched literally."""
 
     tokens: frozenset[str]
+    weights: dict[str, float]
+    """IDF of each token: a rare word found says more than a common one."""
+    focus: frozenset[str]
+    """The words next to the question word ("产量是多少" → 产量): what is being asked."""
     numbers: frozenset[str]
     lexical_share: float
     """How much BM25 can read this question, 0..1 (0 for an English question on Chinese text)."""
 
 
-def query_terms(lexical_query: str, lexical_share: float, question: str) -> QueryTerms:
-    """Keywords of the lexical query and numbers of the question, with the lexical trust."""
+_WH_WORD = re.compile(r"多少|几|谁|哪|什么|怎样|如何|是否|多大|多高|多长|多厚|第几")
+
+
+def focus_terms(question: str, window: int = 6) -> frozenset[str]:
+    """Words within `window` characters of the first question word of a Chinese question."""
+    match = _WH_WORD.search(question)
+    if match is None:
+        return frozenset()
+    around = question[max(0, match.start() - window) : match.end() + window]
+    return frozenset(t for t in tokenize(around) if len(t) > 1)
+
+
+def query_terms(
+    lexical_query: str,
+    lexical_share: float,
+    question: str,
+    idf: Callable[[list[str]], dict[str, float]],
+) -> QueryTerms:
+    """Keywords (IDF-weighted) of the lexical query, the question's focus words and numbers."""
+    tokens = [t for t in tokenize(lexical_query) if len(t) > 1 or not t.isascii()]
+    focus = focus_terms(lexical_query) if lexical_query == question else frozenset()
     return QueryTerms(
-        tokens=frozenset(t for t in tokenize(lexical_query) if len(t) > 1 or not t.isascii()),
+        tokens=frozenset(tokens),
+        weights=idf(tokens),
+        focus=focus,
         numbers=frozenset(numbers(question)),
         lexical_share=lexical_share,
     )
@@ -118,12 +148,14 @@ def fuse_rrf(
     return fused
 
 
-def coverage(terms: frozenset[str], text: str) -> float:
-    """Share of `terms` found in `text` (after NFKC and lower-casing), 0 when no terms."""
+def coverage(terms: frozenset[str], text: str, weights: dict[str, float] | None = None) -> float:
+    """Share of `terms` (weighted, if given) found in `text` after NFKC and lower-casing."""
     if not terms:
         return 0.0
     haystack = normalize(text)
-    return sum(1 for t in terms if t in haystack) / len(terms)
+    weight = (lambda t: weights.get(t, 1.0)) if weights else (lambda t: 1.0)
+    total = sum(weight(t) for t in terms)
+    return sum(weight(t) for t in terms if t in haystack) / total if total else 0.0
 
 
 def evidence_score(
@@ -131,7 +163,7 @@ def evidence_score(
 ) -> float:
     """Sentence-level evidence for a text: best sentence similarity plus literal matches."""
     score = config.w_sentence * sentence_similarity
-    score += config.w_lexical * terms.lexical_share * coverage(terms.tokens, text)
+    score += config.w_lexical * terms.lexical_share * coverage(terms.tokens, text, terms.weights)
     if terms.numbers:
         score += config.w_numbers * coverage(terms.numbers, text)
     return score
