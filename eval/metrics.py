@@ -16,7 +16,11 @@ Conventions (following sentence-transformers' ``InformationRetrievalEvaluator`` 
   with no relevant passage in the top 10 scores 0.
 - Answer accuracy: over answerable questions, the answer span contains an accepted answer.
 - Abstention (answer is None): precision = abstentions on unanswerable questions / all
-  abstentions; recall = unanswerable questions abstained on / all unanswerable questions.
+  abstentions; recall = unanswerable questions abstained on / all unanswerable questions. The
+  answerable-null rate is the share of answerable questions abstained on.
+- A question whose answerer failed (``error`` set, e.g. an HTTP 5xx) counts as a miss and a wrong
+  answer, and never as an abstention: a broken service must not look cautious.
+- A retriever that gives no answers at all (``answers=False``) has every answer metric ``None``.
 - Mean passage length pools every retrieved passage of the group; latency percentiles use
   linear interpolation between closest ranks (numpy's default).
 """
@@ -61,6 +65,8 @@ class QuestionResult:
     passage_chars: tuple[int, ...]
     latency_ms: float
     retrieved: tuple[RetrievedRef, ...] = ()
+    error: str | None = None
+    """Why the answerer gave nothing for this question (e.g. ``HTTP 503: …``); None if it did."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuestionResult:
@@ -76,6 +82,7 @@ class QuestionResult:
             passage_chars=tuple(data["passage_chars"]),
             latency_ms=float(data["latency_ms"]),
             retrieved=tuple(RetrievedRef(**r) for r in data.get("retrieved", ())),
+            error=data.get("error"),
         )
 
 
@@ -98,6 +105,8 @@ class MetricSummary:
     mean_passage_chars: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    answerable_null_rate: float | None = None
+    n_errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,12 +153,15 @@ def score_question(
     answer_text: str | None,
     latency_ms: float,
     scores: Sequence[float] | None = None,
+    error: str | None = None,
 ) -> QuestionResult:
     """Judge one question's ranked passages and answer into a :class:`QuestionResult`."""
     if scores is not None and len(scores) != len(passages):
         raise ValueError(f"{len(scores)} scores for {len(passages)} passages")
     ranks = relevant_ranks(question, passages)
-    if question.answerable:
+    if error is not None:
+        correct = False
+    elif question.answerable:
         correct = answer_text is not None and contains_answer(answer_text, question.answers)
     else:
         correct = answer_text is None
@@ -168,6 +180,7 @@ def score_question(
             RetrievedRef(source, score)
             for (source, _), score in zip(passages, score_list, strict=True)
         ),
+        error=error,
     )
 
 
@@ -192,11 +205,14 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def summarize_group(results: Sequence[QuestionResult]) -> MetricSummary:
-    """All metrics for one group of results (see the module docstring for definitions)."""
+def summarize_group(results: Sequence[QuestionResult], answers: bool = True) -> MetricSummary:
+    """All metrics for one group of results (see the module docstring for definitions).
+
+    ``answers=False`` marks a retriever without answer extraction: answer metrics are None.
+    """
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
-    abstained = [r for r in results if r.answer_text is None]
+    abstained = [r for r in results if _abstained(r)]
     hits = {k: _mean([_hit(r, k) for r in answerable]) for k in HIT_KS}
     chars = [c for r in results for c in r.passage_chars]
     latencies = [r.latency_ms for r in results]
@@ -210,23 +226,31 @@ def summarize_group(results: Sequence[QuestionResult]) -> MetricSummary:
         hit_at_10=hits[10],
         mrr_at_10=_mean([_reciprocal_rank(r.first_hit_rank) for r in answerable]),
         ndcg_at_10=_mean([ndcg_at_k(r.relevant_ranks) for r in answerable]),
-        answer_accuracy=_mean([float(r.answer_correct) for r in answerable]),
-        abstention_precision=_ratio(sum(not r.answerable for r in abstained), len(abstained)),
-        abstention_recall=_ratio(
-            sum(r.answer_text is None for r in unanswerable), len(unanswerable)
+        answer_accuracy=_mean([float(r.answer_correct) for r in answerable]) if answers else None,
+        abstention_precision=(
+            _ratio(sum(not r.answerable for r in abstained), len(abstained)) if answers else None
+        ),
+        abstention_recall=(
+            _ratio(sum(_abstained(r) for r in unanswerable), len(unanswerable)) if answers else None
         ),
         mean_passage_chars=_mean([float(c) for c in chars]),
         latency_p50_ms=percentile(latencies, 50) if latencies else None,
         latency_p95_ms=percentile(latencies, 95) if latencies else None,
+        answerable_null_rate=(
+            _ratio(sum(_abstained(r) for r in answerable), len(answerable)) if answers else None
+        ),
+        n_errors=sum(r.error is not None for r in results),
     )
 
 
-def summarize(results: Sequence[QuestionResult], by_tag: bool = True) -> dict[str, MetricSummary]:
+def summarize(
+    results: Sequence[QuestionResult], by_tag: bool = True, answers: bool = True
+) -> dict[str, MetricSummary]:
     """Metrics for ``"all"`` and, when ``by_tag``, one entry per tag (sorted by tag name)."""
-    summaries = {"all": summarize_group(results)}
+    summaries = {"all": summarize_group(results, answers)}
     if by_tag:
         for tag in sorted({t for r in results for t in r.tags}):
-            summaries[tag] = summarize_group([r for r in results if tag in r.tags])
+            summaries[tag] = summarize_group([r for r in results if tag in r.tags], answers)
     return summaries
 
 
@@ -267,6 +291,10 @@ def diff_results(a: Sequence[QuestionResult], b: Sequence[QuestionResult]) -> li
         )
         changes.append(((order, -magnitude, after.question_id), item))
     return [item for _, item in sorted(changes, key=lambda pair: pair[0])]
+
+
+def _abstained(result: QuestionResult) -> bool:
+    return result.answer_text is None and result.error is None
 
 
 def _hit(result: QuestionResult, k: int) -> float:
