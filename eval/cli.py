@@ -1,14 +1,364 @@
-"""`ragqa eval ...`: run, compare and diff evaluation runs (filled in by the evaluation work)."""
+"""`ragqa eval ...` (also `python -m eval ...`): run, diff, gate and benchmark evaluations.
+
+`run` compares retrievers, the tutorial baseline, chunk sizes and models on one or more
+question sets, in-process or against a deployed service (`--url`), prints the tables and
+writes a run directory per set. `diff` lists the questions that moved between two runs.
+`gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
+benchmarks. Heavy imports happen inside the commands; bad input is one red line and a
+non-zero exit (2 for usage, 1 for everything else), never a traceback.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
 import typer
+from rich.console import Console
+from rich.text import Text
+
+from eval.dataset import Question, QuestionSetError, load_questions
+
+if TYPE_CHECKING:
+    from eval.report import EvalRun
+    from eval.runner import Answerer
+    from eval.variants import VariantSpec
+    from index.engine import Engine
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_SETS = (REPO / "eval" / "dev_questions.jsonl", REPO / "eval" / "questions.jsonl")
+DEFAULT_INDEX = REPO / "var" / "index"
+DEFAULT_OUT = REPO / "var" / "eval-runs"
+DEFAULT_CACHE = REPO / "var" / "eval-cache"
 
 app = typer.Typer(help="Offline evaluation runs.", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
+
+IndexOpt = Annotated[
+    Path,
+    typer.Option("--index", envvar="RAGQA_INDEX_DIR", help="index directory [env RAGQA_INDEX_DIR]"),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One red line on stderr, then exit with `code`."""
+    err.print(Text(f"error: {message}", style="bold red"))
+    raise typer.Exit(code)
+
+
+def _index_errors() -> tuple[type[BaseException], ...]:
+    from index.errors import IndexError_
+
+    return (IndexError_, FileNotFoundError, NotADirectoryError)
 
 
 @app.command("run")
-def run() -> None:
-    """Evaluate a question set (not implemented yet)."""
-    typer.echo("eval run: not implemented yet", err=True)
-    raise typer.Exit(2)
+def run(
+    questions: Annotated[
+        list[Path] | None,
+        typer.Option("--questions", "-q", help="question set (JSONL); repeat for several"),
+    ] = None,
+    index: IndexOpt = DEFAULT_INDEX,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(envvar="RAGQA_CORPUS_DIR", help="corpus for baseline and chunk variants"),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="evaluate a running service (POST URL/v1/ask) instead")
+    ] = None,
+    retriever: Annotated[
+        str | None, typer.Option(help="comma-separated: bm25,dense,hybrid,hybrid+rerank")
+    ] = None,
+    fusion: Annotated[
+        str | None, typer.Option(help="for hybrid retrievers, comma-separated: weighted,rrf")
+    ] = None,
+    baseline: Annotated[
+        bool | None, typer.Option("--baseline/--no-baseline", help="tutorial baseline [on]")
+    ] = None,
+    chunk_sizes: Annotated[
+        str | None, typer.Option(help="also index with these chunk sizes, e.g. 200,300,500")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="also evaluate an index of this model")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where run directories go")] = DEFAULT_OUT,
+    cache: Annotated[Path, typer.Option(help="cache for variant indexes")] = DEFAULT_CACHE,
+    as_json: Annotated[bool, typer.Option("--json", help="print summaries as JSON")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+) -> None:
+    """Compare retrievers (and the baseline, chunk sizes, models) on question sets."""
+    from eval.variants import ALL_FUSIONS, ALL_RETRIEVERS, VariantSpec, parse_list, parse_sizes
+
+    try:
+        retrievers = parse_list(retriever, ALL_RETRIEVERS, "retriever") or list(ALL_RETRIEVERS)
+        fusions = parse_list(fusion, ALL_FUSIONS, "fusion")
+        sizes = parse_sizes(chunk_sizes)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    if url is not None and (retriever or fusion or baseline or sizes or model):
+        fail(
+            "--url evaluates the service as deployed; --retriever, --fusion, --baseline, "
+            "--chunk-sizes and --model need a local index (drop --url)",
+            code=2,
+        )
+    sets = _load_sets(questions or list(BUNDLED_SETS))
+    engine: Engine | None = None
+    if url is not None:
+        specs = [VariantSpec("service", "http", url=url)]
+    else:
+        engine = _load_engine(index)
+        from eval.variants import plan_variants
+
+        specs = plan_variants(
+            retrievers,
+            fusions=fusions,
+            baseline=baseline is not False,
+            chunk_sizes=sizes,
+            index_chunk_size=int(engine.manifest.chunking.get("size", 300)),
+            models=model or [],
+        )
+    answerers = _make_answerers(specs, engine, corpus, cache)
+    for path, qs in sets:
+        evaluated = _evaluate(path, qs, specs, answerers, engine, index, quiet=quiet or as_json)
+        from eval.report import write_run
+
+        run_dir = write_run(evaluated, out)
+        _print_run(evaluated, run_dir, as_json)
+
+
+def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
+    sets = []
+    for path in paths:
+        try:
+            qs = load_questions(path)
+        except QuestionSetError as exc:
+            fail(str(exc))
+        if not qs:
+            fail(f"{path}: no questions in the file")
+        sets.append((path, qs))
+    return sets
+
+
+def _load_engine(index_dir: Path) -> Engine:
+    if not (index_dir / "manifest.json").is_file():
+        fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from index.engine import Engine
+
+    try:
+        return Engine.load(index_dir)
+    except _index_errors() as exc:
+        fail(str(exc))
+
+
+def _make_answerers(
+    specs: list[VariantSpec], engine: Engine | None, corpus: Path | None, cache: Path
+) -> list[Answerer]:
+    from eval.runner import HttpAnswerer, ServiceUnreachableError
+    from eval.variants import make_answerer
+
+    if corpus is None:
+        from corpus import DEFAULT_CORPUS_DIR
+
+        corpus = DEFAULT_CORPUS_DIR
+    expected: tuple[type[BaseException], ...] = (
+        *_index_errors(),
+        ServiceUnreachableError,
+        ValueError,
+    )
+    answerers: list[Answerer] = []
+    for spec in specs:
+        if spec.kind != "http" and (spec.chunk_size or spec.model or spec.kind == "baseline"):
+            err.print(f"preparing {spec.name} …")
+        try:
+            answerer = make_answerer(spec, engine, corpus_dir=corpus, cache_dir=cache)
+            if isinstance(answerer, HttpAnswerer):
+                answerer.check_ready()
+        except expected as exc:
+            fail(f"{spec.name}: {exc}")
+        answerers.append(answerer)
+    return answerers
+
+
+def _evaluate(
+    path: Path,
+    questions: list[Question],
+    specs: list[VariantSpec],
+    answerers: list[Answerer],
+    engine: Engine | None,
+    index_dir: Path,
+    *,
+    quiet: bool,
+) -> EvalRun:
+    from tqdm import tqdm
+
+    from eval.report import EvalRun, VariantRun, git_commit, index_info
+    from eval.runner import TOP_K, ServiceUnreachableError, ask_one
+    from eval.variants import main_variant
+
+    variants = []
+    for spec, answerer in zip(specs, answerers, strict=True):
+        bar = tqdm(
+            total=len(questions),
+            desc=f"{path.name} · {spec.name}",
+            disable=quiet,
+            file=None if quiet else err.file,
+            leave=False,
+        )
+        try:
+            answerer.ask(questions[0].question, TOP_K)  # warm-up: lazy loads are not latency
+            results = []
+            for question in questions:
+                results.append(ask_one(answerer, question, TOP_K))
+                bar.update()
+        except ServiceUnreachableError as exc:
+            fail(str(exc))
+        finally:
+            bar.close()
+        variants.append(VariantRun(spec, answerer.gives_answers, tuple(results)))
+    return EvalRun(
+        question_set=path.name,
+        questions=tuple(questions),
+        variants=tuple(variants),
+        main_variant=main_variant(specs),
+        index=index_info(index_dir, engine.manifest) if engine is not None else None,
+        commit=git_commit(REPO),
+    )
+
+
+def _print_run(evaluated: EvalRun, run_dir: Path, as_json: bool) -> None:
+    from eval.tables import plain, run_tables
+
+    if as_json:
+        summaries = {v.name: asdict(v.summary()["all"]) for v in evaluated.variants}
+        doc = {
+            "question_set": evaluated.question_set,
+            "run_dir": str(run_dir),
+            "summary": summaries,
+        }
+        typer.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    for table in run_tables(evaluated):
+        typer.echo(plain(table) + "\n")
+    typer.echo(f"run directory: {run_dir}\n")
+
+
+@app.command("diff")
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="the earlier run directory")],
+    run_b: Annotated[Path, typer.Argument(help="the later run directory")],
+    variant: Annotated[
+        str | None, typer.Option(help="variant to compare [the runs' main variant]")
+    ] = None,
+) -> None:
+    """List the questions that got better or worse from RUN_A to RUN_B."""
+    from eval.metrics import diff_results
+    from eval.report import RunDirError, load_run
+
+    try:
+        a, b = load_run(run_a), load_run(run_b)
+    except RunDirError as exc:
+        fail(str(exc))
+    name = variant or a.main_variant
+    try:
+        va, vb = a.variant(name), b.variant(name)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    if a.question_set != b.question_set:
+        err.print(f"note: comparing {a.question_set} with {b.question_set}")
+    changes = diff_results(va.results, vb.results)
+    text = {q.id: q.question for q in (*a.questions, *b.questions)}
+    sa, sb = va.summary()["all"], vb.summary()["all"]
+    typer.echo(f"{name}: {a.question_set}, {a.date} ({a.commit}) -> {b.date} ({b.commit})")
+    for label, before, after in (
+        ("hit@5", sa.hit_at_5, sb.hit_at_5),
+        ("MRR@10", sa.mrr_at_10, sb.mrr_at_10),
+        ("answer accuracy", sa.answer_accuracy, sb.answer_accuracy),
+    ):
+        typer.echo(f"  {label:16s} {_fmt(before)} -> {_fmt(after)}")
+    for kind in ("worse", "mixed", "better"):
+        group = [c for c in changes if c.change == kind]
+        typer.echo(f"\n{kind} ({len(group)})")
+        for c in group:
+            typer.echo(
+                f"  {c.question_id:8s} rank {_rank(c.rank_before)} -> {_rank(c.rank_after)}, "
+                f"answer {_ok(c.correct_before)} -> {_ok(c.correct_after)}  "
+                f"[{','.join(c.tags)}] {text.get(c.question_id, '')}"
+            )
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _rank(rank: int | None) -> str:
+    return "miss" if rank is None or rank > 10 else str(rank)
+
+
+def _ok(correct: bool) -> str:
+    return "ok" if correct else "wrong"
+
+
+@app.command("gate")
+def gate(
+    index: IndexOpt = DEFAULT_INDEX,
+    update: Annotated[
+        bool, typer.Option("--update", help="rewrite eval/thresholds.json from this run")
+    ] = False,
+) -> None:
+    """Check the main retriever on the bundled question sets against eval/thresholds.json."""
+    from datetime import UTC, datetime
+
+    from eval import gate as g
+    from eval.report import git_commit, index_info
+    from eval.runner import EngineAnswerer, run_questions
+    from eval.variants import MAIN
+
+    engine = _load_engine(index)
+    from index.retrieval import RetrievalConfig
+
+    answerer = EngineAnswerer(engine, RetrievalConfig(retriever=MAIN))
+    measured = {}
+    for path, qs in _load_sets(list(BUNDLED_SETS)):
+        measured[path.name] = (qs, run_questions(answerer, qs))
+    if update:
+        sets = {name: g.derive_thresholds(results) for name, (_, results) in measured.items()}
+        info = asdict(index_info(index, engine.manifest))
+        doc = g.thresholds_json(
+            sets,
+            variant=MAIN,
+            date=datetime.now(UTC).strftime("%Y-%m-%d"),
+            commit=git_commit(REPO),
+            index={k: info[k] for k in ("model", "config_id", "chunk_size", "chunk_overlap")},
+        )
+        g.THRESHOLDS_FILE.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        typer.echo(f"wrote {g.THRESHOLDS_FILE}")
+    thresholds = g.load_thresholds()
+    passed = True
+    for name, (qs, results) in measured.items():
+        if name not in thresholds:
+            fail(f"{g.THRESHOLDS_FILE} has no entry for {name}: run `ragqa eval gate --update`")
+        result = g.check_gate(name, results, qs, thresholds[name])
+        typer.echo(result.render())
+        passed = passed and result.passed
+    raise typer.Exit(0 if passed else 1)
+
+
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Speed and size benchmarks (eval/benchmark.py); options pass through (see --help)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from eval import benchmark
+
+    try:
+        code = benchmark.main(list(ctx.args))
+    except _index_errors() as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
