@@ -110,17 +110,3 @@ def score(f: AnswerFeatures, config: RetrievalConfig) -> float:
         + config.w_novelty * f.novelty
         + config.w_passage * f.passage_prior
     )
-
-
-def best_sentence(
-    candidates: list[SentenceCandidate],
-    question: str,
-    terms: QueryTerms,
-    config: RetrievalConfig,
-) -> tuple[SentenceCandidate, float] | None:
-    """The highest-scoring candidate and its score, or None when there are none."""
-    if not candidates:
-        return None
-    scored = [(score(features(c, question, terms), config), c) for c in candidates]
-    best_score, best = max(scored, key=lambda pair: pair[0])
-    return best, best_score

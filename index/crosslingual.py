@@ -1,4 +1,4 @@
-"""Bridge English questions to Chinese text where the encoder alone is weak: proper names.
+"""Bridge English questions to Chinese text where the encoder alone is weak: names and terms.
 
 A romanised name in an English question ("Jinchang", "Baiyin", "Lanzhou New Area") is the
 pinyin of a Chinese word of the corpus (金昌, 白银, 兰州). Matching the question's capitalised
@@ -6,17 +6,54 @@ words against the pinyin of the BM25 vocabulary recovers those words, so BM25 an
 features can help an English question too. Only capitalised words of four letters or more
 are tried, and only multi-character Chinese words are targets, which keeps ordinary English
 words ("long", "fan") from matching Chinese homophones.
+
+Terms of economic news ("GDP" → 地区生产总值, "value added" → 增加值) come from a small
+glossary shipped beside this module (`glossary_en_zh.tsv`); the encoder alone does not know
+that "GDP" and 地区生产总值 mean the same thing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
+GLOSSARY = Path(__file__).with_name("glossary_en_zh.tsv")
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """(pattern, Chinese words) pairs, longest English term first so it wins."""
+    entries: list[tuple[str, tuple[str, ...]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, _, chinese = line.partition("\t")
+        entries.append((english.strip().lower(), tuple(chinese.split())))
+    entries.sort(key=lambda e: -len(e[0]))
+    return tuple(
+        (re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", re.IGNORECASE), words)
+        for term, words in entries
+    )
+
+
+def glossary_terms(question: str) -> list[str]:
+    """Chinese words for the glossary terms in `question`; a matched span is used once."""
+    found: list[str] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, words in load_glossary():
+        for match in pattern.finditer(question):
+            span = match.span()
+            if any(a < span[1] and span[0] < b for a, b in taken):
+                continue
+            taken.append(span)
+            found += [w for w in words if w not in found]
+    return found
 
 
 def pinyin_table(vocabulary: Iterable[str]) -> dict[str, list[str]]:

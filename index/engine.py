@@ -15,13 +15,15 @@ import numpy as np
 
 from corpus.documents import Document
 from index import dense
-from index.answer import SentenceCandidate, best_sentence
-from index.crosslingual import PinyinBridge
+from index.abstain import AbstentionModel, Evidence, default_model
+from index.answer import SentenceCandidate, features, score
+from index.crosslingual import PinyinBridge, glossary_terms
 from index.embedder import Embedder, load_embedder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.retrieval import (
     QueryTerms,
     RetrievalConfig,
+    coverage,
     evidence_score,
     fuse_rrf,
     fuse_weighted,
@@ -70,10 +72,17 @@ def _invert(chunk_sentences: list[np.ndarray], n_sentences: int) -> list[list[in
 class Engine:
     """Answers questions from one index directory. Load with `Engine.load`."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, config: RetrievalConfig) -> None:
+    def __init__(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        config: RetrievalConfig,
+        abstention: AbstentionModel | None = None,
+    ) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config
+        self.abstention = abstention if abstention is not None else default_model()
         self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
         self._chunk_sentences = _chunk_sentences(data.chunks, data.sentences)
         self._sentence_chunks = _invert(self._chunk_sentences, len(data.sentences))
@@ -111,7 +120,7 @@ class Engine:
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with other retrieval settings (for evaluation runs)."""
-        return Engine(self.data, self.embedder, config)
+        return Engine(self.data, self.embedder, config, self.abstention)
 
     @property
     def manifest(self) -> IndexManifest:
@@ -206,12 +215,16 @@ class Engine:
         """The text BM25 should read, and how much to trust it (0..1).
 
         A Chinese question is read as is, trusted as far as its words occur in the corpus. An
-        English question is read through the pinyin bridge: only the place and company names
-        it romanises, trusted a little (they say where to look, not what is asked)."""
+        English question is read through the bridge: the place and company names it
+        romanises and the glossary terms it uses, trusted less (they are a partial reading).
+        """
         if has_cjk(question):
             return question, self.data.bm25.vocabulary_hit(question)
-        names = self._bridge.expand(question)
-        return " ".join(names), (self.config.bridge_share if names else 0.0)
+        words = self._bridge.expand(question) + glossary_terms(question)
+        if not words:
+            return "", 0.0
+        query = " ".join(words)
+        return query, self.config.bridge_share * self.data.bm25.vocabulary_hit(query)
 
     def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
         """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
@@ -262,15 +275,38 @@ class Engine:
                     )
         return candidates
 
+    def evidence(self, retrieved: Retrieved) -> tuple[SentenceCandidate, float, Evidence] | None:
+        """The best answer candidate, its score and the evidence the abstention model reads."""
+        candidates = self._sentence_candidates(retrieved)
+        if not candidates:
+            return None
+        terms, question = retrieved.terms, retrieved.question
+        scored = sorted(
+            ((score(features(c, question, terms), self.config), c) for c in candidates),
+            key=lambda pair: -pair[0],
+        )
+        best_score, best = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        evidence = Evidence(
+            score=best_score,
+            similarity=best.similarity,
+            support=coverage(terms.tokens, best.passage_text, terms.weights),
+            focus_support=coverage(terms.focus, best.passage_text, terms.weights),
+            margin=best_score - runner_up,
+            lexical_share=terms.lexical_share,
+            english=0.0 if has_cjk(question) else 1.0,
+            has_focus=1.0 if terms.focus else 0.0,
+        )
+        return best, best_score, evidence
+
     def answer(self, retrieved: Retrieved) -> AskResult:
         """Extract the answer span from retrieved passages (cheap, no model call)."""
-        found = best_sentence(
-            self._sentence_candidates(retrieved), retrieved.question, retrieved.terms, self.config
-        )
+        found = self.evidence(retrieved)
         answer: Answer | None = None
         passages = retrieved.passages
-        if found is not None and found[1] >= self.config.abstain_below:
-            best, score = found
+        model = self.abstention
+        if found is not None and not (model is not None and model.abstains(found[2])):
+            best, best_score, _ = found
             chunk = retrieved.chunk_ids[best.passage_index]
             doc, _, _ = self._passage_text(chunk)
             answer = Answer(
@@ -282,7 +318,7 @@ class Engine:
                 char_start=best.char_start,
                 char_end=best.char_end,
                 passage_rank=best.passage_index + 1,
-                score=round(score, 4),
+                score=round(best_score, 4),
             )
             passages = [self._highlight(p, answer) for p in passages]
         took = (time.perf_counter() - retrieved.started) * 1000

@@ -33,7 +33,7 @@ class RetrievalConfig:
     dense_weight: float = 0.5
     passage_vs_sentence: float = 0.5
     """Dense score = this × passage similarity + the rest × best-sentence similarity."""
-    bridge_share: float = 0.3
+    bridge_share: float = 1.0
     """Lexical trust for an English question whose names the pinyin bridge found."""
     rrf_k: int = 60
     rerank_depth: int = 30

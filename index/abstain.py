@@ -1,0 +1,122 @@
+"""Deciding when the corpus does not say: a small logistic model over answer evidence.
+
+No single score separates answerable from unanswerable questions well: an unanswerable
+question about a city the corpus covers ("嘉峪关有多少人口") finds sentences as similar as an
+answerable one does. What differs is the *support*: how much of what the question asks (its
+IDF-weighted keywords, and the focus words next to its question word) the chosen passage
+contains, combined with the answer score and the margin over the next candidate.
+
+The model is fitted by `ragqa eval calibrate` on the project's question set (which has
+unanswerable questions) and its threshold is chosen on the dev set's unanswerable
+questions; both are stored in `abstention.json` beside this module with the figures they
+came from, so the choice is visible and reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_PATH = Path(__file__).with_name("abstention.json")
+FEATURES: tuple[str, ...] = (
+    "score",
+    "similarity",
+    "support",
+    "focus_support",
+    "margin",
+    "lexical_share",
+    "english",
+    "has_focus",
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answer step knows about its best candidate (the model's inputs)."""
+
+    score: float
+    similarity: float
+    support: float
+    """IDF-weighted share of the question's keywords in the best sentence's passage."""
+    focus_support: float
+    """The same for the words next to the question word."""
+    margin: float
+    """Best sentence score minus the runner-up's."""
+    lexical_share: float
+    english: float
+    has_focus: float
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in FEATURES]
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Standardised logistic regression: P(answerable | evidence)."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    """Abstain when the probability is below this."""
+    notes: str = ""
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias
+        for x, m, s, w in zip(evidence.vector(), self.mean, self.scale, self.weights, strict=True):
+            z += w * (x - m) / s
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def abstains(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) < self.threshold
+
+    def save(self, path: Path = DEFAULT_PATH) -> None:
+        data = {"features": list(FEATURES), **asdict(self)}
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> AbstentionModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data.pop("features")) != FEATURES:
+            raise ValueError(f"{path} was fitted on other features; run `ragqa eval calibrate`")
+        return cls(
+            mean=tuple(data["mean"]),
+            scale=tuple(data["scale"]),
+            weights=tuple(data["weights"]),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            notes=str(data.get("notes", "")),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_model() -> AbstentionModel | None:
+    """The shipped model, or None (never abstain) when the file is absent."""
+    return AbstentionModel.load() if DEFAULT_PATH.exists() else None
+
+
+def fit(
+    vectors: list[list[float]], answerable: list[bool], *, l2: float = 1.0, steps: int = 4000
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], float]:
+    """Class-balanced, L2-regularised logistic regression by gradient descent (numpy)."""
+    import numpy as np
+
+    x = np.asarray(vectors, dtype=np.float64)
+    y = np.asarray(answerable, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    w = np.zeros(z.shape[1])
+    b = 0.0
+    positive = max(y.mean(), 1e-6)
+    class_weight = np.where(y == 1, 0.5 / positive, 0.5 / max(1 - positive, 1e-6))
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        g = (p - y) * class_weight
+        w -= 0.1 * (z.T @ g / len(y) + l2 * w / len(y))
+        b -= 0.1 * float(g.mean())
+    return tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), b
