@@ -334,7 +334,7 @@ def gate(
             commit=git_commit(REPO),
             index={k: info[k] for k in ("model", "config_id", "chunk_size", "chunk_overlap")},
         )
-        g.THRESHOLDS_FILE.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        g.THRESHOLDS_FILE.write_text(g.render_thresholds(doc), encoding="utf-8")
         typer.echo(f"wrote {g.THRESHOLDS_FILE}")
     thresholds = g.load_thresholds()
     passed = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,12 @@ def thresholds_json(
             for name, t in sets.items()
         },
     }
+
+
+def render_thresholds(doc: dict[str, Any]) -> str:
+    """`thresholds.json` text: indented, but each reference entry on one line."""
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    return re.sub(r"\[\n\s*([^\s,\[\]]+),\n\s*([^\s,\[\]]+)\n\s*\]", r"[\1, \2]", text) + "\n"
 
 
 def _rr(rank: int | None) -> float:
