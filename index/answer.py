@@ -1,7 +1,8 @@
 """Extractive answers: the best-supported sentence of the top passages, or None.
 
 Each candidate sentence is scored from a few interpretable features: its similarity to the
-question, the question's keywords and numbers in it (and in its passage), whether it holds
+question, the question's keywords in it and in its passage (the words naming what the
+question is about must be in the passage: 白银炉, not another furnace), whether it holds
 the kind of thing asked for (a number for "多少 / how many", a person for "谁 / who", a date
 for "哪一年 / when"), whether it says anything the question does not already say, and its
 passage's rank. The answer is None when even the best sentence scores below a threshold
@@ -57,6 +58,7 @@ class AnswerFeatures:
     keywords: float
     context_keywords: float
     focus: float
+    subject: float
     numbers: float
     answer_type: float
     novelty: float
@@ -92,6 +94,7 @@ def features(candidate: SentenceCandidate, question: str, terms: QueryTerms) -> 
         keywords=share * coverage(terms.tokens, candidate.text, terms.weights),
         context_keywords=share * coverage(terms.tokens, candidate.passage_text, terms.weights),
         focus=coverage(terms.focus, candidate.text, terms.weights),
+        subject=share * coverage(terms.tokens - terms.focus, candidate.passage_text, terms.weights),
         numbers=coverage(terms.numbers, candidate.text) if terms.numbers else 0.0,
         answer_type=answer_type_match(question, candidate.text, terms.numbers),
         novelty=min(novelty(question, candidate.text) / 0.4, 1.0),
@@ -106,6 +109,7 @@ def score(f: AnswerFeatures, config: RetrievalConfig) -> float:
         + config.w_lexical * f.keywords
         + config.w_context * f.context_keywords
         + config.w_focus * f.focus
+        + config.w_subject * f.subject
         + config.w_answer_type * f.answer_type
         + config.w_novelty * f.novelty
         + config.w_passage * f.passage_prior

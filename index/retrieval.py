@@ -43,8 +43,9 @@ class RetrievalConfig:
     w_numbers: float = 0.2
     answer_passages: int = 3
     """Answers are sought in this many top passages."""
-    w_context: float = 0.2
+    w_context: float = 0.0
     w_focus: float = 0.2
+    w_subject: float = 0.2
     w_answer_type: float = 0.3
     w_novelty: float = 0.2
     w_passage: float = 0.2

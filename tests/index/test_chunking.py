@@ -11,7 +11,9 @@ def doc(text: str) -> Document:
 
 
 def test_every_chunk_is_the_document_slice_its_offsets_name() -> None:
-    text = "\n\n".join(f"第{i}段。" + "白银炉能耗降低，产品种类扩展到450余个。" * 5 for i in range(20))
+    text = "\n\n".join(
+        f"第{i}段。" + "白银炉能耗降低，产品种类扩展到450余个。" * 5 for i in range(20)
+    )
     chunks = chunk_document(doc(text), ChunkingParams(size=120, overlap=30))
     assert len(chunks) > 5
     for chunk in chunks:

@@ -42,4 +42,8 @@ def test_spans_are_relative_to_the_whole_text() -> None:
 def test_clauses_split_at_commas() -> None:
     text = "数据显示，从2023年下半年到2026年一季度，增速居全国前10位。"
     clauses = split_clauses(text, Span(0, len(text)))
-    assert texts(text, clauses) == ["数据显示，", "从2023年下半年到2026年一季度，", "增速居全国前10位。"]
+    assert texts(text, clauses) == [
+        "数据显示，",
+        "从2023年下半年到2026年一季度，",
+        "增速居全国前10位。",
+    ]

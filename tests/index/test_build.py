@@ -1,0 +1,160 @@
+"""The index directory: self-describing, written atomically, verified on load, rebuilt
+incrementally, and refusing to be queried with another model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.build import build_index, index_is_current
+from index.engine import Engine
+from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from index.store import MANIFEST, read_index, write_index
+
+ARTICLE_A = (
+    "白银炉能耗降低\n\n现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。"
+    "白银有色集团介绍了第四代白银炉。"
+)
+ARTICLE_B = (
+    "兰州新区招商\n\n兰州新区组建6个产业招商专班，精准对接重点企业。全年新增省级科技型企业25家。"
+)
+ARTICLE_C = "嘉峪关储能\n\n嘉峪关储能项目每期规模为500兆瓦/1000兆瓦时，一期已经开工建设。"
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(ARTICLE_A, encoding="utf-8")
+    (corpus / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture
+def small_index(small_corpus: Path, tmp_path: Path, embedder: Any) -> Path:
+    index_dir = tmp_path / "index"
+    build_index(small_corpus, index_dir, embedder.name, progress=False, embedder=embedder)
+    return index_dir
+
+
+def test_manifest_describes_the_index(small_index: Path, embedder: Any) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == embedder.name
+    assert manifest["dim"] == 384
+    assert manifest["chunking"]["size"] > 0 and manifest["chunking"]["pipeline"]
+    assert set(manifest["sources"]) == {"a.txt", "b.txt"}
+    assert manifest["counts"]["documents"] == 2
+    assert manifest["built_at"] and manifest["versions"]["faiss-cpu"]
+    assert len(manifest["config_id"]) == 16
+    for rel, entry in manifest["files"].items():
+        assert (small_index / rel).stat().st_size == entry["bytes"]
+
+
+def test_round_trip_keeps_documents_and_spans(small_index: Path, tmp_path: Path) -> None:
+    data = read_index(small_index)
+    copy = tmp_path / "copy"
+    write_index(copy, data)
+    again = read_index(copy)
+    assert again.documents == data.documents
+    assert (again.chunks == data.chunks).all()
+    assert (again.sentence_vectors == data.sentence_vectors).all()
+
+
+def test_no_half_written_directory_is_left_when_writing_fails(
+    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = read_index(small_index)
+    target = tmp_path / "target"
+    shutil.copytree(small_index, target)
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def crash(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("index.store.dense.save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_index(target, data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    read_index(target)  # the previous index is intact
+
+
+def test_damaged_file_is_refused_with_its_name(small_index: Path) -> None:
+    with (small_index / "chunks.npy").open("r+b") as handle:
+        handle.seek(-4, 2)
+        handle.write(b"\xff\xff\xff\xff")
+    with pytest.raises(IndexCorruptError, match=r"chunks\.npy.*damaged"):
+        read_index(small_index)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="ragqa build"):
+        read_index(tmp_path / "nowhere")
+
+
+def test_unknown_format_version_is_refused(small_index: Path) -> None:
+    path = small_index / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 99
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="format 99"):
+        read_index(small_index)
+
+
+def test_index_refuses_to_be_queried_with_another_model(small_index: Path, embedder: Any) -> None:
+    with pytest.raises(IndexMismatchError, match="built with model"):
+        Engine.load(small_index, "intfloat/multilingual-e5-small", embedder=embedder)
+
+
+def test_rebuild_embeds_only_the_added_file(
+    small_corpus: Path, small_index: Path, embedder: Any
+) -> None:
+    before = read_index(small_index)
+    (small_corpus / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    assert not index_is_current(small_corpus, small_index, embedder.name)
+    report = build_index(
+        small_corpus, small_index, embedder.name, progress=False, embedder=embedder
+    )
+    after = read_index(small_index)
+    assert report.n_reused_files == 2
+    c_rows = [i for i, d in enumerate(after.documents) if d.source == "c.txt"]
+    c_texts = int(
+        (after.chunks[:, 0] == c_rows[0]).sum() + (after.sentences[:, 0] == c_rows[0]).sum()
+    )
+    assert report.n_embedded == c_texts
+    assert (after.sentence_vectors[: len(before.sentences)] == before.sentence_vectors).all()
+    assert index_is_current(small_corpus, small_index, embedder.name)
+
+
+def test_rebuild_after_deleting_a_file_embeds_nothing(
+    small_corpus: Path, small_index: Path, embedder: Any
+) -> None:
+    (small_corpus / "b.txt").unlink()
+    report = build_index(
+        small_corpus, small_index, embedder.name, progress=False, embedder=embedder
+    )
+    assert report.n_embedded == 0
+    assert [d.source for d in read_index(small_index).documents] == ["a.txt"]
+
+
+def test_hnsw_index_answers_like_flat(small_corpus: Path, tmp_path: Path, embedder: Any) -> None:
+    index_dir = tmp_path / "hnsw"
+    build_index(
+        small_corpus, index_dir, embedder.name, ann="hnsw", progress=False, embedder=embedder
+    )
+    assert read_index(index_dir).manifest.ann["kind"] == "hnsw"
+    result = Engine.load(index_dir, embedder=embedder).ask("兰州新区组建了几个招商专班")
+    assert result.answer is not None and "6个" in result.answer.text
+
+
+def test_unchanged_corpus_is_current_and_a_changed_file_is_not(
+    small_corpus: Path, small_index: Path, embedder: Any
+) -> None:
+    assert index_is_current(small_corpus, small_index, embedder.name)
+    assert not index_is_current(small_corpus, small_index, "some/other-model")
+    (small_corpus / "a.txt").write_text(ARTICLE_A + "新增一句。", encoding="utf-8")
+    assert not index_is_current(small_corpus, small_index, embedder.name)
