@@ -17,10 +17,28 @@ _SENTENCE_END = re.compile(r"(?:[。！？；!?;]+|\.(?=\s))[”’」』）)\"'
 _CLAUSE_END = re.compile(r"[，、：:,]")
 
 
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")"}
+_CLOSERS = {closer: opener for opener, closer in _PAIRS.items()}
+
+
 def _trim(text: str, start: int, end: int) -> Span | None:
+    """Strip whitespace, and a quotation mark whose partner lies outside the span.
+
+    A quoted speech of several sentences is cut into sentences; the first keeps an opening
+    “ whose ” is in a later sentence. Quoting “现在…以内。 with a dangling mark reads as a
+    mistake, so the unmatched mark is left outside the span (offsets stay exact).
+    """
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start > 1 and text[start] in _PAIRS and _PAIRS[text[start]] not in text[start:end]:
+        start += 1
+    if (
+        end - start > 1
+        and text[end - 1] in _CLOSERS
+        and _CLOSERS[text[end - 1]] not in text[start:end]
+    ):
         end -= 1
     return Span(start, end) if end > start else None
 

@@ -47,3 +47,12 @@ def test_clauses_split_at_commas() -> None:
         "从2023年下半年到2026年一季度，",
         "增速居全国前10位。",
     ]
+
+
+def test_quotation_marks_whose_partner_is_in_another_sentence_are_left_out() -> None:
+    text = "“现在生产每吨铜的综合能耗降至210公斤标煤以内。智能化后作业效率提高。”吴克富介绍。"
+    assert texts(text, split_sentences(text)) == [
+        "现在生产每吨铜的综合能耗降至210公斤标煤以内。",
+        "智能化后作业效率提高。",
+        "吴克富介绍。",
+    ]
