@@ -24,12 +24,14 @@ DPI = 120
 def plot_hitk(run: EvalRun, path: Path) -> None:
     """hit@k (percent of answerable questions) at k = 1, 3, 5, 10, one line per variant."""
     fig, ax = plt.subplots(figsize=SIZE_IN, dpi=DPI)
+    lowest = 100.0
     for variant in run.variants:
         summary = variant.summary()["all"]
         values = [getattr(summary, f"hit_at_{k}") for k in HIT_KS]
         if any(v is None for v in values):
             continue
         main = variant.name == run.main_variant
+        lowest = min(lowest, 100 * min(values))
         ax.plot(
             HIT_KS,
             [100 * v for v in values],
@@ -42,8 +44,11 @@ def plot_hitk(run: EvalRun, path: Path) -> None:
     n = run.variant(run.main_variant).summary()["all"].n_answerable
     ax.set_xticks(HIT_KS)
     ax.set_xlabel("k (passages retrieved)")
-    ax.set_ylabel(f"hit@k (% of {n} answerable questions)")
-    ax.set_ylim(0, 100)
+    # Good retrievers crowd the top: start the axis at the 10 below the lowest point, and say so.
+    bottom = max(0, int((lowest - 5) // 10) * 10)
+    ax.set_ylim(bottom, 100.5)
+    axis_note = f", axis from {bottom}%" if bottom else ""
+    ax.set_ylabel(f"hit@k (% of {n} answerable questions{axis_note})")
     ax.grid(True, alpha=0.3)
     ax.set_title(f"hit@k on {run.question_set} ({len(run.questions)} questions), {run.date}")
     ax.legend(loc="best", fontsize=9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -120,3 +121,36 @@ def test_python_dash_m_eval_runs_the_same_app(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "better (1)" in done.stdout
+
+
+def _tiny_set(tmp_path: Path) -> Path:
+    lines = (ROOT / "eval" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_run_in_process_prints_the_table_and_writes_the_run(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    args = ["run", "-q", str(_tiny_set(tmp_path)), "--index", str(index_dir)]
+    args += ["--retriever", "bm25,hybrid+rerank", "--no-baseline", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "tiny.jsonl: 3 questions, top 10 passages"
+    assert lines[1].split()[:3] == ["variant", "n", "hit@1"]
+    assert [line.split()[0] for line in lines[2:4]] == ["bm25", "hybrid+rerank"]
+    run_dirs = list((tmp_path / "o").iterdir())
+    assert len(run_dirs) == 1 and f"run directory: {run_dirs[0]}" in lines
+
+
+def test_run_against_a_live_service_as_json(live_server: str, tmp_path: Path) -> None:
+    args = ["run", "-q", str(_tiny_set(tmp_path)), "--url", live_server, "--json"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert list(doc["summary"]) == ["service"]
+    assert doc["summary"]["service"]["n_questions"] == 3
+    assert doc["summary"]["service"]["n_errors"] == 0
+    assert Path(doc["run_dir"]).parent == tmp_path / "o"
