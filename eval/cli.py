@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -105,6 +105,9 @@ def run(
             code=2,
         )
     sets = _load_sets(questions or list(BUNDLED_SETS))
+    from eval.report import git_commit
+
+    commit = git_commit(REPO)  # now, before the code is imported: what the run measures
     engine: Engine | None = None
     if url is not None:
         specs = [VariantSpec("service", "http", url=url)]
@@ -122,7 +125,9 @@ def run(
         )
     answerers = _make_answerers(specs, engine, corpus, cache)
     for path, qs in sets:
-        evaluated = _evaluate(path, qs, specs, answerers, engine, index, quiet=quiet or as_json)
+        evaluated = _evaluate(
+            path, qs, specs, answerers, engine, index, commit=commit, quiet=quiet or as_json
+        )
         from eval.report import write_run
 
         run_dir = write_run(evaluated, out)
@@ -191,11 +196,12 @@ def _evaluate(
     engine: Engine | None,
     index_dir: Path,
     *,
+    commit: str | None,
     quiet: bool,
 ) -> EvalRun:
     from tqdm import tqdm
 
-    from eval.report import EvalRun, VariantRun, git_commit, index_info
+    from eval.report import EvalRun, VariantRun, index_info
     from eval.runner import TOP_K, ServiceUnreachableError, ask_one
     from eval.variants import main_variant
 
@@ -225,7 +231,7 @@ def _evaluate(
         variants=tuple(variants),
         main_variant=main_variant(specs),
         index=index_info(index_dir, engine.manifest) if engine is not None else None,
-        commit=git_commit(REPO),
+        commit=commit,
     )
 
 
@@ -317,10 +323,9 @@ def gate(
     from eval.runner import EngineAnswerer, run_questions
     from eval.variants import MAIN
 
+    commit = git_commit(REPO)
     engine = _load_engine(index)
-    from index.retrieval import RetrievalConfig
-
-    answerer = EngineAnswerer(engine, RetrievalConfig(retriever=MAIN))
+    answerer = EngineAnswerer(engine, replace(engine.config, retriever=MAIN))
     measured = {}
     for path, qs in _load_sets(list(BUNDLED_SETS)):
         measured[path.name] = (qs, run_questions(answerer, qs))
@@ -331,7 +336,7 @@ def gate(
             sets,
             variant=MAIN,
             date=datetime.now(UTC).strftime("%Y-%m-%d"),
-            commit=git_commit(REPO),
+            commit=commit,
             index={k: info[k] for k in ("model", "config_id", "chunk_size", "chunk_overlap")},
         )
         g.THRESHOLDS_FILE.write_text(g.render_thresholds(doc), encoding="utf-8")

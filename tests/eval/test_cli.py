@@ -137,7 +137,7 @@ def test_run_in_process_prints_the_table_and_writes_the_run(
     args += ["--retriever", "bm25,hybrid+rerank", "--no-baseline", "--out", str(tmp_path / "o")]
     result = runner.invoke(app, [*args, "--quiet"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr has the model loader's progress
     assert lines[0] == "tiny.jsonl: 3 questions, top 10 passages"
     assert lines[1].split()[:3] == ["variant", "n", "hit@1"]
     assert [line.split()[0] for line in lines[2:4]] == ["bm25", "hybrid+rerank"]
@@ -149,7 +149,7 @@ def test_run_against_a_live_service_as_json(live_server: str, tmp_path: Path) ->
     args = ["run", "-q", str(_tiny_set(tmp_path)), "--url", live_server, "--json"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert list(doc["summary"]) == ["service"]
     assert doc["summary"]["service"]["n_questions"] == 3
     assert doc["summary"]["service"]["n_errors"] == 0
