@@ -43,7 +43,7 @@ PHONE = {"width": 390, "height": 844}
 
 ZH_QUESTION = "白银炉能耗降低了多少"
 SHOWCASE_QUESTION = "酒钢集团的产品种类扩展到了多少个"
-EN_QUESTION = "How fast did Jinchuan Group's investment in science and technology grow each year?"
+EN_QUESTION = "How many investment-attraction task forces did Lanzhou New Area set up?"
 
 # Locators pierce open shadow roots, so these reach inside the widget.
 LAUNCHER = "rag-chat-launcher .launcher"
