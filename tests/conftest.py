@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.servers import running_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -27,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_INDEX = ROOT / "var" / "test-index"
 TEST_API_KEY = "test-admin-key-0123456789"
 TEST_ORIGIN = "http://widget.example"
-SERVER_START_TIMEOUT_S = 180.0  # a guard against hanging, not a measurement
 
 
 @pytest.fixture(scope="session")
@@ -79,54 +75,18 @@ def live_origin() -> str:
     return TEST_ORIGIN
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real server (`python -m service`) on 127.0.0.1 and a free port; yields its URL.
 
     Admin key `TEST_API_KEY`, CORS origin `TEST_ORIGIN`, rate limiting off (tests hammer it).
     """
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("live_server") / "server.log"
     env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
         "RAGQA_INDEX_DIR": str(index_dir),
         "RAGQA_API_KEY": TEST_API_KEY,
         "RAGQA_CORS_ORIGINS": TEST_ORIGIN,
-        "RAGQA_RATE_LIMIT_PER_MINUTE": "0",
         "RAGQA_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, log_path)
+    with running_server(env, log_path) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not ready after {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text()}")

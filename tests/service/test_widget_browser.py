@@ -9,13 +9,8 @@ route interception (429, network down, a broken stream). Screenshots land in
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -571,7 +568,7 @@ def hostile_server(customer_site, embedder, tmp_path_factory):  # type: ignore[n
     corpus_dir.mkdir()
     (corpus_dir / "hostile.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     build_index(corpus_dir, tmp / "index", embedder.name, progress=False, embedder=embedder)
-    with start_server(
+    with running_server(
         {
             "RAGQA_INDEX_DIR": str(tmp / "index"),
             "RAGQA_CORPUS_DIR": str(corpus_dir),
@@ -633,36 +630,3 @@ def test_cors_lets_the_allowed_origin_read_answers_and_no_one_else(
     # The shared live server does not list this origin: the browser withholds the reply.
     refused = page.evaluate(script, [live_server, XSS_QUESTION])
     assert "error" in refused and "Failed to fetch" in refused["error"], refused
-
-
-@contextmanager
-def start_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`python -m service` on a free port with `env` added; yields its URL once ready."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGQA_RATE_LIMIT_PER_MINUTE": "0", **env}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(900):  # a guard against hanging, not a measurement
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"server never became ready:\n{log_path.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
