@@ -59,7 +59,6 @@ class AnswerFeatures:
     context_keywords: float
     focus: float
     subject: float
-    numbers: float
     answer_type: float
     novelty: float
     passage_prior: float
@@ -95,7 +94,6 @@ def features(candidate: SentenceCandidate, question: str, terms: QueryTerms) -> 
         context_keywords=share * coverage(terms.tokens, candidate.passage_text, terms.weights),
         focus=coverage(terms.focus, candidate.text, terms.weights),
         subject=share * coverage(terms.tokens - terms.focus, candidate.passage_text, terms.weights),
-        numbers=coverage(terms.numbers, candidate.text) if terms.numbers else 0.0,
         answer_type=answer_type_match(question, candidate.text, terms.numbers),
         novelty=min(novelty(question, candidate.text) / 0.4, 1.0),
         passage_prior=candidate.passage_prior,
