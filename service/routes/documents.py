@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import EngineDep
-from service.errors import DocumentNotFound
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -24,16 +23,13 @@ async def list_documents(engine: EngineDep) -> list[DocumentSummaryOut]:
 )
 async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
     """One document with its cleaned text; every offset of the API points into `text`."""
-    summary = next((d for d in engine.documents() if d.doc_id == doc_id), None)
-    if summary is None:
-        raise DocumentNotFound(f"no document with id {doc_id!r}")
-    document = engine.document(doc_id)
+    document = engine.document(doc_id)  # DocumentNotFoundError → 404 in service/errors.py
     return DocumentOut(
-        doc_id=summary.doc_id,
-        title=summary.title,
-        source=summary.source,
-        published=summary.published,
-        n_chars=summary.n_chars,
-        n_passages=summary.n_passages,
+        doc_id=document.doc_id,
+        title=document.title,
+        source=document.source,
+        published=document.published,
+        n_chars=len(document.text),
+        n_passages=engine.n_passages_of(doc_id),
         text=document.text,
     )
