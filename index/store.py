@@ -30,6 +30,7 @@ import faiss
 import numpy as np
 
 from corpus.documents import Document
+from corpus.loader import file_sha256
 from index import dense
 from index.bm25 import BM25Index
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
@@ -102,15 +103,6 @@ class IndexData:
     pinyin: dict[str, list[str]]
 
 
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_documents(path: Path, documents: list[Document]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for doc in documents:
@@ -127,7 +119,7 @@ def _file_table(directory: Path) -> dict[str, dict[str, Any]]:
     for path in sorted(directory.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             rel = path.relative_to(directory).as_posix()
-            table[rel] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            table[rel] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
     return table
 
 
@@ -202,7 +194,7 @@ def verify_files(index_dir: Path, manifest: IndexManifest) -> None:
         path = index_dir / rel
         if not path.is_file():
             raise IndexCorruptError(f"index file {rel} is missing from {index_dir}; rebuild")
-        if path.stat().st_size != expected["bytes"] or sha256_file(path) != expected["sha256"]:
+        if path.stat().st_size != expected["bytes"] or file_sha256(path) != expected["sha256"]:
             raise IndexCorruptError(f"index file {rel} in {index_dir} is damaged; rebuild")
 
 
