@@ -41,7 +41,8 @@ class Retrieved:
     question: str
     passages: list[Passage]
     took_ms: float
-    query_vector: np.ndarray
+    sentence_similarity: np.ndarray
+    """Cosine of the question with every sentence, computed once per request."""
     terms: QueryTerms
     chunk_ids: list[int]
     started: float
@@ -142,13 +143,12 @@ class Engine:
         row, start, end = self.data.chunks[chunk].tolist()
         return self.data.documents[row], start, end
 
-    def _dense(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, qvec: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dense ranking at two granularities: a passage scores by its own vector and by its
         best sentence, so one sharp sentence inside a long passage is not averaged away."""
         cfg = self.config
         ids, _ = dense.search(self.data.passages, qvec, cfg.depth)
         candidates = set(ids.tolist())
-        sims = self.data.sentence_vectors @ qvec
         if sims.size:
             k = min(cfg.depth * 2, sims.size)
             for row in np.argpartition(-sims, k - 1)[:k].tolist():
@@ -170,11 +170,11 @@ class Engine:
         return chunks[order], scores[order].astype(np.float32)
 
     def _rank(
-        self, lexical_query: str, qvec: np.ndarray, terms: QueryTerms
+        self, lexical_query: str, qvec: np.ndarray, sims: np.ndarray, terms: QueryTerms
     ) -> list[tuple[int, float]]:
         cfg = self.config
         if cfg.retriever != "bm25":
-            dense_ids, dense_scores = self._dense(qvec)
+            dense_ids, dense_scores = self._dense(qvec, sims)
             if cfg.retriever == "dense":
                 return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         bm25_scores = (
@@ -192,10 +192,10 @@ class Engine:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         if cfg.retriever == "hybrid":
             return ranked
-        return self._rerank(ranked[: cfg.rerank_depth], qvec, terms)
+        return self._rerank(ranked[: cfg.rerank_depth], sims, terms)
 
     def _rerank(
-        self, ranked: list[tuple[int, float]], qvec: np.ndarray, terms: QueryTerms
+        self, ranked: list[tuple[int, float]], sims: np.ndarray, terms: QueryTerms
     ) -> list[tuple[int, float]]:
         """Second stage: the fused score plus the passage's best sentence evidence."""
         if not ranked:
@@ -205,7 +205,7 @@ class Engine:
         for chunk, fused in ranked:
             doc, start, end = self._passage_text(chunk)
             rows = self._chunk_sentences[chunk]
-            sim = float((self.data.sentence_vectors[rows] @ qvec).max()) if rows.size else 0.0
+            sim = float(sims[rows].max()) if rows.size else 0.0
             text = f"{doc.title}\n{doc.text[start:end]}"
             score = self.config.w_fused * (fused / top if top > 0 else 0.0)
             rescored.append((chunk, score + evidence_score(sim, text, terms, self.config)))
@@ -232,12 +232,13 @@ class Engine:
         qvec = self.embedder.encode_queries([question])[0]
         lexical_query, share = self._lexical_query(question)
         terms = query_terms(lexical_query, share, question, self.data.bm25.idf)
-        ranked = self._rank(lexical_query, qvec, terms)
+        sims = self.data.sentence_vectors @ qvec
+        ranked = self._rank(lexical_query, qvec, sims, terms)
         depth = max(top_k, self.config.answer_passages)
         chunk_ids = [c for c, _ in ranked[:depth]]
         passages = [self._passage(rank, c, s) for rank, (c, s) in enumerate(ranked[:top_k], 1)]
         took = (time.perf_counter() - started) * 1000
-        return Retrieved(question, passages, took, qvec, terms, chunk_ids, started)
+        return Retrieved(question, passages, took, sims, terms, chunk_ids, started)
 
     def _passage(self, rank: int, chunk: int, score: float) -> Passage:
         doc, start, end = self._passage_text(chunk)
@@ -263,7 +264,7 @@ class Engine:
             rows = self._chunk_sentences[chunk]
             if not rows.size:
                 continue
-            sims = self.data.sentence_vectors[rows] @ retrieved.query_vector
+            sims = retrieved.sentence_similarity[rows]
             prior = 1.0 - position / max(len(chunk_ids), 1)
             context = f"{doc.title}\n{doc.text[start:end]}"
             for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
