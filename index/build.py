@@ -26,7 +26,14 @@ from index.dense import AnnParams
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexError_
 from index.sentences import split_sentences
-from index.store import IndexData, IndexManifest, SourceFile, read_index, write_index
+from index.store import (
+    IndexData,
+    IndexManifest,
+    SourceFile,
+    read_index,
+    read_manifest,
+    write_index,
+)
 
 
 @dataclass(frozen=True)
@@ -285,7 +292,6 @@ def index_is_current(
 ) -> bool:
     """True when `index_dir` was built from exactly these files, with this model, chunking and
     pipeline code."""
-    from index.store import read_manifest
 
     try:
         manifest = read_manifest(index_dir)
