@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+        # The query routes and the front doors; operations and the widget's files are free.
+        limited = ("/v1/", "/retrieval", "/mcp")
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, prefix=limited)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
