@@ -135,3 +135,13 @@ class Allowed:
         mask = np.zeros(n_documents, dtype=np.bool_)
         mask[list(rows)] = True
         return cls(mask)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a query may return; None/empty fields do not filter."""
+
+    published_from: str | None = None  # ISO date "YYYY-MM-DD", inclusive
+    published_to: str | None = None  # ISO date, inclusive
+    sources: tuple[str, ...] = ()  # exact source names; any of them
+    metadata: tuple[tuple[str, str], ...] = ()  # every (key, value) must equal

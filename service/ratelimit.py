@@ -81,7 +81,9 @@ def retry_after_seconds(wait: float) -> int:
 class RateLimitMiddleware:
     """Answer 429 to clients over their budget on paths under `prefix`."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, prefix: str | tuple[str, ...] = "/v1/"
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix
@@ -91,7 +93,8 @@ class RateLimitMiddleware:
             client = scope.get("client")
             wait = self.limiter.acquire(client[0] if client else "unknown")
             if wait > 0:
-                response = error_response(RateLimited(retry_after_seconds(wait)))
+                error = RateLimited(retry_after_seconds(wait))
+                response = error_response(error, scope["path"])
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
