@@ -1,8 +1,9 @@
 """``python -m corpus inspect [DIR]``: the documents a corpus directory yields, as a table.
 
-`inspect` is also what the project CLI calls. Exit status: 0 when every file loaded, 1 when
-some file or line was skipped (the table still lists everything that loaded), 2 when the
-directory does not exist or the command line is wrong.
+`inspect` is also what the project CLI calls. Exit status, the same as `ragqa build` on the
+same corpus: 0 when every file loaded, 1 when some file, line or over-long article was skipped
+(the table still lists everything that loaded), 2 when the directory does not exist or the
+command line is wrong.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from corpus.formats import MAX_ARTICLE_CHARS
 from corpus.loader import Corpus, load_corpus
 
 TITLE_COLUMNS = 44
@@ -58,6 +60,11 @@ def format_inspection(corpus: Corpus) -> str:
     total = sum(len(d.text) for d in corpus.documents)
     n_sources = len({d.source for d in corpus.documents})
     lines.append(f"{len(rows)} documents from {n_sources} files, {total} characters")
+    longest = max((len(d.text) for d in corpus.documents), default=0)
+    lines.append(
+        f"longest article: {longest:,} characters (articles over {MAX_ARTICLE_CHARS:,} are "
+        "refused and listed below)"
+    )
     lines.append(f"{len(corpus.problems)} load problems" + (":" if corpus.problems else ""))
     lines += [f"  {problem}" for problem in corpus.problems]
     if corpus.ignored:
