@@ -12,16 +12,11 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REPO_DIR = Path(__file__).resolve().parents[1]
+from ragqa import paths
+
 ENV_PREFIX = "RAGQA_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 MIN_API_KEY_CHARS = 16
-
-
-def _default_corpus_dir() -> Path:
-    from corpus import DEFAULT_CORPUS_DIR
-
-    return Path(DEFAULT_CORPUS_DIR)
 
 
 def _default_model() -> str:
@@ -35,8 +30,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    index_dir: Path = REPO_DIR / "var" / "index"
-    corpus_dir: Path = Field(default_factory=_default_corpus_dir)
+    index_dir: Path = paths.INDEX_DIR
+    corpus_dir: Path = paths.CORPUS_DIR
     model: str = Field(default_factory=_default_model, min_length=1)
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
