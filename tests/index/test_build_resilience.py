@@ -173,7 +173,7 @@ def slow(path, documents):
     write_documents(path, documents)
     time.sleep(600)  # the test kills the build here, in the middle of the write phase
 store._write_documents = slow
-from service.cli import app
+from ragqa.cli import app
 app(sys.argv[1:], prog_name="ragqa")
 """
 
