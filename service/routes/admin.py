@@ -7,38 +7,23 @@ load leaves the old engine serving. One reload at a time.
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import Body, Depends
 
 from index.build import build_index
 from index.embedder import Embedder
 from index.engine import Engine
+from service.auth import require_key
 from service.deps import StateDep
-from service.errors import AdminDisabled, ReloadInProgress, Unauthorized
+from service.errors import ReloadInProgress
+from service.routing import api_router
 from service.schemas import ReloadRequest, ReloadResponse, error_responses
 from service.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["admin"])
-
-
-async def require_key(
-    state: StateDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    """Raise unless admin routes are enabled and `authorization` carries the key.
-
-    A dependency, so it runs before the body is validated: a caller without the key learns
-    nothing about the body."""
-    key = state.settings.api_key
-    if key is None:
-        raise AdminDisabled("admin routes are disabled: set RAGQA_API_KEY")
-    scheme, _, token = (authorization or "").partition(" ")
-    expected = key.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
+router = api_router(prefix="/v1", tags=["admin"])
 
 
 @router.post(
