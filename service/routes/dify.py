@@ -68,7 +68,7 @@ def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalRespon
     knowledge = body.knowledge_id.strip()
     if knowledge not in queries.collections_of(engine):
         raise KnowledgeNotFound(f"The knowledge does not exist: {knowledge[:64]!r}.")
-    sources = sorted({d.source for d in engine.documents()})
+    sources = queries.source_names(engine, knowledge)
     try:
         alternatives: list[Filters] = to_filters(body.metadata_condition, sources)
     except ConditionError as exc:
