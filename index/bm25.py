@@ -38,9 +38,9 @@ class BM25Index:
         self._model.save(str(directory), show_progress=False)
 
     @classmethod
-    def load(cls, directory: Path, n_docs: int) -> BM25Index:
-        """Read an index written by `save`."""
-        model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+    def load(cls, directory: Path, n_docs: int, *, mmap: bool = False) -> BM25Index:
+        """Read an index written by `save` (`mmap`: map its score arrays from the files)."""
+        model = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False, verbosity=0)
         return cls(model, n_docs)
 
     def idf(self, tokens: list[str]) -> dict[str, float]:

@@ -67,9 +67,10 @@ def save(index: faiss.Index, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def load(path: Path, ef_search: int | None = None) -> faiss.Index:
-    """Read a FAISS index written by `save`."""
-    index = faiss.read_index(str(path))
+def load(path: Path, ef_search: int | None = None, *, mmap: bool = False) -> faiss.Index:
+    """Read a FAISS index written by `save`; `mmap` maps its vectors from the file instead of
+    copying them into memory, so processes that load the same file share one copy."""
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
     if ef_search is not None and hasattr(index, "hnsw"):
         index.hnsw.efSearch = ef_search
     return index

@@ -76,10 +76,16 @@ class Engine:
         model: str | None = None,
         embedder: Embedder | None = None,
         config: RetrievalConfig | None = None,
+        *,
+        mmap: bool = True,
+        verify: bool = True,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
-        the model that built it. Pass the `embedder` of a live engine to reuse its model."""
-        data = read_index(index_dir)
+        the model that built it. Pass the `embedder` of a live engine to reuse its model.
+
+        The vectors are memory-mapped by default (`mmap`), so worker processes share them;
+        `verify` checks every file against the manifest's checksums first."""
+        data = read_index(index_dir, verify=verify, mmap=mmap)
         built_with = data.manifest.model
         if model is not None and model != built_with:
             raise IndexMismatchError(

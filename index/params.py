@@ -29,9 +29,9 @@ class RankingParams:
     # -- candidates ---------------------------------------------------------------------
     depth: int = 50
     """Passages taken from each candidate source (dense, BM25), and kept after dense scoring."""
-    sentence_depth: int = 100
-    """Dense candidates also include the passages of this many best-matching sentences, so a
-    passage with one sharp sentence is found even when its own vector ranks low."""
+    dense_pool: int = 100
+    """Nearest passages FAISS returns; the best-sentence mix re-orders them and keeps `depth`.
+    Only these passages' sentences are scored: the query never scans every sentence."""
     bridge_share: float = 1.0
     """Lexical trust (0..1) for an English question read through the pinyin/glossary bridge."""
     focus_window: int = 6

@@ -4,8 +4,8 @@
                           English question through the pinyin/glossary bridge); its keywords,
                           focus words and numbers                                  -> Query
     1. candidates         each source proposes passages, only from the allowed
-                          documents: dense (FAISS, plus the passages of the best sentences)
-                          and lexical (BM25)                                   -> Candidates
+                          documents: dense (FAISS, re-ordered by each passage's best
+                          sentence) and lexical (BM25)                         -> Candidates
     2. fusion             one ranking from the candidates: weighted or RRF for the hybrids,
                           a single source as it is                                -> Ranking
     3. sentence evidence  (hybrid+rerank) the top passages re-scored by their best sentence
@@ -42,6 +42,7 @@ from index.retrieval import (
     fuse_rrf,
     fuse_weighted,
     query_terms,
+    top_k,
 )
 from index.tokenize import has_cjk
 from index.types import Allowed
@@ -51,23 +52,47 @@ from index.view import IndexView
 
 
 class SentenceScores:
-    """Cosine of the question with sentences, computed once per request where needed."""
+    """Cosine of the question with the sentences of the passages the stages look at,
+    computed on first use and kept for the request; never a scan of every sentence."""
 
     def __init__(self, index: IndexView, vector: np.ndarray) -> None:
         self._index = index
         self._vector = vector
-        self._all: npt.NDArray[np.float32] | None = None
+        self._of: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = {}
 
-    def all(self) -> npt.NDArray[np.float32]:
-        """Every sentence's similarity (a scan of all sentence vectors)."""
-        if self._all is None:
-            self._all = np.asarray(self._index.sentence_vectors @ self._vector, dtype=np.float32)
-        return self._all
+    @property
+    def passages_scored(self) -> int:
+        """How many passages' sentences have been scored so far in this request."""
+        return len(self._of)
 
     def of_passage(self, chunk: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The rows of the sentences of passage `chunk` and their similarities."""
-        rows = self._index.sentence_rows(chunk)
-        return rows, self.all()[rows]
+        found = self._of.get(chunk)
+        if found is None:
+            self.prefetch([chunk])
+            found = self._of[chunk]
+        return found
+
+    def prefetch(self, chunks: list[int]) -> None:
+        """Compute the similarities of the sentences of `chunks` in one matrix product."""
+        todo = [c for c in dict.fromkeys(chunks) if c not in self._of]
+        if not todo:
+            return
+        runs = [self._index.sentence_rows(c) for c in todo]
+        rows = np.concatenate(runs) if runs else np.empty(0, dtype=np.int64)
+        sims = self._index.sentence_similarity(rows, self._vector)
+        pos = 0
+        for chunk, run in zip(todo, runs, strict=True):
+            self._of[chunk] = (run, sims[pos : pos + len(run)])
+            pos += len(run)
+
+    def best(self, chunks: list[int]) -> npt.NDArray[np.float32]:
+        """Each passage's best sentence similarity (-1 for a passage without sentences)."""
+        self.prefetch(chunks)
+        return np.array(
+            [float(s.max()) if s.size else -1.0 for _, s in (self._of[c] for c in chunks)],
+            dtype=np.float32,
+        )
 
 
 @dataclass(frozen=True)
@@ -165,32 +190,18 @@ def dense_candidates(
     """Dense ranking at two granularities: a passage scores by its own vector and by its
     best sentence, so one sharp sentence inside a long passage is not averaged away.
 
-    Candidates are the `depth` nearest passages plus the passages of the `sentence_depth`
-    nearest sentences; the best `depth` of them by the mixed score are kept.
+    The `dense_pool` nearest passages (FAISS) are re-ordered by the mixed score and the best
+    `depth` kept. Only their sentences are scored, so the cost does not grow with the corpus.
     """
-    ids, _ = index.dense_search(query.vector, params.depth, query.allowed)
-    candidates = set(ids.tolist())
-    sims = query.sentences.all()
-    mask = index.passage_mask(query.allowed)
-    if sims.size:
-        k = min(params.sentence_depth, sims.size)
-        for row in np.argpartition(-sims, k - 1)[:k].tolist():
-            candidates.update(c for c in index.passages_of_sentence(row) if mask is None or mask[c])
-    chunks = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+    chunks, _ = index.dense_search(query.vector, params.dense_pool, query.allowed)
     if not chunks.size:
         return replace(found, dense=Scored(chunks, np.empty(0, dtype=np.float32)))
     passage_sim = index.passage_vectors(chunks) @ query.vector
-    sentence_sim = np.array(
-        [
-            sims[rows].max() if rows.size else -1.0
-            for rows in (index.sentence_rows(c) for c in chunks.tolist())
-        ],
-        dtype=np.float32,
-    )
+    sentence_sim = query.sentences.best(chunks.tolist())
     a = params.passage_vs_sentence
     floor = passage_sim - params.sentence_floor_gap
     scores = a * passage_sim + (1 - a) * np.maximum(sentence_sim, floor)
-    order = np.argsort(-scores)[: params.depth]
+    order = np.argsort(-scores, kind="stable")[: params.depth]
     return replace(found, dense=Scored(chunks[order], scores[order].astype(np.float32)))
 
 
@@ -215,7 +226,7 @@ def lexical_only(query: Query, found: Candidates, params: RankingParams) -> Rank
     """The `depth` best BM25 passages with a non-zero score."""
     assert found.lexical is not None
     scores = found.lexical
-    order = np.argsort(-scores)[: params.depth]
+    order = top_k(scores, params.depth)
     return Ranking(tuple((int(i), float(scores[i])) for i in order if scores[i] > 0))
 
 
@@ -247,6 +258,7 @@ def sentence_evidence(
     ranked = ranking.passages[: params.rerank_depth]
     if not ranked:
         return Ranking(())
+    query.sentences.prefetch([chunk for chunk, _ in ranked])
     top = max(s for _, s in ranked)
     rescored = []
     for chunk, fused in ranked:
@@ -310,6 +322,7 @@ def answer_candidates(
     """Every sentence of the top `passages` passages, clipped to its passage."""
     candidates: list[SentenceCandidate] = []
     chunk_ids = ranking.top(params.passages)
+    query.sentences.prefetch(chunk_ids)
     for position, chunk in enumerate(chunk_ids):
         doc, start, end = index.passage(chunk)
         rows, sims = query.sentences.of_passage(chunk)

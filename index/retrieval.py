@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from index.params import RankingParams
 from index.tokenize import normalize, numbers, tokenize
@@ -92,6 +93,17 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
+def top_k(scores: np.ndarray, k: int) -> npt.NDArray[np.int64]:
+    """Indices of the `k` highest scores, best first (ties in index order), without sorting
+    the whole array: a partition, then a sort of the `k`."""
+    k = min(k, scores.size)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    part.sort()
+    return part[np.argsort(-scores[part], kind="stable")].astype(np.int64)
+
+
 def fuse_weighted(
     dense_ids: np.ndarray,
     dense_scores: np.ndarray,
@@ -100,7 +112,7 @@ def fuse_weighted(
     lexical_share: float,
 ) -> dict[int, float]:
     """Convex combination of min-max-normalised dense and max-normalised BM25 scores."""
-    bm25_top = np.argsort(-bm25_scores)[: params.depth]
+    bm25_top = top_k(bm25_scores, params.depth)
     bm25_top = bm25_top[bm25_scores[bm25_top] > 0]
     ids = np.unique(np.concatenate([dense_ids, bm25_top]).astype(np.int64))
     if ids.size == 0:
@@ -122,7 +134,7 @@ def fuse_rrf(
     fused: dict[int, float] = {}
     for rank, idx in enumerate(dense_ids.tolist()):
         fused[idx] = fused.get(idx, 0.0) + 1.0 / (params.rrf_k + rank + 1)
-    bm25_top = np.argsort(-bm25_scores)[: params.depth]
+    bm25_top = top_k(bm25_scores, params.depth)
     for rank, idx in enumerate(bm25_top.tolist()):
         if bm25_scores[idx] > 0:
             fused[idx] = fused.get(idx, 0.0) + 1.0 / (params.rrf_k + rank + 1)

@@ -24,7 +24,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -203,8 +203,14 @@ def verify_files(index_dir: Path, manifest: IndexManifest) -> None:
             raise IndexCorruptError(f"index file {rel} in {index_dir} is damaged; rebuild")
 
 
-def read_index(index_dir: Path, *, verify: bool = True) -> IndexData:
-    """Load `index_dir`, checking it against its manifest."""
+def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> IndexData:
+    """Load `index_dir`, checking it against its manifest.
+
+    With `mmap` the vectors (FAISS passages, sentence vectors) and the BM25 arrays are mapped
+    from the files rather than read into memory: worker processes on one machine then share
+    one copy through the page cache, and only the pages a query touches are ever read.
+    """
+    mode: Literal["r"] | None = "r" if mmap else None
     manifest = read_manifest(index_dir)
     if verify:
         verify_files(index_dir, manifest)
@@ -212,9 +218,13 @@ def read_index(index_dir: Path, *, verify: bool = True) -> IndexData:
         documents = _read_documents(index_dir / "documents.jsonl")
         chunks = np.load(index_dir / "chunks.npy", allow_pickle=False)
         sentences = np.load(index_dir / "sentences.npy", allow_pickle=False)
-        sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
-        passages = dense.load(index_dir / "passages.faiss", manifest.ann.get("ef_search"))
-        bm25 = BM25Index.load(index_dir / "bm25", len(chunks))
+        sentence_vectors = np.load(
+            index_dir / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode
+        )
+        passages = dense.load(
+            index_dir / "passages.faiss", manifest.ann.get("ef_search"), mmap=mmap
+        )
+        bm25 = BM25Index.load(index_dir / "bm25", len(chunks), mmap=mmap)
         pinyin = json.loads((index_dir / "pinyin.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index at {index_dir} ({exc}); rebuild it") from exc

@@ -7,7 +7,7 @@ by offering the same methods.
 Passages and sentences are both sorted by (document row, char_start), and ends increase with
 starts inside a document, so the sentences that overlap a passage are one contiguous run of
 rows, and so are the passages that overlap a sentence: two integer arrays each, however large
-the index.
+the index. The query path reads only the rows it needs, so the arrays may be memory-mapped.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ class IndexView:
         self.bm25 = data.bm25
         self.bridge = PinyinBridge(data.pinyin)
         self._sentence_lo, self._sentence_hi = overlap_runs(data.chunks, data.sentences)
-        self._chunk_lo, self._chunk_hi = overlap_runs(data.sentences, data.chunks)
 
     @property
     def n_passages(self) -> int:
@@ -79,10 +78,6 @@ class IndexView:
     def sentence_rows(self, chunk: int) -> npt.NDArray[np.int64]:
         """Rows of the sentences that overlap passage `chunk`, in document order."""
         return np.arange(self._sentence_lo[chunk], self._sentence_hi[chunk], dtype=np.int64)
-
-    def passages_of_sentence(self, row: int) -> range:
-        """The passages that overlap sentence `row` (one, or two where passages overlap)."""
-        return range(int(self._chunk_lo[row]), int(self._chunk_hi[row]))
 
     # -- vectors ------------------------------------------------------------------------
 
@@ -116,10 +111,14 @@ class IndexView:
             dtype=np.float32,
         )
 
-    @property
-    def sentence_vectors(self) -> np.ndarray:
-        """Every sentence vector, one row per sentence."""
-        return self.data.sentence_vectors
+    def sentence_similarity(
+        self, rows: npt.NDArray[np.int64], vector: np.ndarray
+    ) -> npt.NDArray[np.float32]:
+        """Cosine of `vector` with the sentences `rows` (only those rows are read)."""
+        if not len(rows):
+            return np.empty(0, dtype=np.float32)
+        stored = np.asarray(self.data.sentence_vectors[rows], dtype=np.float32)
+        return np.asarray(stored @ vector, dtype=np.float32)
 
     # -- lexical --------------------------------------------------------------------------
 
