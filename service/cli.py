@@ -41,6 +41,10 @@ IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="embedding model [env RAGQA_MODEL]")]
+EncoderOpt = Annotated[
+    str | None,
+    typer.Option("--encoder", help="int8 (default), fp32, or auto [env RAGQA_ENCODER]"),
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -72,19 +76,25 @@ def build(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
+    encoder: EncoderOpt = None,
     ann: Annotated[str, typer.Option(help="vector index: flat or hnsw")] = "flat",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
 ) -> None:
     """Build (or incrementally update) the index from the corpus."""
     if ann not in ("flat", "hnsw"):
         fail(f"--ann must be flat or hnsw, not {ann!r}", code=2)
-    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model)
+    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model, encoder=encoder)
     quiet = quiet or bool(os.environ.get("CI"))
     from index.build import build_index
 
     try:
         report = build_index(
-            settings.corpus_dir, settings.index_dir, settings.model, ann=ann, progress=not quiet
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            ann=ann,
+            progress=not quiet,
+            encoder=settings.encoder,
         )
     except domain_errors() as exc:
         fail(str(exc))
@@ -123,10 +133,18 @@ def ensure_index(settings: Settings) -> None:
     from index.build import build_index, index_is_current
 
     try:
-        if index_is_current(settings.corpus_dir, settings.index_dir, settings.model):
+        if index_is_current(
+            settings.corpus_dir, settings.index_dir, settings.model, encoder=settings.encoder
+        ):
             return
         err.print(f"building the index at {settings.index_dir} (missing or stale)")
-        build_index(settings.corpus_dir, settings.index_dir, settings.model, progress=True)
+        build_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            progress=True,
+            encoder=settings.encoder,
+        )
     except domain_errors() as exc:
         fail(str(exc))
 
@@ -166,7 +184,7 @@ def ask(
     from index.engine import Engine
 
     try:
-        engine = Engine.load(settings.index_dir, settings.model)
+        engine = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
         result = engine.ask(question, top_k)
     except domain_errors() as exc:
         fail(str(exc))

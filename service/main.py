@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -36,7 +37,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.limiter = anyio.CapacityLimiter(settings.threads)
     engine = state.preloaded
     if engine is None:
-        engine = await anyio.to_thread.run_sync(Engine.load, settings.index_dir, settings.model)
+        engine = await anyio.to_thread.run_sync(
+            partial(Engine.load, settings.index_dir, settings.model, encoder=settings.encoder)
+        )
     state.swap(engine)
     yield
     state.engine = None

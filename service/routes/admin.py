@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from functools import partial
 from typing import Annotated
 
 import anyio.to_thread
@@ -62,14 +63,22 @@ async def reload_index(
             await anyio.to_thread.run_sync(_build, settings)
         embedder = getattr(state.engine, "embedder", None)
         engine = await anyio.to_thread.run_sync(
-            Engine.load, settings.index_dir, settings.model, embedder
+            partial(
+                Engine.load, settings.index_dir, settings.model, embedder, encoder=settings.encoder
+            )
         )
         state.swap(engine)
         return summary(engine, (time.perf_counter() - start) * 1000)
 
 
 def _build(settings: Settings) -> None:
-    build_index(settings.corpus_dir, settings.index_dir, settings.model, progress=False)
+    build_index(
+        settings.corpus_dir,
+        settings.index_dir,
+        settings.model,
+        progress=False,
+        encoder=settings.encoder,
+    )
 
 
 def summary(engine: Engine, took_ms: float) -> ReloadResponse:
