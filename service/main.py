@@ -19,7 +19,7 @@ from service.access_log import AccessLogMiddleware
 from service.bodylimit import BodyLimitMiddleware
 from service.errors import register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
-from service.routes import admin, ask, documents, ops, search, widget
+from service.routes import admin, ask, chat, dify, documents, ops, search, widget
 from service.settings import Settings
 from service.state import AppState
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, admin, ops, widget):
+    for module in (ask, search, documents, admin, ops, widget, dify, chat):
         app.include_router(module.router)
 
     # Added innermost first: the access log sees every response, CORS headers reach 429s.
