@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,7 @@ def evaluate(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,own,cmrc")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="fp32,int8 or one")
     parser.add_argument("--cmrc", type=Path, default=DEFAULT_CMRC)
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "encoder-compare")
     args = parser.parse_args()
@@ -100,8 +102,11 @@ def main() -> None:
             sets[name] = (corpus, cmrc_corpus(args.cmrc, corpus))
         else:
             raise SystemExit(f"unknown set {name!r}: choose from dev, own, cmrc")
+    variants = [v for v in args.variants.split(",") if v]
+    if not variants or any(v not in VARIANTS for v in variants):
+        raise SystemExit(f"--variants: choose from {', '.join(VARIANTS)}")
     rows: dict[tuple[str, str], MetricSummary] = {}
-    for variant in VARIANTS:
+    for variant in variants:
         embedder = load_embedder(DEFAULT_MODEL, encoder=variant, threads=2)
         for name, (corpus_dir, questions) in sets.items():
             tag = "seed" if name in ("dev", "own") else name
@@ -110,7 +115,8 @@ def main() -> None:
             )
             rows[(name, variant)] = summary
             print(
-                f"  {variant} {name}: {len(questions)} questions in {seconds:.0f} s",
+                f"  {variant} {name}: {len(questions)} questions in {seconds:.0f} s: "
+                f"{json.dumps(asdict(summary))}",
                 file=sys.stderr,
             )
 
@@ -121,13 +127,15 @@ def main() -> None:
     print("| set | questions | encoder | hit@1 | hit@5 | MRR@10 | answer acc |")
     print("|---|---|---|---|---|---|---|")
     for name in sets:
-        for variant in VARIANTS:
+        for variant in variants:
             s = rows[(name, variant)]
             mrr = "n/a" if s.mrr_at_10 is None else f"{s.mrr_at_10:.3f}"
             print(
                 f"| {name} | {s.n_questions} | {variant} | {pct(s.hit_at_1)} | {pct(s.hit_at_5)} "
                 f"| {mrr} | {pct(s.answer_accuracy)} |"
             )
+        if len(variants) < 2:
+            continue
         a, b = rows[(name, "fp32")], rows[(name, "int8")]
         deltas = []
         for field in ("hit_at_1", "hit_at_5", "mrr_at_10", "answer_accuracy"):
