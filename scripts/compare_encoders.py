@@ -81,13 +81,14 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="fp32,int8 or one")
     parser.add_argument("--cmrc", type=Path, default=DEFAULT_CMRC)
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "encoder-compare")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads per call")
     args = parser.parse_args()
     import torch
 
     from corpus import DEFAULT_CORPUS_DIR
     from index.embedder import DEFAULT_MODEL, load_embedder
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     sets: dict[str, tuple[Path, list[Question]]] = {}
     for name in args.sets.split(","):
         if name == "dev":
@@ -107,7 +108,7 @@ def main() -> None:
         raise SystemExit(f"--variants: choose from {', '.join(VARIANTS)}")
     rows: dict[tuple[str, str], MetricSummary] = {}
     for variant in variants:
-        embedder = load_embedder(DEFAULT_MODEL, encoder=variant, threads=2)
+        embedder = load_embedder(DEFAULT_MODEL, encoder=variant, threads=args.threads)
         for name, (corpus_dir, questions) in sets.items():
             tag = "seed" if name in ("dev", "own") else name
             summary, seconds = evaluate(
