@@ -47,6 +47,10 @@ def _integral(value: object) -> object:
     return value
 
 
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+"""An integer as JSON Schema has it (5 or 5.0); use with `strict=True` so "5" and true fail."""
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -69,7 +73,7 @@ class AskRequest(BaseModel):
         examples=["白银炉能耗降低了多少"],
         json_schema_extra={"pattern": QUESTION_PATTERN},
     )
-    top_k: Annotated[int, BeforeValidator(_integral)] = Field(
+    top_k: JsonInt = Field(
         default=DEFAULT_TOP_K,
         ge=1,
         le=MAX_TOP_K,

@@ -43,7 +43,10 @@ DIFY_ERRORS: dict[int | str, dict[str, object]] = {
         "1002: wrong key"
     },
     404: {"description": "error_code 2001: the knowledge (collection) does not exist"},
+    400: {"description": "malformed request: invalid JSON, undecodable bytes, not JSON"},
+    413: {"description": "request body over the size limit"},
     422: {"description": "a field or condition is invalid; error_msg names it"},
+    429: {"description": "rate limited; see Retry-After"},
 }
 
 
