@@ -18,7 +18,7 @@ from corpus.documents import Document
 from index import pipeline
 from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
@@ -76,12 +76,14 @@ class Engine:
         model: str | None = None,
         embedder: Embedder | None = None,
         config: RetrievalConfig | None = None,
+        encoder: str | None = None,
         *,
         mmap: bool = True,
         verify: bool = True,
     ) -> Engine:
-        """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
-        the model that built it. Pass the `embedder` of a live engine to reuse its model.
+        """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
+        (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
+        `embedder` of a live engine to reuse its model.
 
         The vectors are memory-mapped by default (`mmap`), so worker processes share them;
         `verify` checks every file against the manifest's checksums first."""
@@ -93,8 +95,16 @@ class Engine:
                 f"queried with {model!r}: rebuild it (`ragqa build --model {model}`) or set "
                 f"the model back to {built_with!r}"
             )
-        if embedder is None or embedder.name != built_with:
-            embedder = load_embedder(built_with)
+        variant = data.manifest.encoder
+        wanted = resolve_encoder(encoder, built_with) if encoder is not None else variant
+        if wanted != variant:
+            raise IndexMismatchError(
+                f"the index at {index_dir} holds {variant} vectors and cannot be queried with "
+                f"{wanted} query vectors: rebuild it (`ragqa build --encoder {wanted}`) or set "
+                f"RAGQA_ENCODER={variant}"
+            )
+        if embedder is None or embedder.name != built_with or embedder.encoder != variant:
+            embedder = load_embedder(built_with, encoder=variant)
         if embedder.dim != data.manifest.dim:
             raise IndexMismatchError(
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
