@@ -143,6 +143,6 @@ def cmrc_index(
         cache_dir / f"{name}-corpus",
     )
     index_dir = cache_dir / f"{name}-index"
-    if not index_is_current(corpus_dir, index_dir, embedder.name):
+    if not index_is_current(corpus_dir, index_dir, embedder.name, encoder=embedder.encoder):
         build_index(corpus_dir, index_dir, embedder.name, progress=progress, embedder=embedder)
     return corpus_dir, index_dir
