@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.retrieval import QueryTerms, RetrievalConfig, coverage
+from index.params import AnswerParams
+from index.retrieval import QueryTerms, coverage
 from index.tokenize import normalize
 
 _ASKS_QUANTITY = re.compile(
@@ -85,7 +86,9 @@ def novelty(question: str, sentence: str) -> float:
     return sum(1 for c in chars if c not in asked) / len(chars)
 
 
-def features(candidate: SentenceCandidate, question: str, terms: QueryTerms) -> AnswerFeatures:
+def features(
+    candidate: SentenceCandidate, question: str, terms: QueryTerms, params: AnswerParams
+) -> AnswerFeatures:
     """The feature vector of one candidate sentence."""
     share = terms.lexical_share
     return AnswerFeatures(
@@ -95,20 +98,20 @@ def features(candidate: SentenceCandidate, question: str, terms: QueryTerms) -> 
         focus=coverage(terms.focus, candidate.text, terms.weights),
         subject=share * coverage(terms.tokens - terms.focus, candidate.passage_text, terms.weights),
         answer_type=answer_type_match(question, candidate.text, terms.numbers),
-        novelty=min(novelty(question, candidate.text) / 0.4, 1.0),
+        novelty=min(novelty(question, candidate.text) / params.novelty_full, 1.0),
         passage_prior=candidate.passage_prior,
     )
 
 
-def score(f: AnswerFeatures, config: RetrievalConfig) -> float:
-    """Linear evidence score; weights live in the retrieval config."""
+def score(f: AnswerFeatures, params: AnswerParams) -> float:
+    """Linear evidence score; the weights are `AnswerParams`."""
     return (
-        config.w_sentence * f.similarity
-        + config.w_lexical * f.keywords
-        + config.w_context * f.context_keywords
-        + config.w_focus * f.focus
-        + config.w_subject * f.subject
-        + config.w_answer_type * f.answer_type
-        + config.w_novelty * f.novelty
-        + config.w_passage * f.passage_prior
+        params.w_similarity * f.similarity
+        + params.w_keywords * f.keywords
+        + params.w_context * f.context_keywords
+        + params.w_focus * f.focus
+        + params.w_subject * f.subject
+        + params.w_answer_type * f.answer_type
+        + params.w_novelty * f.novelty
+        + params.w_passage * f.passage_prior
     )

@@ -1,8 +1,9 @@
 """The question-answering engine: a loaded index plus the model, answering `ask` and `search`.
 
-This is the one object the service holds. It is read-only once loaded, so a reload builds a
-new engine and swaps the reference; in-flight requests finish on the old one. A request runs
-one encoder pass (the question); passages and sentences were embedded at build time.
+A thin facade over `index.pipeline`, where the stages are listed in order. This is the one
+object the service holds. It is read-only once loaded, so a reload builds a new engine and
+swaps the reference; in-flight requests finish on the old one. A request runs one encoder
+pass (the question); passages and sentences were embedded at build time.
 """
 
 from __future__ import annotations
@@ -14,24 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from corpus.documents import Document
-from index import dense
+from index import pipeline
 from index.abstain import AbstentionModel, Evidence, default_model
-from index.answer import SentenceCandidate, features, score
-from index.crosslingual import PinyinBridge, glossary_terms
+from index.answer import SentenceCandidate
 from index.embedder import Embedder, load_embedder
 from index.errors import DocumentNotFoundError, IndexMismatchError
-from index.retrieval import (
-    QueryTerms,
-    RetrievalConfig,
-    coverage,
-    evidence_score,
-    fuse_rrf,
-    fuse_weighted,
-    query_terms,
-)
+from index.params import AnswerParams, RankingParams, load_params
+from index.retrieval import RetrievalConfig
 from index.store import IndexData, IndexManifest, read_index
-from index.tokenize import has_cjk
-from index.types import Answer, AskResult, DocumentSummary, Passage, Span
+from index.types import Allowed, Answer, AskResult, Citation, DocumentSummary, Passage, Span
+from index.view import IndexView
 
 
 @dataclass(frozen=True)
@@ -41,33 +34,9 @@ class Retrieved:
     question: str
     passages: list[Passage]
     took_ms: float
-    sentence_similarity: np.ndarray
-    """Cosine of the question with every sentence, computed once per request."""
-    terms: QueryTerms
-    chunk_ids: list[int]
+    query: pipeline.Query
+    ranking: pipeline.Ranking
     started: float
-
-
-def _chunk_sentences(chunks: np.ndarray, sentences: np.ndarray) -> list[np.ndarray]:
-    """For each chunk, the rows of the sentences that overlap it (sentences are sorted)."""
-    result: list[np.ndarray] = []
-    keys = sentences[:, 0] * (1 << 32) + sentences[:, 1] if len(sentences) else np.empty(0)
-    ends = sentences[:, 2] if len(sentences) else np.empty(0)
-    for doc, start, end in chunks.tolist():
-        lo = int(np.searchsorted(keys, doc * (1 << 32), side="left"))
-        hi = int(np.searchsorted(keys, doc * (1 << 32) + end, side="left"))
-        rows = np.arange(lo, hi)
-        result.append(rows[ends[lo:hi] > start])
-    return result
-
-
-def _invert(chunk_sentences: list[np.ndarray], n_sentences: int) -> list[list[int]]:
-    """For each sentence, the chunks it overlaps (one, or two where chunks overlap)."""
-    result: list[list[int]] = [[] for _ in range(n_sentences)]
-    for chunk, rows in enumerate(chunk_sentences):
-        for row in rows.tolist():
-            result[row].append(chunk)
-    return result
 
 
 class Engine:
@@ -77,20 +46,27 @@ class Engine:
         self,
         data: IndexData,
         embedder: Embedder,
-        config: RetrievalConfig,
+        config: RetrievalConfig | None = None,
         abstention: AbstentionModel | None = None,
+        *,
+        ranking: RankingParams | None = None,
+        answering: AnswerParams | None = None,
+        view: IndexView | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
-        self.config = config
+        self.config = config or RetrievalConfig()
         self.abstention = abstention if abstention is not None else default_model()
+        if ranking is None or answering is None:
+            fitted_ranking, fitted_answering = load_params()
+            ranking = ranking or fitted_ranking
+            answering = answering or fitted_answering
+        self.ranking = ranking
+        self.answering = answering
+        self.index = view or IndexView(data)
+        self.stages = pipeline.ranking_stages(self.config)
         self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
-        self._chunk_sentences = _chunk_sentences(data.chunks, data.sentences)
-        self._sentence_chunks = _invert(self._chunk_sentences, len(data.sentences))
-        self._chunk_vectors = dense.all_vectors(data.passages)
-        self._bridge = PinyinBridge(data.pinyin)
-        counts = np.bincount(data.chunks[:, 0], minlength=len(data.documents))
-        self._doc_passages = counts.tolist()
+        self._doc_passages = np.bincount(data.chunks[:, 0], minlength=len(data.documents)).tolist()
 
     @classmethod
     def load(
@@ -117,11 +93,34 @@ class Engine:
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
-        return cls(data, embedder, config or RetrievalConfig())
+        return cls(data, embedder, config)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
-        """The same index and model with other retrieval settings (for evaluation runs)."""
-        return Engine(self.data, self.embedder, config, self.abstention)
+        """The same index and model with another retriever/fusion (for evaluation runs)."""
+        return self._copy(config=config)
+
+    def with_params(
+        self, ranking: RankingParams | None = None, answering: AnswerParams | None = None
+    ) -> Engine:
+        """The same index and model with other ranking and/or answer parameters (fitting)."""
+        return self._copy(ranking=ranking or self.ranking, answering=answering or self.answering)
+
+    def _copy(self, **changes: object) -> Engine:
+        kwargs: dict[str, object] = {
+            "config": self.config,
+            "ranking": self.ranking,
+            "answering": self.answering,
+            **changes,
+        }
+        return Engine(
+            self.data,
+            self.embedder,
+            kwargs["config"],  # type: ignore[arg-type]
+            self.abstention,
+            ranking=kwargs["ranking"],  # type: ignore[arg-type]
+            answering=kwargs["answering"],  # type: ignore[arg-type]
+            view=self.index,
+        )
 
     @property
     def manifest(self) -> IndexManifest:
@@ -137,193 +136,70 @@ class Engine:
         """The model that built the index (from the manifest)."""
         return self.data.manifest.model
 
-    # -- retrieval -------------------------------------------------------------------------
+    # -- ask / search ------------------------------------------------------------------------
 
-    def _passage_text(self, chunk: int) -> tuple[Document, int, int]:
-        row, start, end = self.data.chunks[chunk].tolist()
-        return self.data.documents[row], start, end
+    def ask(self, question: str, top_k: int = 5, *, allowed: Allowed | None = None) -> AskResult:
+        """Ranked passages and an extractive answer (None when the corpus does not say)."""
+        return self.answer(self.retrieve(question, top_k, allowed=allowed))
 
-    def _dense(self, qvec: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Dense ranking at two granularities: a passage scores by its own vector and by its
-        best sentence, so one sharp sentence inside a long passage is not averaged away."""
-        cfg = self.config
-        ids, _ = dense.search(self.data.passages, qvec, cfg.depth)
-        candidates = set(ids.tolist())
-        if sims.size:
-            k = min(cfg.depth * 2, sims.size)
-            for row in np.argpartition(-sims, k - 1)[:k].tolist():
-                candidates.update(self._sentence_chunks[row])
-        chunks = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
-        if not chunks.size:
-            return chunks, np.empty(0, dtype=np.float32)
-        passage_sim = self._chunk_vectors[chunks] @ qvec
-        sentence_sim = np.array(
-            [
-                sims[rows].max() if rows.size else -1.0
-                for rows in (self._chunk_sentences[c] for c in chunks.tolist())
-            ],
-            dtype=np.float32,
-        )
-        a = cfg.passage_vs_sentence
-        scores = a * passage_sim + (1 - a) * np.maximum(sentence_sim, passage_sim - 0.1)
-        order = np.argsort(-scores)[: cfg.depth]
-        return chunks[order], scores[order].astype(np.float32)
+    def search(
+        self, query: str, top_k: int = 5, *, allowed: Allowed | None = None
+    ) -> list[Passage]:
+        """Ranked passages only (no answer extraction)."""
+        return self.retrieve(query, top_k, allowed=allowed).passages
 
-    def _rank(
-        self, lexical_query: str, qvec: np.ndarray, sims: np.ndarray, terms: QueryTerms
-    ) -> list[tuple[int, float]]:
-        cfg = self.config
-        if cfg.retriever != "bm25":
-            dense_ids, dense_scores = self._dense(qvec, sims)
-            if cfg.retriever == "dense":
-                return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
-        bm25_scores = (
-            self.data.bm25.scores(lexical_query)
-            if lexical_query
-            else np.zeros(self.n_passages, dtype=np.float32)
-        )
-        if cfg.retriever == "bm25":
-            order = np.argsort(-bm25_scores)[: cfg.depth]
-            return [(int(i), float(bm25_scores[i])) for i in order if bm25_scores[i] > 0]
-        if cfg.fusion == "rrf":
-            fused = fuse_rrf(dense_ids, bm25_scores, cfg)
-        else:
-            fused = fuse_weighted(dense_ids, dense_scores, bm25_scores, cfg, terms.lexical_share)
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        if cfg.retriever == "hybrid":
-            return ranked
-        return self._rerank(ranked[: cfg.rerank_depth], sims, terms)
-
-    def _rerank(
-        self, ranked: list[tuple[int, float]], sims: np.ndarray, terms: QueryTerms
-    ) -> list[tuple[int, float]]:
-        """Second stage: the fused score plus the passage's best sentence evidence."""
-        if not ranked:
-            return ranked
-        top = max(s for _, s in ranked)
-        rescored = []
-        for chunk, fused in ranked:
-            doc, start, end = self._passage_text(chunk)
-            rows = self._chunk_sentences[chunk]
-            sim = float(sims[rows].max()) if rows.size else 0.0
-            text = f"{doc.title}\n{doc.text[start:end]}"
-            score = self.config.w_fused * (fused / top if top > 0 else 0.0)
-            rescored.append((chunk, score + evidence_score(sim, text, terms, self.config)))
-        return sorted(rescored, key=lambda kv: -kv[1])
-
-    def _lexical_query(self, question: str) -> tuple[str, float]:
-        """The text BM25 should read, and how much to trust it (0..1).
-
-        A Chinese question is read as is, trusted as far as its words occur in the corpus. An
-        English question is read through the bridge: the place and company names it
-        romanises and the glossary terms it uses, trusted less (they are a partial reading).
-        """
-        if has_cjk(question):
-            return question, self.data.bm25.vocabulary_hit(question)
-        words = self._bridge.expand(question) + glossary_terms(question)
-        if not words:
-            return "", 0.0
-        query = " ".join(words)
-        return query, self.config.bridge_share * self.data.bm25.vocabulary_hit(query)
-
-    def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
-        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
+    def retrieve(
+        self, question: str, top_k: int = 5, *, allowed: Allowed | None = None
+    ) -> Retrieved:
+        """Stages 0-3 (query, candidates, fusion, sentence evidence): the heavy half of `ask`,
+        with its one encoder pass. `allowed` restricts the documents it may return."""
         started = time.perf_counter()
-        qvec = self.embedder.encode_queries([question])[0]
-        lexical_query, share = self._lexical_query(question)
-        terms = query_terms(lexical_query, share, question, self.data.bm25.idf)
-        sims = self.data.sentence_vectors @ qvec
-        ranked = self._rank(lexical_query, qvec, sims, terms)
-        depth = max(top_k, self.config.answer_passages)
-        chunk_ids = [c for c, _ in ranked[:depth]]
-        passages = [self._passage(rank, c, s) for rank, (c, s) in enumerate(ranked[:top_k], 1)]
+        vector = self.embedder.encode_queries([question])[0]
+        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
+        ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
+        passages = [
+            self._passage(rank, chunk, score)
+            for rank, (chunk, score) in enumerate(ranking.passages[:top_k], 1)
+        ]
         took = (time.perf_counter() - started) * 1000
-        return Retrieved(question, passages, took, sims, terms, chunk_ids, started)
-
-    def _passage(self, rank: int, chunk: int, score: float) -> Passage:
-        doc, start, end = self._passage_text(chunk)
-        return Passage(
-            rank=rank,
-            score=round(float(score), 4),
-            text=doc.text[start:end],
-            doc_id=doc.doc_id,
-            title=doc.title,
-            source=doc.source,
-            published=doc.published,
-            char_start=start,
-            char_end=end,
-        )
-
-    # -- answers ---------------------------------------------------------------------------
-
-    def _sentence_candidates(self, retrieved: Retrieved) -> list[SentenceCandidate]:
-        candidates: list[SentenceCandidate] = []
-        chunk_ids = retrieved.chunk_ids[: self.config.answer_passages]
-        for position, chunk in enumerate(chunk_ids):
-            doc, start, end = self._passage_text(chunk)
-            rows = self._chunk_sentences[chunk]
-            if not rows.size:
-                continue
-            sims = retrieved.sentence_similarity[rows]
-            prior = 1.0 - position / max(len(chunk_ids), 1)
-            context = f"{doc.title}\n{doc.text[start:end]}"
-            for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
-                _, s_start, s_end = self.data.sentences[row].tolist()
-                a, b = max(s_start, start), min(s_end, end)
-                if b > a:
-                    candidates.append(
-                        SentenceCandidate(position, a, b, doc.text[a:b], context, float(sim), prior)
-                    )
-        return candidates
+        return Retrieved(question, passages, took, query, ranking, started)
 
     def evidence(self, retrieved: Retrieved) -> tuple[SentenceCandidate, float, Evidence] | None:
-        """The best answer candidate, its score and the evidence the abstention model reads."""
-        candidates = self._sentence_candidates(retrieved)
-        if not candidates:
-            return None
-        terms, question = retrieved.terms, retrieved.question
-        scored = sorted(
-            ((score(features(c, question, terms), self.config), c) for c in candidates),
-            key=lambda pair: -pair[0],
+        """Stage 4 alone: the best answer candidate, its score and its evidence."""
+        choice = pipeline.choose_answer(
+            self.index, retrieved.query, retrieved.ranking, self.answering
         )
-        best_score, best = scored[0]
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        evidence = Evidence(
-            score=best_score,
-            similarity=best.similarity,
-            support=coverage(terms.tokens, best.passage_text, terms.weights),
-            focus_support=coverage(terms.focus, best.passage_text, terms.weights),
-            margin=best_score - runner_up,
-            lexical_share=terms.lexical_share,
-            english=0.0 if has_cjk(question) else 1.0,
-            has_focus=1.0 if terms.focus else 0.0,
-        )
-        return best, best_score, evidence
+        return None if choice is None else (choice.sentence, choice.score, choice.evidence)
 
     def answer(self, retrieved: Retrieved) -> AskResult:
-        """Extract the answer span from retrieved passages (cheap, no model call)."""
-        found = self.evidence(retrieved)
+        """Stages 4-5 (answer choice, abstention) over retrieved passages: no model call."""
+        choice = pipeline.choose_answer(
+            self.index, retrieved.query, retrieved.ranking, self.answering
+        )
+        choice = pipeline.abstain(choice, self.abstention)
         answer: Answer | None = None
         passages = retrieved.passages
-        model = self.abstention
-        if found is not None and not (model is not None and model.abstains(found[2])):
-            best, best_score, _ = found
-            chunk = retrieved.chunk_ids[best.passage_index]
-            doc, _, _ = self._passage_text(chunk)
+        if choice is not None:
+            best = choice.sentence
+            doc, _, _ = self.index.passage(choice.chunk)
             answer = Answer(
                 text=best.text,
-                doc_id=doc.doc_id,
-                title=doc.title,
-                source=doc.source,
-                published=doc.published,
-                char_start=best.char_start,
-                char_end=best.char_end,
+                citation=_citation(doc, best.char_start, best.char_end),
                 passage_rank=best.passage_index + 1,
-                score=round(best_score, 4),
+                score=round(choice.score, 4),
             )
             passages = [self._highlight(p, answer) for p in passages]
         took = (time.perf_counter() - retrieved.started) * 1000
         return AskResult(retrieved.question, answer, passages, round(took, 2))
+
+    def _passage(self, rank: int, chunk: int, score: float) -> Passage:
+        doc, start, end = self.index.passage(chunk)
+        return Passage(
+            rank=rank,
+            score=round(float(score), 4),
+            text=doc.text[start:end],
+            citation=_citation(doc, start, end),
+        )
 
     @staticmethod
     def _highlight(passage: Passage, answer: Answer) -> Passage:
@@ -338,20 +214,12 @@ class Engine:
             else passage
         )
 
-    def ask(self, question: str, top_k: int = 5) -> AskResult:
-        """Ranked passages and an extractive answer (None when the corpus does not say)."""
-        return self.answer(self.retrieve(question, top_k))
-
-    def search(self, query: str, top_k: int = 5) -> list[Passage]:
-        """Ranked passages only (no answer extraction)."""
-        return self.retrieve(query, top_k).passages
-
     # -- documents -------------------------------------------------------------------------
 
     def documents(self) -> list[DocumentSummary]:
         """Every indexed document, in corpus order."""
         return [
-            DocumentSummary(d.doc_id, d.title, d.source, d.published, len(d.text), n)
+            DocumentSummary(_citation(d, 0, len(d.text)), n)
             for d, n in zip(self.data.documents, self._doc_passages, strict=True)
         ]
 
@@ -365,3 +233,7 @@ class Engine:
     def n_passages_of(self, doc_id: str) -> int:
         """Number of passages of one document."""
         return self._doc_passages[self._doc_rows[doc_id]] if doc_id in self._doc_rows else 0
+
+
+def _citation(doc: Document, start: int, end: int) -> Citation:
+    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end)

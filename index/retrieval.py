@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.params import RankingParams
 from index.tokenize import normalize, numbers, tokenize
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "hybrid+rerank")
@@ -24,33 +25,11 @@ FUSIONS = ("weighted", "rrf")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Which stages run and how they are weighted."""
+    """Which ranking pipeline runs (`index.pipeline.PIPELINES`): the retriever and, for the
+    hybrid ones, the fusion. Every weight lives in `index.params`, not here."""
 
     retriever: str = "hybrid+rerank"
     fusion: str = "weighted"
-    depth: int = 50
-    """Candidates taken from each of dense and BM25."""
-    dense_weight: float = 0.5
-    passage_vs_sentence: float = 0.5
-    """Dense score = this × passage similarity + the rest × best-sentence similarity."""
-    bridge_share: float = 1.0
-    """Lexical trust for an English question whose names the pinyin bridge found."""
-    rrf_k: int = 60
-    rerank_depth: int = 30
-    w_fused: float = 0.4
-    w_sentence: float = 1.0
-    w_lexical: float = 0.4
-    w_numbers: float = 0.2
-    answer_passages: int = 3
-    """Answers are sought in this many top passages."""
-    w_context: float = 0.0
-    w_focus: float = 0.2
-    w_subject: float = 0.2
-    w_answer_type: float = 0.3
-    w_novelty: float = 0.2
-    w_passage: float = 0.2
-    abstain_below: float = 0.0
-    """Answer evidence under this is "the corpus does not say" (calibrated, see README)."""
 
     def __post_init__(self) -> None:
         if self.retriever not in RETRIEVERS:
@@ -76,7 +55,7 @@ class QueryTerms:
 _WH_WORD = re.compile(r"多少|几|谁|哪|什么|怎样|如何|是否|多大|多高|多长|多厚|第几")
 
 
-def focus_terms(question: str, window: int = 6) -> frozenset[str]:
+def focus_terms(question: str, window: int) -> frozenset[str]:
     """Words within `window` characters of the first question word of a Chinese question."""
     match = _WH_WORD.search(question)
     if match is None:
@@ -90,10 +69,11 @@ def query_terms(
     lexical_share: float,
     question: str,
     idf: Callable[[list[str]], dict[str, float]],
+    focus_window: int,
 ) -> QueryTerms:
     """Keywords (IDF-weighted) of the lexical query, the question's focus words and numbers."""
     tokens = [t for t in tokenize(lexical_query) if len(t) > 1 or not t.isascii()]
-    focus = focus_terms(lexical_query) if lexical_query == question else frozenset()
+    focus = focus_terms(lexical_query, focus_window) if lexical_query == question else frozenset()
     return QueryTerms(
         tokens=frozenset(tokens),
         weights=idf(tokens),
@@ -116,11 +96,11 @@ def fuse_weighted(
     dense_ids: np.ndarray,
     dense_scores: np.ndarray,
     bm25_scores: np.ndarray,
-    config: RetrievalConfig,
+    params: RankingParams,
     lexical_share: float,
 ) -> dict[int, float]:
     """Convex combination of min-max-normalised dense and max-normalised BM25 scores."""
-    bm25_top = np.argsort(-bm25_scores)[: config.depth]
+    bm25_top = np.argsort(-bm25_scores)[: params.depth]
     bm25_top = bm25_top[bm25_scores[bm25_top] > 0]
     ids = np.unique(np.concatenate([dense_ids, bm25_top]).astype(np.int64))
     if ids.size == 0:
@@ -130,22 +110,22 @@ def fuse_weighted(
     dense_all = np.array([dense_map.get(i, floor) for i in ids.tolist()], dtype=np.float32)
     top_bm25 = float(bm25_scores.max()) if bm25_scores.size else 0.0
     lexical = bm25_scores[ids] / top_bm25 if top_bm25 > 0 else np.zeros(ids.size)
-    w_lex = (1.0 - config.dense_weight) * lexical_share
+    w_lex = (1.0 - params.dense_weight) * lexical_share
     fused = (1.0 - w_lex) * _minmax(dense_all) + w_lex * lexical
     return dict(zip(ids.tolist(), fused.tolist(), strict=True))
 
 
 def fuse_rrf(
-    dense_ids: np.ndarray, bm25_scores: np.ndarray, config: RetrievalConfig
+    dense_ids: np.ndarray, bm25_scores: np.ndarray, params: RankingParams
 ) -> dict[int, float]:
     """Reciprocal rank fusion; BM25 ranks count only for passages with a non-zero score."""
     fused: dict[int, float] = {}
     for rank, idx in enumerate(dense_ids.tolist()):
-        fused[idx] = fused.get(idx, 0.0) + 1.0 / (config.rrf_k + rank + 1)
-    bm25_top = np.argsort(-bm25_scores)[: config.depth]
+        fused[idx] = fused.get(idx, 0.0) + 1.0 / (params.rrf_k + rank + 1)
+    bm25_top = np.argsort(-bm25_scores)[: params.depth]
     for rank, idx in enumerate(bm25_top.tolist()):
         if bm25_scores[idx] > 0:
-            fused[idx] = fused.get(idx, 0.0) + 1.0 / (config.rrf_k + rank + 1)
+            fused[idx] = fused.get(idx, 0.0) + 1.0 / (params.rrf_k + rank + 1)
     return fused
 
 
@@ -160,11 +140,13 @@ def coverage(terms: frozenset[str], text: str, weights: dict[str, float] | None 
 
 
 def evidence_score(
-    sentence_similarity: float, text: str, terms: QueryTerms, config: RetrievalConfig
+    sentence_similarity: float, text: str, terms: QueryTerms, params: RankingParams
 ) -> float:
     """Sentence-level evidence for a text: best sentence similarity plus literal matches."""
-    score = config.w_sentence * sentence_similarity
-    score += config.w_lexical * terms.lexical_share * coverage(terms.tokens, text, terms.weights)
+    score = params.rerank_sentence * sentence_similarity
+    score += (
+        params.rerank_keywords * terms.lexical_share * coverage(terms.tokens, text, terms.weights)
+    )
     if terms.numbers:
-        score += config.w_numbers * coverage(terms.numbers, text)
+        score += params.rerank_numbers * coverage(terms.numbers, text)
     return score

@@ -1,8 +1,13 @@
-"""The nouns of retrieval: chunks in the index, passages and answers returned to callers."""
+"""The nouns of retrieval: chunks in the index, passages and answers returned to callers, the
+citation they share, and the restriction a query runs under."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -24,32 +29,68 @@ class Span:
 
 
 @dataclass(frozen=True)
-class Passage:
+class Citation:
+    """Where a quoted text comes from: the document, its title, source and date, and the
+    half-open character range ``[char_start, char_end)`` of the quote in the document's text.
+
+    One type for passages, answers and documents (a document cites its whole text)."""
+
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    char_start: int
+    char_end: int
+
+
+class _Cited:
+    """Read access to the citation's fields on the object itself (`passage.doc_id`), which is
+    how the HTTP edge and the CLI print them: flat, as in API.md."""
+
+    citation: Citation
+
+    @property
+    def doc_id(self) -> str:
+        return self.citation.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.citation.title
+
+    @property
+    def source(self) -> str:
+        return self.citation.source
+
+    @property
+    def published(self) -> str | None:
+        return self.citation.published
+
+    @property
+    def char_start(self) -> int:
+        return self.citation.char_start
+
+    @property
+    def char_end(self) -> int:
+        return self.citation.char_end
+
+
+@dataclass(frozen=True)
+class Passage(_Cited):
     """A retrieved chunk with its citation; `highlight` is the answer span when it lies here."""
 
     rank: int
     score: float
     text: str
-    doc_id: str
-    title: str
-    source: str
-    published: str | None
-    char_start: int
-    char_end: int
+    citation: Citation
     highlight: Span | None = None
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(_Cited):
     """The shortest verbatim span that answers the question, with its citation."""
 
     text: str
-    doc_id: str
-    title: str
-    source: str
-    published: str | None
-    char_start: int
-    char_end: int
+    citation: Citation
     passage_rank: int
     score: float
 
@@ -65,15 +106,35 @@ class AskResult:
 
 
 @dataclass(frozen=True)
-class DocumentSummary:
-    """A document as listed by the API, without its text."""
+class DocumentSummary(_Cited):
+    """A document as listed by the API, without its text; its citation spans the whole text."""
 
-    doc_id: str
-    title: str
-    source: str
-    published: str | None
-    n_chars: int
+    citation: Citation
     n_passages: int
+
+    @property
+    def n_chars(self) -> int:
+        return self.citation.char_end - self.citation.char_start
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Which documents a query may see (its collections, filters, minus deleted documents).
+
+    A boolean mask over the document rows of the index being queried. The candidate stage
+    applies it before anything is ranked, so a filtered query never sees another document,
+    and a mask with no True gives no passages and no answer. None where a restriction is
+    expected means every document.
+    """
+
+    documents: npt.NDArray[np.bool_]
+
+    @classmethod
+    def only(cls, n_documents: int, rows: Iterable[int]) -> Allowed:
+        """Exactly the document `rows` of an index of `n_documents`."""
+        mask = np.zeros(n_documents, dtype=np.bool_)
+        mask[list(rows)] = True
+        return cls(mask)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,15 @@
 
 import numpy as np
 
-from index.retrieval import RetrievalConfig, coverage, fuse_rrf, fuse_weighted
+from index.params import RankingParams
+from index.retrieval import coverage, fuse_rrf, fuse_weighted
 
 
 def test_weighted_fusion_ignores_bm25_when_the_question_has_no_known_token() -> None:
     dense_ids = np.array([2, 0, 1])
     dense_scores = np.array([0.9, 0.8, 0.7], dtype=np.float32)
     bm25 = np.array([0.0, 0.0, 0.0, 5.0], dtype=np.float32)  # a stray lexical match on 3
-    fused = fuse_weighted(dense_ids, dense_scores, bm25, RetrievalConfig(), lexical_share=0.0)
+    fused = fuse_weighted(dense_ids, dense_scores, bm25, RankingParams(), lexical_share=0.0)
     assert max(fused, key=fused.__getitem__) == 2
     assert fused[3] == 0.0
 
@@ -18,14 +19,14 @@ def test_weighted_fusion_lets_bm25_lift_an_exact_match() -> None:
     dense_ids = np.array([0, 1, 2])
     dense_scores = np.array([0.85, 0.84, 0.70], dtype=np.float32)
     bm25 = np.array([0.5, 6.0, 0.0], dtype=np.float32)
-    fused = fuse_weighted(dense_ids, dense_scores, bm25, RetrievalConfig(), lexical_share=1.0)
+    fused = fuse_weighted(dense_ids, dense_scores, bm25, RankingParams(), lexical_share=1.0)
     assert fused[1] > fused[0]
 
 
 def test_rrf_counts_only_passages_bm25_actually_matched() -> None:
     dense_ids = np.array([1, 0])
     bm25 = np.array([0.0, 0.0, 3.0], dtype=np.float32)
-    fused = fuse_rrf(dense_ids, bm25, RetrievalConfig(fusion="rrf"))
+    fused = fuse_rrf(dense_ids, bm25, RankingParams())
     assert set(fused) == {0, 1, 2}
     assert fused[1] > fused[0]
 

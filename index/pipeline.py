@@ -1,0 +1,358 @@
+"""The ranking pipeline in one place: what happens to a question, stage by stage.
+
+    0. query              encode the question once; read it for BM25 (as written, or an
+                          English question through the pinyin/glossary bridge); its keywords,
+                          focus words and numbers                                  -> Query
+    1. candidates         each source proposes passages, only from the allowed
+                          documents: dense (FAISS, plus the passages of the best sentences)
+                          and lexical (BM25)                                   -> Candidates
+    2. fusion             one ranking from the candidates: weighted or RRF for the hybrids,
+                          a single source as it is                                -> Ranking
+    3. sentence evidence  (hybrid+rerank) the top passages re-scored by their best sentence
+                          and by the question's words and numbers in them          -> Ranking
+    4. answer choice      every sentence of the top passages scored; the best one, with the
+                          evidence the abstention model reads                 -> AnswerChoice
+    5. abstention         the logistic model says whether the corpus answers at all
+                                                                       -> AnswerChoice | None
+
+Stages 1-3 differ between the retrievers, so a retriever is a list of stages (`ranking_stages`),
+not a branch in the code; stages 4-5 are the same for all. Every number a stage uses is a
+field of `RankingParams` (stages 0-3) or `AnswerParams` (stage 4); the abstention model is its
+own object (`index.abstain`). Each stage is a plain function of dataclasses, reading the index
+only through `IndexView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from index.abstain import AbstentionModel, Evidence
+from index.answer import SentenceCandidate, features, score
+from index.crosslingual import glossary_terms
+from index.params import AnswerParams, RankingParams
+from index.retrieval import (
+    QueryTerms,
+    RetrievalConfig,
+    coverage,
+    evidence_score,
+    fuse_rrf,
+    fuse_weighted,
+    query_terms,
+)
+from index.tokenize import has_cjk
+from index.types import Allowed
+from index.view import IndexView
+
+# -- the nouns passed between stages ------------------------------------------------------
+
+
+class SentenceScores:
+    """Cosine of the question with sentences, computed once per request where needed."""
+
+    def __init__(self, index: IndexView, vector: np.ndarray) -> None:
+        self._index = index
+        self._vector = vector
+        self._all: npt.NDArray[np.float32] | None = None
+
+    def all(self) -> npt.NDArray[np.float32]:
+        """Every sentence's similarity (a scan of all sentence vectors)."""
+        if self._all is None:
+            self._all = np.asarray(self._index.sentence_vectors @ self._vector, dtype=np.float32)
+        return self._all
+
+    def of_passage(self, chunk: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The rows of the sentences of passage `chunk` and their similarities."""
+        rows = self._index.sentence_rows(chunk)
+        return rows, self.all()[rows]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as every stage reads it (stage 0)."""
+
+    question: str
+    vector: np.ndarray
+    """The question's embedding: the one encoder pass of a request."""
+    lexical: str
+    """What BM25 reads ("" when nothing of the question is readable)."""
+    terms: QueryTerms
+    allowed: Allowed | None
+    """The documents the query may see; None = every document."""
+    sentences: SentenceScores
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Passage rows with their scores, best first."""
+
+    chunks: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the candidate sources proposed (stage 1)."""
+
+    dense: Scored | None = None
+    lexical: npt.NDArray[np.float32] | None = None
+    """BM25 score of every passage (0 = no match, or not allowed)."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Passages best first: (passage row, score) pairs (stages 2 and 3)."""
+
+    passages: tuple[tuple[int, float], ...]
+
+    def top(self, n: int) -> list[int]:
+        return [chunk for chunk, _ in self.passages[:n]]
+
+
+@dataclass(frozen=True)
+class AnswerChoice:
+    """The best answer sentence, its score and the evidence about it (stage 4)."""
+
+    sentence: SentenceCandidate
+    chunk: int
+    """The passage row the sentence was quoted from."""
+    score: float
+    evidence: Evidence
+
+
+# -- 0. query -------------------------------------------------------------------------------
+
+
+def read_query(
+    index: IndexView,
+    question: str,
+    vector: np.ndarray,
+    params: RankingParams,
+    allowed: Allowed | None = None,
+) -> Query:
+    """The question read for every stage.
+
+    A Chinese question is read by BM25 as is, trusted as far as its words occur in the corpus.
+    An English question is read through the bridge: the place and company names it romanises
+    and the glossary terms it uses, trusted `bridge_share` as much (a partial reading).
+    """
+    if has_cjk(question):
+        lexical, share = question, index.vocabulary_hit(question)
+    else:
+        words = index.bridge.expand(question) + glossary_terms(question)
+        lexical = " ".join(words)
+        share = params.bridge_share * index.vocabulary_hit(lexical) if words else 0.0
+    terms = query_terms(lexical, share, question, index.idf, params.focus_window)
+    return Query(question, vector, lexical, terms, allowed, SentenceScores(index, vector))
+
+
+# -- 1. candidates --------------------------------------------------------------------------
+
+
+def dense_candidates(
+    index: IndexView, query: Query, params: RankingParams, found: Candidates
+) -> Candidates:
+    """Dense ranking at two granularities: a passage scores by its own vector and by its
+    best sentence, so one sharp sentence inside a long passage is not averaged away.
+
+    Candidates are the `depth` nearest passages plus the passages of the `sentence_depth`
+    nearest sentences; the best `depth` of them by the mixed score are kept.
+    """
+    ids, _ = index.dense_search(query.vector, params.depth, query.allowed)
+    candidates = set(ids.tolist())
+    sims = query.sentences.all()
+    mask = index.passage_mask(query.allowed)
+    if sims.size:
+        k = min(params.sentence_depth, sims.size)
+        for row in np.argpartition(-sims, k - 1)[:k].tolist():
+            candidates.update(c for c in index.passages_of_sentence(row) if mask is None or mask[c])
+    chunks = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+    if not chunks.size:
+        return replace(found, dense=Scored(chunks, np.empty(0, dtype=np.float32)))
+    passage_sim = index.passage_vectors(chunks) @ query.vector
+    sentence_sim = np.array(
+        [
+            sims[rows].max() if rows.size else -1.0
+            for rows in (index.sentence_rows(c) for c in chunks.tolist())
+        ],
+        dtype=np.float32,
+    )
+    a = params.passage_vs_sentence
+    floor = passage_sim - params.sentence_floor_gap
+    scores = a * passage_sim + (1 - a) * np.maximum(sentence_sim, floor)
+    order = np.argsort(-scores)[: params.depth]
+    return replace(found, dense=Scored(chunks[order], scores[order].astype(np.float32)))
+
+
+def lexical_candidates(
+    index: IndexView, query: Query, params: RankingParams, found: Candidates
+) -> Candidates:
+    """BM25 over the allowed passages (every score; fusion takes the top `depth`)."""
+    return replace(found, lexical=index.lexical_scores(query.lexical, query.allowed))
+
+
+# -- 2. fusion ------------------------------------------------------------------------------
+
+
+def dense_only(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """The dense ranking as it is."""
+    assert found.dense is not None
+    pairs = zip(found.dense.chunks.tolist(), found.dense.scores.tolist(), strict=True)
+    return Ranking(tuple(pairs))
+
+
+def lexical_only(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """The `depth` best BM25 passages with a non-zero score."""
+    assert found.lexical is not None
+    scores = found.lexical
+    order = np.argsort(-scores)[: params.depth]
+    return Ranking(tuple((int(i), float(scores[i])) for i in order if scores[i] > 0))
+
+
+def weighted_fusion(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """Dense and BM25 scores combined, BM25's share scaled by how much of the question it
+    can read (`fuse_weighted`)."""
+    assert found.dense is not None and found.lexical is not None
+    fused = fuse_weighted(
+        found.dense.chunks, found.dense.scores, found.lexical, params, query.terms.lexical_share
+    )
+    return Ranking(tuple(sorted(fused.items(), key=lambda kv: -kv[1])))
+
+
+def rrf_fusion(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """Reciprocal rank fusion of the dense and BM25 rankings (`fuse_rrf`)."""
+    assert found.dense is not None and found.lexical is not None
+    fused = fuse_rrf(found.dense.chunks, found.lexical, params)
+    return Ranking(tuple(sorted(fused.items(), key=lambda kv: -kv[1])))
+
+
+# -- 3. sentence evidence -------------------------------------------------------------------
+
+
+def sentence_evidence(
+    index: IndexView, query: Query, params: RankingParams, ranking: Ranking
+) -> Ranking:
+    """The top `rerank_depth` passages re-scored: their fused score (relative to the best)
+    plus their best sentence's similarity and the question's keywords and numbers in them."""
+    ranked = ranking.passages[: params.rerank_depth]
+    if not ranked:
+        return Ranking(())
+    top = max(s for _, s in ranked)
+    rescored = []
+    for chunk, fused in ranked:
+        doc, start, end = index.passage(chunk)
+        rows, sims = query.sentences.of_passage(chunk)
+        best = float(sims.max()) if rows.size else 0.0
+        text = f"{doc.title}\n{doc.text[start:end]}"
+        base = params.rerank_fused * (fused / top if top > 0 else 0.0)
+        rescored.append((chunk, base + evidence_score(best, text, query.terms, params)))
+    return Ranking(tuple(sorted(rescored, key=lambda kv: -kv[1])))
+
+
+# -- the retrievers as stage lists ----------------------------------------------------------
+
+CandidateStage = Callable[[IndexView, Query, RankingParams, Candidates], Candidates]
+FusionStage = Callable[[Query, Candidates, RankingParams], Ranking]
+RescoringStage = Callable[[IndexView, Query, RankingParams, Ranking], Ranking]
+
+
+@dataclass(frozen=True)
+class RankingStages:
+    """Stages 1-3 of one retriever."""
+
+    candidates: tuple[CandidateStage, ...]
+    fusion: FusionStage
+    rescoring: tuple[RescoringStage, ...] = ()
+
+
+FUSIONS: dict[str, FusionStage] = {"weighted": weighted_fusion, "rrf": rrf_fusion}
+
+
+def ranking_stages(config: RetrievalConfig) -> RankingStages:
+    """The stage list of `config.retriever` (hybrids fuse with `config.fusion`)."""
+    fuse = FUSIONS[config.fusion]
+    both = (dense_candidates, lexical_candidates)
+    return {
+        "bm25": RankingStages((lexical_candidates,), lexical_only),
+        "dense": RankingStages((dense_candidates,), dense_only),
+        "hybrid": RankingStages(both, fuse),
+        "hybrid+rerank": RankingStages(both, fuse, (sentence_evidence,)),
+    }[config.retriever]
+
+
+def rank(index: IndexView, query: Query, stages: RankingStages, params: RankingParams) -> Ranking:
+    """Stages 1-3: candidates, fusion, re-scoring."""
+    found = Candidates()
+    for propose in stages.candidates:
+        found = propose(index, query, params, found)
+    ranking = stages.fusion(query, found, params)
+    for rescore in stages.rescoring:
+        ranking = rescore(index, query, params, ranking)
+    return ranking
+
+
+# -- 4. answer choice -----------------------------------------------------------------------
+
+
+def answer_candidates(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> list[SentenceCandidate]:
+    """Every sentence of the top `passages` passages, clipped to its passage."""
+    candidates: list[SentenceCandidate] = []
+    chunk_ids = ranking.top(params.passages)
+    for position, chunk in enumerate(chunk_ids):
+        doc, start, end = index.passage(chunk)
+        rows, sims = query.sentences.of_passage(chunk)
+        if not rows.size:
+            continue
+        prior = 1.0 - position / max(len(chunk_ids), 1)
+        context = f"{doc.title}\n{doc.text[start:end]}"
+        for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+            _, s_start, s_end = index.sentences[row].tolist()
+            a, b = max(s_start, start), min(s_end, end)
+            if b > a:
+                candidates.append(
+                    SentenceCandidate(position, a, b, doc.text[a:b], context, float(sim), prior)
+                )
+    return candidates
+
+
+def choose_answer(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> AnswerChoice | None:
+    """The best-scoring candidate sentence and the evidence about it (None: no sentences)."""
+    candidates = answer_candidates(index, query, ranking, params)
+    if not candidates:
+        return None
+    terms, question = query.terms, query.question
+    scored = sorted(
+        ((score(features(c, question, terms, params), params), c) for c in candidates),
+        key=lambda pair: -pair[0],
+    )
+    best_score, best = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    evidence = Evidence(
+        score=best_score,
+        similarity=best.similarity,
+        support=coverage(terms.tokens, best.passage_text, terms.weights),
+        focus_support=coverage(terms.focus, best.passage_text, terms.weights),
+        margin=best_score - runner_up,
+        lexical_share=terms.lexical_share,
+        english=0.0 if has_cjk(question) else 1.0,
+        has_focus=1.0 if terms.focus else 0.0,
+    )
+    chunk = ranking.passages[best.passage_index][0]
+    return AnswerChoice(best, chunk, best_score, evidence)
+
+
+# -- 5. abstention --------------------------------------------------------------------------
+
+
+def abstain(choice: AnswerChoice | None, model: AbstentionModel | None) -> AnswerChoice | None:
+    """The choice, unless the abstention model says the corpus does not answer (None)."""
+    if choice is None or (model is not None and model.abstains(choice.evidence)):
+        return None
+    return choice
