@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -14,13 +15,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from index.engine import Engine
+from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import BodyLimitMiddleware
 from service.errors import register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import admin, ask, chat, dify, documents, ops, search, widget
 from service.settings import Settings
-from service.state import AppState
+from service.state import AppState, get_engine_now
 
 
 @asynccontextmanager
@@ -38,7 +40,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if engine is None:
         engine = await anyio.to_thread.run_sync(Engine.load, settings.index_dir, settings.model)
     state.swap(engine)
-    yield
+    async with app.state.mcp.session_manager.run():
+        yield
     state.engine = None
 
 
@@ -58,12 +61,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     register_error_handlers(app)
     for module in (ask, search, documents, admin, ops, widget, dify, chat):
         app.include_router(module.router)
+    app.state.mcp = mcp_server.build_server(
+        partial(get_engine_now, app.state.ragqa), app.state.ragqa.run_cpu
+    )
+    mcp_server.mount(app, app.state.mcp, settings)
 
     # Added innermost first: the access log sees every response, CORS headers reach 429s.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+        # The query routes and the front doors; operations and the widget's files are free.
+        limited = ("/v1/", "/retrieval", "/mcp")
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, prefix=limited)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
