@@ -88,6 +88,16 @@ class GateResult:
         return "\n".join(lines)
 
 
+def held_out_answerer(engine: Any, questions: Sequence[Question]) -> Any:
+    """The seed questions answered with the parameters fitted without their article
+    (`eval.heldout`); HeldOutError when `index/params.json` has no per-fold parameters."""
+    from eval.heldout import HeldOutAnswerer
+    from eval.sets import unit_of
+
+    units = {q.id: unit_of(q, "seed", {}) for q in questions}
+    return HeldOutAnswerer(engine, questions, units)
+
+
 def measure(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     """The gated metrics of one run."""
     summary = summarize(results)

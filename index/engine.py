@@ -20,6 +20,7 @@ from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
 from index.embedder import Embedder, load_embedder
 from index.errors import DocumentNotFoundError, IndexMismatchError
+from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
 from index.store import IndexData, IndexManifest, read_index
@@ -56,7 +57,7 @@ class Engine:
         self.data = data
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.abstention = abstention if abstention is not None else default_model()
+        self.abstention = abstention if abstention is not None else load_abstention()
         if ranking is None or answering is None:
             fitted_ranking, fitted_answering = load_params()
             ranking = ranking or fitted_ranking
@@ -75,9 +76,16 @@ class Engine:
         model: str | None = None,
         embedder: Embedder | None = None,
         config: RetrievalConfig | None = None,
+        *,
+        defaults: bool = False,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
-        the model that built it. Pass the `embedder` of a live engine to reuse its model."""
+        the model that built it. Pass the `embedder` of a live engine to reuse its model.
+
+        The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
+        they were fitted for an index built with another model, encoder or chunking;
+        `defaults=True` runs on the documented defaults and the shipped abstention model
+        instead (evaluation variants with other chunk sizes or models)."""
         data = read_index(index_dir)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -93,6 +101,16 @@ class Engine:
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
+        if defaults:
+            return cls(
+                data,
+                embedder,
+                config,
+                default_model(),
+                ranking=RankingParams(),
+                answering=AnswerParams(),
+            )
+        check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
         return cls(data, embedder, config)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
