@@ -55,3 +55,13 @@ def test_table_puts_todays_figure_before_the_fitted_one() -> None:
     assert (
         lines[2] == "| cmrc | 10 | 90.0 → 95.0 | 100.0 → 100.0 | 50.0 → 80.0 | 10.0 → 2.0 | n/a |"
     )
+
+
+def test_tune_names_the_sets_it_knows_when_given_another() -> None:
+    from typer.testing import CliRunner
+
+    from eval.cli import app
+
+    result = CliRunner().invoke(app, ["tune", "--set", "squad", "--dry-run"])
+    assert result.exit_code == 2
+    assert "unknown question set 'squad': choose from dev, own, cmrc" in result.output
