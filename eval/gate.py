@@ -187,7 +187,9 @@ def thresholds_json(
     return {
         "about": (
             f"Regression gate for the {variant!r} retriever on the seed index (tests/eval/"
-            f"test_regression_gate.py). Floors sit {round(MARGIN * 100)} points below the "
+            f"test_regression_gate.py), held out: every question answered with the parameters "
+            "of index/params.json fitted without its article. Floors sit "
+            f"{round(MARGIN * 100)} points below the "
             "measured values (rounded down), ceilings as far above (rounded up). Regenerate "
             "with `ragqa eval gate --update` after an intended change."
         ),
