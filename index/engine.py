@@ -23,6 +23,7 @@ from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
+from index.searchable import has_searchable_content
 from index.store import IndexData, IndexManifest, read_index
 from index.types import Allowed, Answer, AskResult, Citation, DocumentSummary, Passage, Span
 from index.view import IndexView
@@ -170,8 +171,15 @@ class Engine:
         self, question: str, top_k: int = 5, *, allowed: Allowed | None = None
     ) -> Retrieved:
         """Stages 0-3 (query, candidates, fusion, sentence evidence): the heavy half of `ask`,
-        with its one encoder pass. `allowed` restricts the documents it may return."""
+        with its one encoder pass. `allowed` restricts the documents it may return.
+
+        A question with nothing searchable in it (`has_searchable_content`) retrieves no
+        passages and gets no answer, without running the model."""
         started = time.perf_counter()
+        if not has_searchable_content(question):
+            query = pipeline.unsearchable_query(self.index, question)
+            took = (time.perf_counter() - started) * 1000
+            return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
         vector = self.embedder.encode_queries([question])[0]
         query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
@@ -245,7 +253,7 @@ class Engine:
         """One document with its text; raises DocumentNotFoundError."""
         row = self._doc_rows.get(doc_id)
         if row is None:
-            raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+            raise DocumentNotFoundError(doc_id)
         return self.data.documents[row]
 
     def n_passages_of(self, doc_id: str) -> int:

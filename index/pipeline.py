@@ -149,6 +149,13 @@ def read_query(
     return Query(question, vector, lexical, terms, allowed, SentenceScores(index, vector))
 
 
+def unsearchable_query(index: IndexView, question: str) -> Query:
+    """A question with nothing to search for: no vector, no terms; it ranks nothing."""
+    vector = np.zeros(index.dim, dtype=np.float32)
+    terms = QueryTerms(frozenset(), {}, frozenset(), frozenset(), 0.0)
+    return Query(question, vector, "", terms, None, SentenceScores(index, vector))
+
+
 # -- 1. candidates --------------------------------------------------------------------------
 
 

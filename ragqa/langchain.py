@@ -102,8 +102,6 @@ class RagqaRetriever(BaseRetriever):
         return list(body["passages"])
 
     def _in_process(self, query: str, k: int) -> list[dict[str, Any]]:
-        from dataclasses import asdict
-
         from index.types import Filters
         from service import queries
 
@@ -117,7 +115,8 @@ class RagqaRetriever(BaseRetriever):
         found = queries.search(
             self.engine, query.strip(), k, collections=self.collections, filters=filters
         )
-        return [asdict(p) for p in found]
+        fields = ("text", "rank", "score", *CITATION_FIELDS)
+        return [{name: getattr(p, name) for name in fields} for p in found]
 
     # -- LangChain ----------------------------------------------------------------------
 

@@ -40,7 +40,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from index.types import Filters, Passage
 from service.queries import relevance
-from service.schemas import MAX_TOP_K, clean_question
+from service.schemas import (
+    MAX_TOP_K,
+    QUESTION_PATTERN,
+    QUESTION_RULE,
+    JsonInt,
+    clean_question,
+)
 
 DATE_FIELDS = ("published", "date", "published_at", "publish_date")
 SOURCE_FIELDS = ("source", "sources")
@@ -70,8 +76,9 @@ class DifyCondition(BaseModel):
 class DifyMetadataCondition(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    logical_operator: Literal["and", "or"] = Field(
-        default="and", description="`and` (default) or `or`; older Dify versions send `logic`"
+    logical_operator: Literal["and", "or"] | None = Field(
+        default="and",
+        description="`and` (default, also for null) or `or`; older Dify versions send `logic`",
     )
     conditions: list[DifyCondition] | None = Field(default=None, max_length=MAX_CONDITIONS)
 
@@ -90,9 +97,13 @@ class DifyMetadataCondition(BaseModel):
 class DifyRetrievalSetting(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    top_k: int = Field(ge=1, le=MAX_TOP_K, strict=True, examples=[4])
+    top_k: JsonInt = Field(ge=1, le=MAX_TOP_K, strict=True, examples=[4])
     score_threshold: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="records below this score are left out"
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        strict=True,
+        description="records below this score are left out",
     )
 
 
@@ -113,7 +124,11 @@ class DifyRetrievalRequest(BaseModel):
     )
 
     knowledge_id: str = Field(description="the collection to search; `default` for now")
-    query: str = Field(strict=True, description="1 to 1000 characters after trimming")
+    query: str = Field(
+        strict=True,
+        description=f"The query. {QUESTION_RULE}",
+        json_schema_extra={"pattern": QUESTION_PATTERN},
+    )
     retrieval_setting: DifyRetrievalSetting
     metadata_condition: DifyMetadataCondition | None = None
 
@@ -162,14 +177,17 @@ def _day(value: Any, where: str) -> date:
     if isinstance(value, bool) or value is None or isinstance(value, list):
         raise ConditionError(f"{where}.value: must be a date (YYYY-MM-DD) or a Unix timestamp")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC).date()
+        try:
+            return datetime.fromtimestamp(float(value), UTC).date()
+        except (OverflowError, OSError, ValueError):
+            raise ConditionError(f"{where}.value: {value!r} is not a Unix timestamp") from None
     text = str(value).strip()
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
         try:
             return datetime.fromtimestamp(float(text), UTC).date()
-        except ValueError:
+        except (OverflowError, OSError, ValueError):
             raise ConditionError(
                 f"{where}.value: {text[:40]!r} is not a date (YYYY-MM-DD) or a Unix timestamp"
             ) from None

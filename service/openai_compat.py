@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from index.types import AskResult, Passage
-from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, clean_question
+from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, JsonInt, clean_question
 
 MODEL_ID = "ragqa-extractive"
 MODEL_CREATED = 1767225600  # 2026-01-01T00:00:00Z, a fixed date for /v1/models
@@ -104,7 +104,33 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool = False
+    include_usage: bool = Field(default=False, strict=True)
+
+
+USER_MESSAGE_WITH_TEXT: dict[str, Any] = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"const": "user"},
+        "content": {
+            "anyOf": [
+                {"type": "string", "pattern": "\\S"},
+                {
+                    "type": "array",
+                    "contains": {
+                        "type": "object",
+                        "required": ["type", "text"],
+                        "properties": {
+                            "type": {"const": "text"},
+                            "text": {"type": "string", "pattern": "\\S"},
+                        },
+                    },
+                },
+            ]
+        },
+    },
+}
+"""What `resolve_question` needs, as JSON Schema `contains`: a user message with text."""
 
 
 class ChatCompletionRequest(BaseModel):
@@ -124,10 +150,14 @@ class ChatCompletionRequest(BaseModel):
     )
 
     model: str = Field(strict=True, examples=[MODEL_ID])
-    messages: list[ChatMessage] = Field(min_length=1, description="at least one user message")
-    stream: bool = False
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        description="at least one user message with text",
+        json_schema_extra={"contains": USER_MESSAGE_WITH_TEXT},
+    )
+    stream: bool = Field(default=False, strict=True)
     stream_options: StreamOptions | None = None
-    top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True)
+    top_k: JsonInt = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True)
 
 
 class UrlCitation(BaseModel):

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 180.0  # a guard against hanging, not a measurement
+SERVER_PIDS: dict[str, int] = {}
+"""The process id of each running server, by its URL (for tests that read its memory)."""
 
 
 def free_port() -> int:
@@ -39,14 +41,24 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, log_path)
+        SERVER_PIDS[base] = process.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of process `pid`, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from index.engine import Engine
 from service.deps import EngineDep, StateDep
 from service.errors import error_body, to_api_error
+from service.routing import api_router
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -19,17 +20,19 @@ from service.schemas import (
     StreamAnswerEvent,
     StreamPassagesEvent,
     error_responses,
+    json_error_responses,
 )
 from service.state import AppState
 
-router = APIRouter(prefix="/v1", tags=["ask"])
+router = api_router(prefix="/v1", tags=["ask"])
 T = TypeVar("T")
 
 # Seconds between `: keep-alive` comments while a stream waits on the engine; proxies close
 # idle connections, and a client can tell a slow answer from a dead one. Tests lower it.
 KEEPALIVE_SECONDS = 10.0
 
-ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
+ASK_ERROR_STATUSES = (400, 413, 422, 429, 503)
+ASK_ERRORS = error_responses(*ASK_ERROR_STATUSES)
 
 STREAM_DESCRIPTION = """
 Same request body as `POST /v1/ask`. Validation errors are ordinary JSON 4xx responses;
@@ -65,7 +68,7 @@ async def ask(
 @router.post(
     "/ask/stream",
     response_class=EventSourceResponse,
-    responses=ASK_ERRORS,
+    responses=json_error_responses(*ASK_ERROR_STATUSES),
     description=STREAM_DESCRIPTION,
 )
 async def ask_stream(

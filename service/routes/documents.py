@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from service.deps import EngineDep
+from service.routing import api_router
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
 
-router = APIRouter(prefix="/v1", tags=["documents"])
+router = api_router(prefix="/v1", tags=["documents"])
 
 
 @router.get(

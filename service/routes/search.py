@@ -5,21 +5,23 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest
+from service.routing import api_router
 from service.schemas import (
     DEFAULT_TOP_K,
-    MAX_QUESTION_CHARS,
     MAX_TOP_K,
+    QUESTION_PATTERN,
+    QUESTION_RULE,
     PassageOut,
     SearchResponse,
     clean_question,
     error_responses,
 )
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = api_router(prefix="/v1", tags=["search"])
 
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(422, 429, 503))
@@ -27,7 +29,13 @@ async def search(
     request: Request,
     engine: EngineDep,
     state: StateDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="query")],
+    q: Annotated[
+        str,
+        Query(
+            description=f"The query. {QUESTION_RULE}",
+            json_schema_extra={"pattern": QUESTION_PATTERN},
+        ),
+    ],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K,
 ) -> SearchResponse:
     """The passages `/v1/ask` would return, best first, without an answer."""
