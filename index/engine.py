@@ -18,7 +18,7 @@ from corpus.documents import Document
 from index import pipeline
 from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
@@ -77,11 +77,13 @@ class Engine:
         model: str | None = None,
         embedder: Embedder | None = None,
         config: RetrievalConfig | None = None,
+        encoder: str | None = None,
         *,
         defaults: bool = False,
     ) -> Engine:
-        """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` differs from
-        the model that built it. Pass the `embedder` of a live engine to reuse its model.
+        """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
+        (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
+        `embedder` of a live engine to reuse its model.
 
         The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
         they were fitted for an index built with another model, encoder or chunking;
@@ -95,8 +97,16 @@ class Engine:
                 f"queried with {model!r}: rebuild it (`ragqa build --model {model}`) or set "
                 f"the model back to {built_with!r}"
             )
-        if embedder is None or embedder.name != built_with:
-            embedder = load_embedder(built_with)
+        variant = data.manifest.encoder
+        wanted = resolve_encoder(encoder, built_with) if encoder is not None else variant
+        if wanted != variant:
+            raise IndexMismatchError(
+                f"the index at {index_dir} holds {variant} vectors and cannot be queried with "
+                f"{wanted} query vectors: rebuild it (`ragqa build --encoder {wanted}`) or set "
+                f"RAGQA_ENCODER={variant}"
+            )
+        if embedder is None or embedder.name != built_with or embedder.encoder != variant:
+            embedder = load_embedder(built_with, encoder=variant)
         if embedder.dim != data.manifest.dim:
             raise IndexMismatchError(
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "

@@ -19,9 +19,11 @@ from index.abstain import FEATURES, AbstentionModel, default_model
 from index.errors import IndexMismatchError
 from index.params import PARAMS_FILE
 
-CHECKED = ("model", "encoder", "chunk_size", "chunk_overlap", "embed_titles")
-"""The fields of ``fitted_for`` an index must match (``config_id`` is recorded, not compared:
-it also hashes the pipeline code, which changes with every edit of the splitter)."""
+CHECKED = ("model", "chunk_size", "chunk_overlap", "embed_titles")
+"""The fields of ``fitted_for`` an index must match. ``config_id`` is recorded, not compared:
+it also hashes the pipeline code, which changes with every edit of the splitter. ``encoder``
+(int8 / fp32) is recorded, not compared yet: the shipped parameters were fitted on fp32
+vectors and the int8 encoder reproduces them closely; re-fit on int8 and add it here."""
 
 
 class ParamsMismatchError(IndexMismatchError):

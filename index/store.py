@@ -66,6 +66,9 @@ class IndexManifest:
     versions: dict[str, str]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    encoder: str = "fp32"
+    """Encoder variant that made the vectors (``int8`` or ``fp32``; manifests without the field
+    predate the int8 encoder and were fp32)."""
 
     @property
     def config_id(self) -> str:
@@ -76,6 +79,8 @@ class IndexManifest:
             "chunking": self.chunking,
             "embed_titles": self.embed_titles,
         }
+        if self.encoder != "fp32":  # so fp32 indexes keep the ids they had before the field
+            config["encoder"] = self.encoder
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:

@@ -62,10 +62,18 @@ def ensure_index(settings: Settings) -> None:
     from index.build import build_index, index_is_current
 
     try:
-        if index_is_current(settings.corpus_dir, settings.index_dir, settings.model):
+        if index_is_current(
+            settings.corpus_dir, settings.index_dir, settings.model, encoder=settings.encoder
+        ):
             return
         err.print(f"building the index at {settings.index_dir} (missing or stale)")
-        build_index(settings.corpus_dir, settings.index_dir, settings.model, progress=True)
+        build_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            progress=True,
+            encoder=settings.encoder,
+        )
     except domain_errors() as exc:
         fail(str(exc))
 
@@ -105,7 +113,7 @@ def ask(
     from index.engine import Engine
 
     try:
-        engine = Engine.load(settings.index_dir, settings.model)
+        engine = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
         result = engine.ask(question, top_k)
     except domain_errors() as exc:
         fail(str(exc))

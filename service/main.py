@@ -38,7 +38,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.limiter = anyio.CapacityLimiter(settings.threads)
     engine = state.preloaded
     if engine is None:
-        engine = await anyio.to_thread.run_sync(Engine.load, settings.index_dir, settings.model)
+        engine = await anyio.to_thread.run_sync(
+            partial(Engine.load, settings.index_dir, settings.model, encoder=settings.encoder)
+        )
     state.swap(engine)
     async with app.state.mcp.session_manager.run():
         yield

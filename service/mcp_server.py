@@ -237,7 +237,7 @@ def run_stdio(settings: Settings) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from index.engine import Engine
 
-    loaded = Engine.load(settings.index_dir, settings.model)
+    loaded = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
 
     async def run(func: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(func)

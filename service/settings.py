@@ -7,7 +7,7 @@ pydantic ValidationError as one line per bad key for the CLI.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     index_dir: Path = paths.INDEX_DIR
     corpus_dir: Path = paths.CORPUS_DIR
     model: str = Field(default_factory=_default_model, min_length=1)
+    encoder: Literal["int8", "fp32", "auto"] = Field(
+        default="int8",
+        description="int8 ONNX encoder (default), fp32 PyTorch, or auto: int8 if intact, "
+        "else fp32 with a warning",
+    )
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_API_KEY_CHARS:
             raise ValueError(f"must be at least {MIN_API_KEY_CHARS} characters")
         return value
+
+    @field_validator("encoder", mode="before")
+    @classmethod
+    def _lower_encoder(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

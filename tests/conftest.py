@@ -28,7 +28,7 @@ TEST_ORIGIN = "http://widget.example"
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    """The real default model, loaded once."""
+    """The real default model as the default (int8) encoder, loaded once."""
     from index.embedder import DEFAULT_MODEL, load_embedder
 
     return load_embedder(DEFAULT_MODEL)
@@ -40,7 +40,9 @@ def index_dir(embedder) -> Path:  # type: ignore[no-untyped-def]
     from corpus import DEFAULT_CORPUS_DIR
     from index.build import build_index, index_is_current
 
-    if not index_is_current(DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name):
+    if not index_is_current(
+        DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, encoder=embedder.encoder
+    ):
         build_index(
             DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, progress=False, embedder=embedder
         )

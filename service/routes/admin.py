@@ -8,13 +8,14 @@ load leaves the old engine serving. One reload at a time.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import Body, Depends
 
 from index.build import build_index
-from index.embedder import Embedder
+from index.embedder import Embedder, resolve_encoder
 from index.engine import Engine
 from service.auth import require_key
 from service.deps import StateDep
@@ -48,7 +49,9 @@ async def reload_index(
         if body is not None and body.rebuild:
             await anyio.to_thread.run_sync(_build, settings, embedder)
         engine = await anyio.to_thread.run_sync(
-            Engine.load, settings.index_dir, settings.model, embedder
+            partial(
+                Engine.load, settings.index_dir, settings.model, embedder, encoder=settings.encoder
+            )
         )
         state.swap(engine)
         return summary(engine, (time.perf_counter() - start) * 1000)
@@ -56,10 +59,18 @@ async def reload_index(
 
 def _build(settings: Settings, embedder: Embedder | None) -> None:
     """Rebuild with the live model (a second copy of it would double the process's memory)."""
-    if embedder is not None and embedder.name != settings.model:
-        embedder = None  # the index is being rebuilt with another model
+    if embedder is not None and (
+        embedder.name != settings.model
+        or embedder.encoder != resolve_encoder(settings.encoder, settings.model)
+    ):
+        embedder = None  # the index is being rebuilt with another model or encoder variant
     build_index(
-        settings.corpus_dir, settings.index_dir, settings.model, progress=False, embedder=embedder
+        settings.corpus_dir,
+        settings.index_dir,
+        settings.model,
+        progress=False,
+        embedder=embedder,
+        encoder=settings.encoder,
     )
 
 

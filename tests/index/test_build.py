@@ -1,5 +1,5 @@
 """The index directory: self-describing, written atomically, verified on load, rebuilt
-incrementally, and refusing to be queried with another model."""
+incrementally, and refusing to be queried with another model or encoder variant."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from index.build import build_index, index_is_current
 from index.engine import Engine
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from index.store import MANIFEST, read_index, write_index
+from index.store import MANIFEST, IndexManifest, read_index, write_index
 
 ARTICLE_A = (
     "白银炉能耗降低\n\n现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。"
@@ -45,6 +45,7 @@ def test_manifest_describes_the_index(small_index: Path, embedder: Any) -> None:
     manifest = json.loads((small_index / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["format_version"] == 1
     assert manifest["model"] == embedder.name
+    assert manifest["encoder"] == embedder.encoder == "int8"
     assert manifest["dim"] == 384
     assert manifest["chunking"]["size"] > 0 and manifest["chunking"]["pipeline"]
     assert set(manifest["sources"]) == {"a.txt", "b.txt"}
@@ -108,6 +109,50 @@ def test_unknown_format_version_is_refused(small_index: Path) -> None:
 def test_index_refuses_to_be_queried_with_another_model(small_index: Path, embedder: Any) -> None:
     with pytest.raises(IndexMismatchError, match="built with model"):
         Engine.load(small_index, "intfloat/multilingual-e5-small", embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def fp32_embedder() -> Any:
+    from index.embedder import DEFAULT_MODEL, load_embedder
+
+    return load_embedder(DEFAULT_MODEL, encoder="fp32")
+
+
+def test_fp32_index_is_refused_with_int8_query_vectors(
+    small_corpus: Path, tmp_path: Path, embedder: Any, fp32_embedder: Any
+) -> None:
+    index_dir = tmp_path / "fp32-index"
+    build_index(small_corpus, index_dir, fp32_embedder.name, progress=False, embedder=fp32_embedder)
+    assert read_index(index_dir).manifest.encoder == "fp32"
+    with pytest.raises(IndexMismatchError) as caught:
+        Engine.load(index_dir, embedder.name, embedder=embedder, encoder="int8")
+    assert str(caught.value) == (
+        f"the index at {index_dir} holds fp32 vectors and cannot be queried with int8 query "
+        "vectors: rebuild it (`ragqa build --encoder int8`) or set RAGQA_ENCODER=fp32"
+    )
+    assert not index_is_current(small_corpus, index_dir, embedder.name, encoder="int8")
+    assert index_is_current(small_corpus, index_dir, embedder.name, encoder="fp32")
+    # Without an explicit encoder the index is queried with the variant that built it.
+    assert Engine.load(index_dir, embedder=embedder).embedder.encoder == "fp32"
+
+
+def test_rebuild_with_the_other_encoder_reembeds_everything(
+    small_corpus: Path, small_index: Path, fp32_embedder: Any
+) -> None:
+    report = build_index(
+        small_corpus, small_index, fp32_embedder.name, progress=False, embedder=fp32_embedder
+    )
+    assert report.n_reused_files == 0
+    assert read_index(small_index).manifest.encoder == "fp32"
+
+
+def test_encoder_variant_changes_the_config_id(small_index: Path) -> None:
+    int8 = read_index(small_index).manifest
+    fp32 = IndexManifest.from_json({**int8.to_json(), "encoder": "fp32"})
+    assert int8.config_id != fp32.config_id
+    legacy = int8.to_json()
+    del legacy["encoder"]  # written before the field: those indexes were fp32
+    assert IndexManifest.from_json(legacy).config_id == fp32.config_id
 
 
 def test_rebuild_embeds_only_the_added_file(

@@ -56,11 +56,6 @@ def test_other_chunking_is_refused_with_what_to_refit(tmp_path: Path) -> None:
     )
 
 
-def test_another_encoder_variant_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ParamsMismatchError, match=r"encoder 'int8' \(this index: 'fp32'\)"):
-        check_fitted_for(MANIFEST, "fp32", Path("i"), _params(tmp_path, encoder="int8"))
-
-
 def test_abstention_comes_from_the_parameters_file_when_it_has_one(tmp_path: Path) -> None:
     path = tmp_path / "params.json"
     n = len(FEATURES)

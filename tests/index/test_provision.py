@@ -48,7 +48,8 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(model_dir: Path) -> Embedder:
-    return load_embedder(DEFAULT_MODEL)
+    """The converted folder itself: the fp32 PyTorch encoder."""
+    return load_embedder(DEFAULT_MODEL, encoder="fp32")
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,7 @@ def test_empty_api_key_means_admin_disabled(monkeypatch: pytest.MonkeyPatch) -> 
         ("RAGQA_API_KEY", "short"),
         ("RAGQA_LOG_LEVEL", "loud"),
         ("RAGQA_RATE_LIMIT_BURST", "0"),
+        ("RAGQA_ENCODER", "int4"),
     ],
 )
 def test_invalid_variable_fails_naming_it(
@@ -47,3 +48,21 @@ def test_invalid_variable_fails_naming_it(
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert describe_settings_error(caught.value).startswith(f"{name}: ")
+
+
+def test_encoder_is_int8_unless_asked_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAGQA_ENCODER", raising=False)
+    assert Settings().encoder == "int8"
+    monkeypatch.setenv("RAGQA_ENCODER", " FP32 ")
+    assert Settings().encoder == "fp32"
+    monkeypatch.setenv("RAGQA_ENCODER", "auto")
+    assert Settings().encoder == "auto"
+
+
+def test_unknown_encoder_lists_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGQA_ENCODER", "int4")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_settings_error(caught.value) == (
+        "RAGQA_ENCODER: Input should be 'int8', 'fp32' or 'auto'"
+    )
