@@ -22,6 +22,7 @@ from index.answer import SentenceCandidate
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.filters import Catalog, allowed_documents
+from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
 from index.searchable import has_searchable_content
@@ -69,7 +70,7 @@ class Engine:
         self.data = data
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.abstention = abstention if abstention is not None else default_model()
+        self.abstention = abstention if abstention is not None else load_abstention()
         if ranking is None or answering is None:
             fitted_ranking, fitted_answering = load_params()
             ranking = ranking or fitted_ranking
@@ -92,10 +93,17 @@ class Engine:
         embedder: Embedder | None = None,
         config: RetrievalConfig | None = None,
         encoder: str | None = None,
+        *,
+        defaults: bool = False,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
-        `embedder` of a live engine to reuse its model."""
+        `embedder` of a live engine to reuse its model.
+
+        The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
+        they were fitted for an index built with another model, encoder or chunking;
+        `defaults=True` runs on the documented defaults and the shipped abstention model
+        instead (evaluation variants with other chunk sizes or models)."""
         data = read_index(index_dir)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -119,6 +127,16 @@ class Engine:
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
+        if defaults:
+            return cls(
+                data,
+                embedder,
+                config,
+                default_model(),
+                ranking=RankingParams(),
+                answering=AnswerParams(),
+            )
+        check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
         return cls(data, embedder, config)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
