@@ -92,6 +92,14 @@ def run(
     cache: Annotated[Path, typer.Option(help="cache for variant indexes")] = DEFAULT_CACHE,
     as_json: Annotated[bool, typer.Option("--json", help="print summaries as JSON")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+    held_out: Annotated[
+        bool,
+        typer.Option(
+            "--held-out",
+            help="compare today's parameters with each question answered by the parameters "
+            "fitted without its article (index/params.json from `ragqa eval tune`)",
+        ),
+    ] = False,
 ) -> None:
     """Compare retrievers (and the baseline, chunk sizes, models) on question sets."""
     from eval.variants import ALL_FUSIONS, ALL_RETRIEVERS, VariantSpec, parse_list, parse_sizes
@@ -145,8 +153,50 @@ def run(
             index_chunk_size=int(engine.manifest.chunking.get("size", 300)),
             models=model or [],
         )
+        if held_out:
+            for path, qs in sets:
+                specs, answerers = _held_out_variants(engine, group, path, qs)
+                _run_sets(
+                    [(path, qs)], specs, answerers, engine, index_dir, commit, out, quiet, as_json
+                )
+            continue
         answerers = _make_answerers(specs, engine, corpus_dir, cache)
         _run_sets(sets, specs, answerers, engine, index_dir, commit, out, quiet, as_json)
+
+
+def _held_out_variants(
+    engine: Engine, corpus: str, path: Path, questions: list[Question]
+) -> tuple[list[VariantSpec], list[Answerer]]:
+    """``today`` (documented defaults, today's abstention model) and ``held-out`` (each
+    question answered with the parameters fitted without its article)."""
+    from eval.heldout import HeldOutAnswerer, HeldOutError
+    from eval.runner import EngineAnswerer
+    from eval.sets import SETS, unit_of
+    from eval.variants import MAIN, VariantSpec
+    from index.abstain import default_model
+    from index.engine import Engine
+    from index.params import AnswerParams, RankingParams
+
+    topics = next((s.topics() for s in SETS.values() if s.path == path), {})
+    units = {q.id: unit_of(q, corpus, topics) for q in questions}  # type: ignore[arg-type]
+    today = Engine(
+        engine.data,
+        engine.embedder,
+        engine.config,
+        default_model(),
+        ranking=RankingParams(),
+        answering=AnswerParams(),
+        view=engine.index,
+    )
+    try:
+        held = HeldOutAnswerer(engine, questions, units)
+    except HeldOutError as exc:
+        fail(str(exc))
+    specs = [
+        VariantSpec("today", "engine", retriever=MAIN),
+        VariantSpec("held-out", "engine", retriever=MAIN),
+    ]
+    return specs, [EngineAnswerer(today), held]
 
 
 def _run_sets(
@@ -188,7 +238,9 @@ def _cmrc_engine(cache: Path, embedder: Embedder | None, quiet: bool) -> tuple[P
     if not quiet:
         err.print("preparing the CMRC index (built once under the cache) …")
     try:
-        corpus_dir, index_dir = cmrc_index(cache, embedder, progress=not quiet)
+        corpus_dir, index_dir = cmrc_index(
+            cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
+        )
         return corpus_dir, index_dir, Engine.load(index_dir, embedder=embedder)
     except _index_errors() as exc:
         fail(f"CMRC index: {exc}")
@@ -375,19 +427,25 @@ def gate(
         bool, typer.Option("--update", help="rewrite eval/thresholds.json from this run")
     ] = False,
 ) -> None:
-    """Check the main retriever on the bundled question sets against eval/thresholds.json."""
+    """Check the main retriever on the bundled question sets against eval/thresholds.json,
+    each question answered with the parameters fitted without its article (held out)."""
     from datetime import UTC, datetime
 
     from eval import gate as g
+    from eval.heldout import HeldOutError
     from eval.report import git_commit, index_info
-    from eval.runner import EngineAnswerer, run_questions
+    from eval.runner import run_questions
     from eval.variants import MAIN
 
     commit = git_commit(REPO)
     engine = _load_engine(index)
-    answerer = EngineAnswerer(engine, replace(engine.config, retriever=MAIN))
+    main = engine.with_config(replace(engine.config, retriever=MAIN))
     measured = {}
     for path, qs in _load_sets(list(BUNDLED_SETS)):
+        try:
+            answerer = g.held_out_answerer(main, qs)
+        except HeldOutError as exc:
+            fail(f"the gate reports held-out figures only: {exc}")
         measured[path.name] = (qs, run_questions(answerer, qs))
     if update:
         sets = {name: g.derive_thresholds(results) for name, (_, results) in measured.items()}
@@ -444,3 +502,80 @@ def calibrate(ctx: typer.Context) -> None:
     except _index_errors() as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command("tune")
+def tune(
+    set_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="named sets to fit on [cmrc, cmrc-en, cmrc-unanswerable, own, dev]"
+        ),
+    ] = None,
+    index: IndexOpt = DEFAULT_INDEX,
+    cache: Annotated[
+        Path, typer.Option(help="cache for the CMRC index and query vectors")
+    ] = DEFAULT_CACHE,
+    folds: Annotated[int, typer.Option(min=2, max=20, help="article-held-out folds")] = 5,
+    max_null: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
+    ] = 0.03,
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the parameters [index/params.json]")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the held-out figures only")
+    ] = False,
+) -> None:
+    """Fit ranking weights, answer weights and the abstention model on named sets, print the
+    article-held-out figures (today's parameters next to the fitted ones), write params.json."""
+    from eval import tune as t
+    from eval.report import git_commit
+
+    try:
+        named = [named_set(n) for n in set_names or t.DEFAULT_SETS]
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    commit = git_commit(REPO)
+    loaded = {s.name: _load_named(s) for s in named}
+    seed_engine = _load_engine(index) if any(s.corpus == "seed" for s in named) else None
+    cmrc_engine = None
+    if any(s.corpus == "cmrc" for s in named):
+        _, _, cmrc_engine = _cmrc_engine(
+            cache, seed_engine.embedder if seed_engine else None, False
+        )
+    engines = {"seed": seed_engine, "cmrc": cmrc_engine}
+    reference = seed_engine or cmrc_engine
+    assert reference is not None
+    from index.fitted import CHECKED
+
+    wanted = {k: t.fitted_for(reference)[k] for k in CHECKED}
+    for engine in engines.values():
+        if engine is not None and {k: t.fitted_for(engine)[k] for k in CHECKED} != wanted:
+            fail(
+                "the seed and CMRC indexes were built with different models or chunking: "
+                "rebuild one of them"
+            )
+    units = {s.name: t.units_of(s, loaded[s.name]) for s in named}
+    fold_of = t.assign_folds([u for m in units.values() for u in m.values()], folds)
+    vectors = t.VectorCache(cache / f"query-vectors-{t.cache_slug(reference)}.npz")
+    items = []
+    for s in named:
+        engine = engines[s.corpus]
+        assert engine is not None
+        err.print(f"reading {s.name} ({len(loaded[s.name])} questions) …")
+        items += t.collect(engine, s, loaded[s.name], vectors, fold_of, units[s.name])
+    vectors.save()
+    base = t.today(reference)
+    today, tuned, fits = t.held_out(items, base, folds, max_null, err.print)
+    typer.echo(t.render_table(today, tuned))
+    if dry_run:
+        return
+    final = t.fit(items, base, max_null)
+    counts = {n: len(q) for n, q in loaded.items()}
+    doc = t.params_document(
+        final, reference, named, counts, commit, folds, max_null, today, tuned, fits, fold_of
+    )
+    target = out or t.PARAMS_FILE
+    t.write_params(doc, target)
+    typer.echo(f"wrote {target}")

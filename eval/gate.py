@@ -88,6 +88,16 @@ class GateResult:
         return "\n".join(lines)
 
 
+def held_out_answerer(engine: Any, questions: Sequence[Question]) -> Any:
+    """The seed questions answered with the parameters fitted without their article
+    (`eval.heldout`); HeldOutError when `index/params.json` has no per-fold parameters."""
+    from eval.heldout import HeldOutAnswerer
+    from eval.sets import unit_of
+
+    units = {q.id: unit_of(q, "seed", {}) for q in questions}
+    return HeldOutAnswerer(engine, questions, units)
+
+
 def measure(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     """The gated metrics of one run."""
     summary = summarize(results)
@@ -177,7 +187,9 @@ def thresholds_json(
     return {
         "about": (
             f"Regression gate for the {variant!r} retriever on the seed index (tests/eval/"
-            f"test_regression_gate.py). Floors sit {round(MARGIN * 100)} points below the "
+            f"test_regression_gate.py), held out: every question answered with the parameters "
+            "of index/params.json fitted without its article. Floors sit "
+            f"{round(MARGIN * 100)} points below the "
             "measured values (rounded down), ceilings as far above (rounded up). Regenerate "
             "with `ragqa eval gate --update` after an intended change."
         ),

@@ -112,7 +112,7 @@ def plan_variants(
 def main_variant(specs: Sequence[VariantSpec]) -> str:
     """The variant the per-tag tables describe: hybrid+rerank if present, else the first."""
     names = [s.name for s in specs]
-    for candidate in (MAIN, f"{MAIN} weighted", "service"):
+    for candidate in ("held-out", MAIN, f"{MAIN} weighted", "service"):
         if candidate in names:
             return candidate
     return names[0]
@@ -166,7 +166,8 @@ def _variant_engine(spec: VariantSpec, engine: Engine, corpus_dir: Path, cache_d
         progress=False,
         embedder=embedder,
     )
-    return Engine.load(index_dir, model, embedder=embedder)
+    # weights fitted for the index's own chunking and model do not apply: defaults
+    return Engine.load(index_dir, model, embedder=embedder, defaults=True)
 
 
 def _slug(text: str) -> str:

@@ -9,6 +9,7 @@ pass (the question); passages and sentences were embedded at build time.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,11 +21,22 @@ from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
+from index.filters import Catalog, allowed_documents
+from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
 from index.searchable import has_searchable_content
 from index.store import IndexData, IndexManifest, read_index
-from index.types import Allowed, Answer, AskResult, Citation, DocumentSummary, Passage, Span
+from index.types import (
+    Allowed,
+    Answer,
+    AskResult,
+    Citation,
+    DocumentSummary,
+    Filters,
+    Passage,
+    Span,
+)
 from index.view import IndexView
 
 
@@ -53,11 +65,12 @@ class Engine:
         ranking: RankingParams | None = None,
         answering: AnswerParams | None = None,
         view: IndexView | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.abstention = abstention if abstention is not None else default_model()
+        self.abstention = abstention if abstention is not None else load_abstention()
         if ranking is None or answering is None:
             fitted_ranking, fitted_answering = load_params()
             ranking = ranking or fitted_ranking
@@ -66,7 +79,10 @@ class Engine:
         self.answering = answering
         self.index = view or IndexView(data)
         self.stages = pipeline.ranking_stages(self.config)
-        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
+        self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
+        """Collection, metadata and alive flag per document row (tombstones are not alive)."""
+        alive = self.catalog.alive
+        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents) if alive[i]}
         self._doc_passages = np.bincount(data.chunks[:, 0], minlength=len(data.documents)).tolist()
 
     @classmethod
@@ -80,13 +96,19 @@ class Engine:
         *,
         mmap: bool = True,
         verify: bool = True,
+        defaults: bool = False,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
         `embedder` of a live engine to reuse its model.
 
         The vectors are memory-mapped by default (`mmap`), so worker processes share them;
-        `verify` checks every file against the manifest's checksums first."""
+        `verify` checks every file against the manifest's checksums first.
+
+        The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
+        they were fitted for an index built with another model, encoder or chunking;
+        `defaults=True` runs on the documented defaults and the shipped abstention model
+        instead (evaluation variants with other chunk sizes or models)."""
         data = read_index(index_dir, verify=verify, mmap=mmap)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -110,6 +132,16 @@ class Engine:
                 f"model {built_with!r} gives {embedder.dim}-dimensional vectors but the index "
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
+        if defaults:
+            return cls(
+                data,
+                embedder,
+                config,
+                default_model(),
+                ranking=RankingParams(),
+                answering=AnswerParams(),
+            )
+        check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
         return cls(data, embedder, config)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
@@ -137,6 +169,7 @@ class Engine:
             ranking=kwargs["ranking"],  # type: ignore[arg-type]
             answering=kwargs["answering"],  # type: ignore[arg-type]
             view=self.index,
+            catalog=self.catalog,
         )
 
     @property
@@ -155,21 +188,64 @@ class Engine:
 
     # -- ask / search ------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int = 5, *, allowed: Allowed | None = None) -> AskResult:
-        """Ranked passages and an extractive answer (None when the corpus does not say)."""
-        return self.answer(self.retrieve(question, top_k, allowed=allowed))
+    def allowed(
+        self,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+        also: Allowed | None = None,
+    ) -> Allowed | None:
+        """The documents a query with these collections and filters may see (None: all).
+        Tombstones of replaced or deleted documents are never allowed; `also` narrows it."""
+        mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
+        if also is not None:
+            mask = also.documents if mask is None else mask & also.documents
+        return None if mask is None else Allowed(mask)
+
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+        allowed: Allowed | None = None,
+    ) -> AskResult:
+        """Ranked passages and an extractive answer (None when the corpus does not say).
+
+        `collections=None` searches every collection in one merged ranking; a filter that
+        matches no document gives no passages and no answer."""
+        return self.answer(
+            self.retrieve(
+                question, top_k, collections=collections, filters=filters, allowed=allowed
+            )
+        )
 
     def search(
-        self, query: str, top_k: int = 5, *, allowed: Allowed | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+        allowed: Allowed | None = None,
     ) -> list[Passage]:
         """Ranked passages only (no answer extraction)."""
-        return self.retrieve(query, top_k, allowed=allowed).passages
+        return self.retrieve(
+            query, top_k, collections=collections, filters=filters, allowed=allowed
+        ).passages
 
     def retrieve(
-        self, question: str, top_k: int = 5, *, allowed: Allowed | None = None
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+        allowed: Allowed | None = None,
     ) -> Retrieved:
         """Stages 0-3 (query, candidates, fusion, sentence evidence): the heavy half of `ask`,
-        with its one encoder pass. `allowed` restricts the documents it may return.
+        with its one encoder pass. `collections`, `filters` and `allowed` restrict the
+        documents it may return.
 
         A question with nothing searchable in it (`has_searchable_content`) retrieves no
         passages and gets no answer, without running the model."""
@@ -178,6 +254,7 @@ class Engine:
             query = pipeline.unsearchable_query(self.index, question)
             took = (time.perf_counter() - started) * 1000
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
+        allowed = self.allowed(collections, filters, allowed)
         vector = self.embedder.encode_queries([question])[0]
         query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
@@ -240,12 +317,34 @@ class Engine:
 
     # -- documents -------------------------------------------------------------------------
 
-    def documents(self) -> list[DocumentSummary]:
-        """Every indexed document, in corpus order."""
+    def documents(self, collection: str | None = None) -> list[DocumentSummary]:
+        """Every live document (of `collection`, if given), in index order."""
+        catalog = self.catalog
         return [
-            DocumentSummary(_citation(d, 0, len(d.text)), n)
-            for d, n in zip(self.data.documents, self._doc_passages, strict=True)
+            DocumentSummary(_citation(d, 0, len(d.text)), n, c)
+            for d, n, c, alive in zip(
+                self.data.documents,
+                self._doc_passages,
+                catalog.collections,
+                catalog.alive.tolist(),
+                strict=True,
+            )
+            if alive and (collection is None or c == collection)
         ]
+
+    def collections(self) -> list[str]:
+        """Every collection of the view (some may be empty), by name."""
+        return sorted(self.catalog.names)
+
+    def collection_of(self, doc_id: str) -> str:
+        """The collection of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.collections[self._doc_rows[doc_id]]
+
+    def metadata_of(self, doc_id: str) -> Mapping[str, str]:
+        """The metadata of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.metadata[self._doc_rows[doc_id]]
 
     def document(self, doc_id: str) -> Document:
         """One document with its text; raises DocumentNotFoundError."""

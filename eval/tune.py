@@ -1,0 +1,557 @@
+"""`ragqa eval tune`: fit the ranking weights, the answer weights and the abstention model on
+named question sets, with folds that hold out whole articles, and write `index/params.json`.
+
+What is fitted, and how (the arithmetic is in `eval.fitting`):
+
+- **Ranking** (`RankingParams`): the re-scoring stage's four weights (`rerank_fused`,
+  `rerank_sentence`, `rerank_keywords`, `rerank_numbers`), by a listwise fit over the fused
+  top `rerank_depth` passages of every question, a good passage being one of the question's
+  own article that holds an answer. The structural numbers (depths, the dense mix, the fusion
+  share) keep their documented defaults.
+- **Answer choice** (`AnswerParams`): the eight feature weights, by a listwise fit over the
+  sentences of the top passages of the *fitted* ranking, a good sentence being one that holds
+  an answer.
+- **Abstention** (`index.abstain`): the logistic model on the evidence of the fitted answer
+  choice; its threshold is the highest at which at most `max_null` of the training folds'
+  answerable questions abstain.
+
+Every figure printed is held out: fold f's questions are answered with parameters fitted on
+the other folds only, and the folds hold out whole seed files and CMRC paragraphs
+(`eval.fitting.assign_folds`). The final parameters are fitted on every question and written
+with what they were fitted for (model, encoder variant, chunking and index config id), the
+data sets, the commit and the held-out figures. Query vectors are cached under the evaluation
+cache, so a second run does not re-encode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from eval.dataset import Question, contains_answer
+from eval.fitting import Groups, assign_folds, choose_threshold, fit_listwise
+from eval.sets import NamedSet, unit_of
+
+if TYPE_CHECKING:
+    from index.abstain import AbstentionModel, Evidence
+    from index.engine import Engine
+    from index.params import AnswerParams, RankingParams
+    from index.pipeline import Query
+
+RERANK_FIELDS = ("rerank_fused", "rerank_sentence", "rerank_keywords", "rerank_numbers")
+ANSWER_FIELDS = (
+    "w_similarity",
+    "w_keywords",
+    "w_context",
+    "w_focus",
+    "w_subject",
+    "w_answer_type",
+    "w_novelty",
+    "w_passage",
+)
+FEATURE_OF = {
+    "w_similarity": "similarity",
+    "w_keywords": "keywords",
+    "w_context": "context_keywords",
+    "w_focus": "focus",
+    "w_subject": "subject",
+    "w_answer_type": "answer_type",
+    "w_novelty": "novelty",
+    "w_passage": "passage_prior",
+}
+DEFAULT_FOLDS = 5
+DEFAULT_MAX_NULL = 0.03
+DEFAULT_SETS = ("cmrc", "cmrc-en", "cmrc-unanswerable", "own", "dev")
+PARAMS_FILE = Path(__file__).resolve().parent.parent / "index" / "params.json"
+
+
+@dataclass
+class Item:
+    """One question, read once: its query and fused candidates (fixed by the structural
+    ranking numbers), and the re-scoring features of its top fused passages."""
+
+    question: Question
+    set_name: str
+    unit: str
+    fold: int
+    engine: Engine
+    query: Query
+    chunks: np.ndarray
+    """The fused top `rerank_depth` passages."""
+    rerank_x: np.ndarray
+    relevant: np.ndarray
+    """1.0 where the passage is of the question's own article and holds an answer."""
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Parameters of one fit: ranking, answer choice, abstention."""
+
+    ranking: RankingParams
+    answering: AnswerParams
+    abstention: AbstentionModel
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question answered by one set of parameters."""
+
+    first_hit: int | None
+    answered: bool
+    correct: bool
+
+
+# -- collecting ------------------------------------------------------------------------------
+
+
+class VectorCache:
+    """Query vectors on disk, keyed by model, encoder variant and question text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._vectors: dict[str, np.ndarray] = {}
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as data:
+                self._vectors = {k: data[k] for k in data.files}
+        self._dirty = False
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def vectors(self, engine: Engine, texts: Sequence[str]) -> list[np.ndarray]:
+        missing = [t for t in dict.fromkeys(texts) if self.key(t) not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, engine.embedder.encode_queries(missing), strict=True):
+                self._vectors[self.key(text)] = np.asarray(vector, dtype=np.float32)
+            self._dirty = True
+        return [self._vectors[self.key(t)] for t in texts]
+
+    def save(self) -> None:
+        if self._dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".part.npz")
+            np.savez(tmp, **self._vectors)  # type: ignore[arg-type]
+            tmp.replace(self.path)
+            self._dirty = False
+
+
+def rerank_features(
+    engine: Engine, query: Query, chunks: np.ndarray, fused: np.ndarray
+) -> np.ndarray:
+    """(n, 4) features of the re-scoring stage, in `RERANK_FIELDS` order."""
+    from index.retrieval import coverage
+
+    terms = query.terms
+    top = float(fused.max()) if fused.size else 0.0
+    rows = []
+    for chunk, value in zip(chunks.tolist(), fused.tolist(), strict=True):
+        doc, start, end = engine.index.passage(chunk)
+        sentence_rows, sims = query.sentences.of_passage(chunk)
+        best = float(sims.max()) if sentence_rows.size else 0.0
+        text = f"{doc.title}\n{doc.text[start:end]}"
+        keywords = terms.lexical_share * coverage(terms.tokens, text, terms.weights)
+        numbers = coverage(terms.numbers, text) if terms.numbers else 0.0
+        rows.append([value / top if top > 0 else 0.0, best, keywords, numbers])
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def collect(
+    engine: Engine,
+    named: NamedSet,
+    questions: Sequence[Question],
+    cache: VectorCache,
+    folds: dict[str, int],
+    units: dict[str, str],
+) -> list[Item]:
+    """Every question of a set read once through stages 0-2 (query, candidates, fusion)."""
+    from index import pipeline
+
+    params = engine.ranking
+    fusion = pipeline.RankingStages(
+        (pipeline.dense_candidates, pipeline.lexical_candidates), pipeline.weighted_fusion
+    )
+    vectors = cache.vectors(engine, [q.question for q in questions])
+    items = []
+    for question, vector in zip(questions, vectors, strict=True):
+        query = pipeline.read_query(engine.index, question.question, vector, params)
+        fused = pipeline.rank(engine.index, query, fusion, params).passages[: params.rerank_depth]
+        chunks = np.asarray([c for c, _ in fused], dtype=np.int64)
+        scores = np.asarray([s for _, s in fused], dtype=np.float64)
+        relevant = np.asarray(
+            [
+                1.0
+                if question.answerable
+                and engine.index.passage(c)[0].source == question.source
+                and contains_answer(_passage_text(engine, c), question.answers)
+                else 0.0
+                for c in chunks.tolist()
+            ]
+        )
+        unit = units[question.id]
+        items.append(
+            Item(
+                question,
+                named.name,
+                unit,
+                folds[unit],
+                engine,
+                query,
+                chunks,
+                rerank_features(engine, query, chunks, scores),
+                relevant,
+            )
+        )
+    return items
+
+
+def _passage_text(engine: Engine, chunk: int) -> str:
+    doc, start, end = engine.index.passage(chunk)
+    return doc.text[start:end]
+
+
+# -- fitting ---------------------------------------------------------------------------------
+
+
+def _weights(params: Any, names: Sequence[str]) -> list[float]:
+    return [float(getattr(params, n)) for n in names]
+
+
+def ranked(item: Item, ranking: RankingParams) -> list[int]:
+    """Order of `item.chunks` under the ranking weights (stable: fused order breaks ties)."""
+    scores = item.rerank_x @ np.asarray(_weights(ranking, RERANK_FIELDS))
+    return np.argsort(-scores, kind="stable").tolist()
+
+
+def _answer_candidates(item: Item, ranking: RankingParams, answering: AnswerParams) -> list[Any]:
+    from index import pipeline
+
+    order = ranked(item, ranking)
+    passages = tuple((int(item.chunks[i]), 0.0) for i in order)
+    return pipeline.answer_candidates(
+        item.engine.index, item.query, pipeline.Ranking(passages), answering
+    )
+
+
+def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: AnswerParams) -> Groups:
+    """Answer-choice features and labels of every answerable item (fitted ranking)."""
+    from index.answer import features
+
+    rows = []
+    for item in items:
+        if not item.question.answerable:
+            continue
+        candidates = _answer_candidates(item, ranking, answering)
+        x = [
+            [
+                getattr(
+                    features(c, item.question.question, item.query.terms, answering), FEATURE_OF[n]
+                )
+                for n in ANSWER_FIELDS
+            ]
+            for c in candidates
+        ]
+        y = [1.0 if contains_answer(c.text, item.question.answers) else 0.0 for c in candidates]
+        rows.append((np.asarray(x, dtype=np.float64).reshape(-1, 8), np.asarray(y)))
+    return Groups.stack(rows, d=8)
+
+
+def choice(item: Item, fitted_ranking: RankingParams, answering: AnswerParams) -> Any:
+    """The pipeline's answer choice (stage 4) under these weights."""
+    from index import pipeline
+
+    order = ranked(item, fitted_ranking)
+    passages = tuple((int(item.chunks[i]), 0.0) for i in order)
+    return pipeline.choose_answer(
+        item.engine.index, item.query, pipeline.Ranking(passages), answering
+    )
+
+
+def _with(params: Any, names: Sequence[str], values: Sequence[float]) -> Any:
+    """`params` with the named weights replaced."""
+    return replace(params, **dict(zip(names, values, strict=True)))
+
+
+def fit(items: Sequence[Item], base: Fitted, max_null: float) -> Fitted:
+    """Ranking weights, then answer weights on the fitted ranking, then the abstention model."""
+    from index.abstain import AbstentionModel
+    from index.abstain import fit as fit_logistic
+
+    rerank = Groups.stack([(i.rerank_x, i.relevant) for i in items if i.question.answerable], 4)
+    fitted_rerank = fit_listwise(rerank, _weights(base.ranking, RERANK_FIELDS))
+    ranking = _with(base.ranking, RERANK_FIELDS, fitted_rerank)
+    groups = answer_groups(items, ranking, base.answering)
+    fitted_answer = fit_listwise(groups, _weights(base.answering, ANSWER_FIELDS))
+    answering = _with(base.answering, ANSWER_FIELDS, fitted_answer)
+    evidence = [(i, choice(i, ranking, answering)) for i in items]
+    found = [(i, c.evidence) for i, c in evidence if c is not None]
+    vectors = [e.vector() for _, e in found]
+    labels = [i.question.answerable for i, _ in found]
+    mean, scale, weights, bias = fit_logistic(vectors, labels)
+    model = AbstentionModel(mean, scale, weights, bias, 0.5)
+    probs = [model.probability(e) for i, e in found if i.question.answerable]
+    threshold = choose_threshold(probs, max_null)
+    return Fitted(ranking, answering, replace(model, threshold=round(threshold, 6)))
+
+
+def outcome(item: Item, params: Fitted) -> Outcome:
+    """What these parameters do on one question: first hit rank, answered, answer correct."""
+    order = ranked(item, params.ranking)
+    rel = item.relevant[order]
+    hits = np.flatnonzero(rel > 0)
+    first = int(hits[0]) + 1 if hits.size else None
+    picked = choice(item, params.ranking, params.answering)
+    answered = picked is not None and not params.abstention.abstains(picked.evidence)
+    if item.question.answerable:
+        correct = answered and contains_answer(picked.sentence.text, item.question.answers)
+    else:
+        correct = not answered
+    return Outcome(first, answered, correct)
+
+
+# -- held-out figures ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Held-out metrics of one question set (None where a set has no such question)."""
+
+    n: int
+    hit_at_1: float | None
+    hit_at_5: float | None
+    answer: float | None
+    answerable_null: float | None
+    unanswerable_recall: float | None
+
+
+def figures(pairs: Sequence[tuple[Item, Outcome]]) -> Figures:
+    answerable = [o for i, o in pairs if i.question.answerable]
+    unanswerable = [o for i, o in pairs if not i.question.answerable]
+
+    def mean(values: list[bool]) -> float | None:
+        return round(statistics.mean(values), 4) if values else None
+
+    return Figures(
+        n=len(pairs),
+        hit_at_1=mean([o.first_hit == 1 for o in answerable]),
+        hit_at_5=mean([o.first_hit is not None and o.first_hit <= 5 for o in answerable]),
+        answer=mean([o.correct for o in answerable]),
+        answerable_null=mean([not o.answered for o in answerable]),
+        unanswerable_recall=mean([not o.answered for o in unanswerable]),
+    )
+
+
+def split_tags(item: Item) -> list[str]:
+    """The rows an item counts in: its set, and its set's English/paraphrase part."""
+    rows = [item.set_name]
+    for tag in ("english", "paraphrase", "unanswerable"):
+        if tag in item.question.tags and item.set_name in ("own", "dev"):
+            rows.append(f"{item.set_name}:{tag}")
+    if item.set_name == "own" and not item.question.is_english and item.question.answerable:
+        rows.append("own:chinese")
+    return rows
+
+
+def held_out(
+    items: Sequence[Item], base: Fitted, k: int, max_null: float, log: Callable[[str], None]
+) -> tuple[dict[str, Figures], dict[str, Figures], list[Fitted]]:
+    """(today's figures, held-out fitted figures, the per-fold fits)."""
+    today: dict[str, list[tuple[Item, Outcome]]] = {}
+    tuned: dict[str, list[tuple[Item, Outcome]]] = {}
+    fits = []
+    for fold in range(k):
+        train = [i for i in items if i.fold != fold]
+        test = [i for i in items if i.fold == fold]
+        fitted = fit(train, base, max_null)
+        fits.append(fitted)
+        log(f"fold {fold + 1}/{k}: fitted on {len(train)} questions, testing {len(test)}")
+        for item in test:
+            for row in split_tags(item):
+                today.setdefault(row, []).append((item, outcome(item, base)))
+                tuned.setdefault(row, []).append((item, outcome(item, fitted)))
+    return (
+        {name: figures(pairs) for name, pairs in today.items()},
+        {name: figures(pairs) for name, pairs in tuned.items()},
+        fits,
+    )
+
+
+def today(engine: Engine) -> Fitted:
+    """Today's parameters: the documented defaults and the shipped abstention model."""
+    from index.abstain import AbstentionModel, default_model
+    from index.params import AnswerParams, RankingParams
+
+    legacy = default_model()  # index/abstention.json: the model of today's code
+    model = legacy or AbstentionModel((0.0,) * 8, (1.0,) * 8, (0.0,) * 8, 0.0, 0.0)
+    return Fitted(RankingParams(), AnswerParams(), model)
+
+
+def cache_slug(engine: Engine) -> str:
+    """File-name-safe id of what a query vector depends on (model and encoder variant)."""
+    info = fitted_for(engine)
+    raw = f"{info['model']}-{info['encoder']}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+# -- the parameters file ----------------------------------------------------------------------
+
+
+def fitted_for(engine: Engine) -> dict[str, Any]:
+    """What parameters fitted on this engine's index are valid for."""
+    manifest = engine.manifest
+    return {
+        "model": manifest.model,
+        "encoder": str(getattr(engine.embedder, "encoder", "fp32")),
+        "chunk_size": manifest.chunking.get("size"),
+        "chunk_overlap": manifest.chunking.get("overlap"),
+        "embed_titles": manifest.embed_titles,
+        "config_id": manifest.config_id,
+    }
+
+
+def params_document(
+    final: Fitted,
+    engine: Engine,
+    sets: Sequence[NamedSet],
+    counts: dict[str, int],
+    commit: str | None,
+    k: int,
+    max_null: float,
+    today: dict[str, Figures],
+    tuned: dict[str, Figures],
+    fits: Sequence[Fitted] = (),
+    fold_of: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The JSON of `index/params.json`: the final parameters, and per fold the parameters
+    fitted without it (so `ragqa eval gate` and `eval run --held-out` answer every question
+    with parameters that never saw its article)."""
+    return {
+        "about": (
+            "Fitted by `ragqa eval tune` (eval/tune.py). ranking and answer are separate "
+            "objects (index.params); abstention is the logistic model of index.abstain. "
+            "held_out figures: each fold answered with parameters fitted on the other folds, "
+            "folds holding out whole seed files and CMRC paragraphs."
+        ),
+        "fitted_for": fitted_for(engine),
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "data_sets": [
+            {"name": s.name, "file": s.path.name, "questions": counts[s.name]} for s in sets
+        ],
+        "folds": {
+            "k": k,
+            "unit": "seed file / CMRC paragraph",
+            "max_answerable_null": max_null,
+            "fold_of": dict(sorted((fold_of or {}).items())),
+            "fitted_without": [fitted_json(f) for f in fits],
+        },
+        **fitted_json(final),
+        "held_out": {
+            "today": {n: asdict(f) for n, f in sorted(today.items())},
+            "fitted": {n: asdict(f) for n, f in sorted(tuned.items())},
+        },
+    }
+
+
+def fitted_json(fitted: Fitted) -> dict[str, Any]:
+    """``ranking``, ``answer`` and ``abstention`` of one fit."""
+    model = fitted.abstention
+    return {
+        "ranking": asdict(fitted.ranking),
+        "answer": asdict(fitted.answering),
+        "abstention": {
+            "features": list(_features()),
+            "mean": list(model.mean),
+            "scale": list(model.scale),
+            "weights": list(model.weights),
+            "bias": model.bias,
+            "threshold": model.threshold,
+        },
+    }
+
+
+def fitted_from_json(data: dict[str, Any]) -> Fitted:
+    """The inverse of `fitted_json`."""
+    from index.abstain import AbstentionModel
+    from index.params import AnswerParams, RankingParams
+
+    model = data["abstention"]
+    return Fitted(
+        RankingParams(**data["ranking"]),
+        AnswerParams(**data["answer"]),
+        AbstentionModel(
+            tuple(model["mean"]),
+            tuple(model["scale"]),
+            tuple(model["weights"]),
+            float(model["bias"]),
+            float(model["threshold"]),
+        ),
+    )
+
+
+def _features() -> tuple[str, ...]:
+    from index.abstain import FEATURES
+
+    return FEATURES
+
+
+def render_table(today: dict[str, Figures], tuned: dict[str, Figures]) -> str:
+    """Held-out figures, today's parameters next to the fitted ones."""
+    cols = ("hit_at_1", "hit_at_5", "answer", "answerable_null", "unanswerable_recall")
+    head = "| set | n | " + " | ".join(f"{c} today → fitted" for c in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 2)]
+    for name in sorted(tuned):
+        cells = []
+        for c in cols:
+            a, b = getattr(today[name], c), getattr(tuned[name], c)
+            cells.append("n/a" if b is None else f"{_pct(a)} → {_pct(b)}")
+        lines.append(f"| {name} | {tuned[name].n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}"
+
+
+def field_names(cls: type[Any]) -> list[str]:
+    return [f.name for f in fields(cls)]
+
+
+def write_params(doc: dict[str, Any], path: Path) -> None:
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def units_of(named: NamedSet, questions: Sequence[Question]) -> dict[str, str]:
+    topics = named.topics()
+    return {q.id: unit_of(q, named.corpus, topics) for q in questions}
+
+
+def evidence_vector(e: Evidence) -> list[float]:
+    return e.vector()
+
+
+__all__ = [
+    "DEFAULT_FOLDS",
+    "DEFAULT_MAX_NULL",
+    "Fitted",
+    "Item",
+    "VectorCache",
+    "assign_folds",
+    "collect",
+    "fit",
+    "held_out",
+    "params_document",
+    "render_table",
+    "units_of",
+    "write_params",
+]

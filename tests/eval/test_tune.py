@@ -1,0 +1,67 @@
+"""The held-out figures and the parameters file of `ragqa eval tune`, on inline data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from eval.dataset import Question
+from eval.tune import Figures, Fitted, Outcome, figures, fitted_from_json, fitted_json, render_table
+from index.abstain import AbstentionModel
+from index.params import AnswerParams, RankingParams
+
+A = Question("a", "问题", ("答案",), "x.txt")
+U = Question("u", "没有答案的问题", (), None)
+
+
+def _item(question: Question) -> Any:
+    return SimpleNamespace(question=question)
+
+
+def test_figures_count_hits_answers_and_nulls_like_the_metrics() -> None:
+    pairs = [
+        (_item(A), Outcome(first_hit=1, answered=True, correct=True)),
+        (_item(A), Outcome(first_hit=4, answered=False, correct=False)),
+        (_item(A), Outcome(first_hit=None, answered=True, correct=False)),
+        (_item(U), Outcome(first_hit=None, answered=False, correct=True)),
+    ]
+    assert figures(pairs) == Figures(
+        n=4,
+        hit_at_1=round(1 / 3, 4),
+        hit_at_5=round(2 / 3, 4),
+        answer=round(1 / 3, 4),
+        answerable_null=round(1 / 3, 4),
+        unanswerable_recall=1.0,
+    )
+
+
+def test_fitted_parameters_round_trip_through_json() -> None:
+    fitted = Fitted(
+        RankingParams(rerank_fused=0.7),
+        AnswerParams(w_focus=0.5),
+        AbstentionModel((0.0,) * 8, (1.0,) * 8, (0.1,) * 8, -0.2, 0.35),
+    )
+    doc = fitted_json(fitted)
+    assert set(doc) == {"ranking", "answer", "abstention"}
+    assert doc["ranking"]["rerank_fused"] == 0.7 and doc["answer"]["w_focus"] == 0.5
+    assert "w_focus" not in doc["ranking"]  # no weight shared between the stages
+    assert fitted_from_json(doc) == fitted
+
+
+def test_table_puts_todays_figure_before_the_fitted_one() -> None:
+    today = {"cmrc": Figures(10, 0.9, 1.0, 0.5, 0.1, None)}
+    tuned = {"cmrc": Figures(10, 0.95, 1.0, 0.8, 0.02, None)}
+    lines = render_table(today, tuned).splitlines()
+    assert (
+        lines[2] == "| cmrc | 10 | 90.0 → 95.0 | 100.0 → 100.0 | 50.0 → 80.0 | 10.0 → 2.0 | n/a |"
+    )
+
+
+def test_tune_names_the_sets_it_knows_when_given_another() -> None:
+    from typer.testing import CliRunner
+
+    from eval.cli import app
+
+    result = CliRunner().invoke(app, ["tune", "--set", "squad", "--dry-run"])
+    assert result.exit_code == 2
+    assert "unknown question set 'squad': choose from dev, own, cmrc" in result.output
