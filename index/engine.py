@@ -9,6 +9,7 @@ pass (the question); passages and sentences were embedded at build time.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,12 +21,22 @@ from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
+from index.filters import Catalog, allowed_documents
 from index.fitted import check_fitted_for, load_abstention
 from index.params import AnswerParams, RankingParams, load_params
 from index.retrieval import RetrievalConfig
 from index.searchable import has_searchable_content
 from index.store import IndexData, IndexManifest, read_index
-from index.types import Allowed, Answer, AskResult, Citation, DocumentSummary, Passage, Span
+from index.types import (
+    Allowed,
+    Answer,
+    AskResult,
+    Citation,
+    DocumentSummary,
+    Filters,
+    Passage,
+    Span,
+)
 from index.view import IndexView
 
 
@@ -54,6 +65,7 @@ class Engine:
         ranking: RankingParams | None = None,
         answering: AnswerParams | None = None,
         view: IndexView | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -67,7 +79,10 @@ class Engine:
         self.answering = answering
         self.index = view or IndexView(data)
         self.stages = pipeline.ranking_stages(self.config)
-        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
+        self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
+        """Collection, metadata and alive flag per document row (tombstones are not alive)."""
+        alive = self.catalog.alive
+        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents) if alive[i]}
         self._doc_passages = np.bincount(data.chunks[:, 0], minlength=len(data.documents)).tolist()
 
     @classmethod
@@ -149,6 +164,7 @@ class Engine:
             ranking=kwargs["ranking"],  # type: ignore[arg-type]
             answering=kwargs["answering"],  # type: ignore[arg-type]
             view=self.index,
+            catalog=self.catalog,
         )
 
     @property
@@ -167,21 +183,56 @@ class Engine:
 
     # -- ask / search ------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int = 5, *, allowed: Allowed | None = None) -> AskResult:
-        """Ranked passages and an extractive answer (None when the corpus does not say)."""
-        return self.answer(self.retrieve(question, top_k, allowed=allowed))
+    def allowed(
+        self,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+        also: Allowed | None = None,
+    ) -> Allowed | None:
+        """The documents a query with these collections and filters may see (None: all).
+        Tombstones of replaced or deleted documents are never allowed; `also` narrows it."""
+        mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
+        if also is not None:
+            mask = also.documents if mask is None else mask & also.documents
+        return None if mask is None else Allowed(mask)
+
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        allowed: Allowed | None = None,
+    ) -> AskResult:
+        """Ranked passages and an extractive answer (None when the corpus does not say).
+
+        `collections=None` searches every collection in one merged ranking. Filters reach the
+        pipeline as `allowed=engine.allowed(collections, filters)` (front doors still filter
+        their own rankings, whose scores they compare across filters)."""
+        return self.answer(self.retrieve(question, top_k, collections=collections, allowed=allowed))
 
     def search(
-        self, query: str, top_k: int = 5, *, allowed: Allowed | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        allowed: Allowed | None = None,
     ) -> list[Passage]:
         """Ranked passages only (no answer extraction)."""
-        return self.retrieve(query, top_k, allowed=allowed).passages
+        return self.retrieve(query, top_k, collections=collections, allowed=allowed).passages
 
     def retrieve(
-        self, question: str, top_k: int = 5, *, allowed: Allowed | None = None
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        allowed: Allowed | None = None,
     ) -> Retrieved:
         """Stages 0-3 (query, candidates, fusion, sentence evidence): the heavy half of `ask`,
-        with its one encoder pass. `allowed` restricts the documents it may return.
+        with its one encoder pass. `collections` and `allowed` restrict the
+        documents it may return.
 
         A question with nothing searchable in it (`has_searchable_content`) retrieves no
         passages and gets no answer, without running the model."""
@@ -190,6 +241,7 @@ class Engine:
             query = pipeline.unsearchable_query(self.index, question)
             took = (time.perf_counter() - started) * 1000
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
+        allowed = self.allowed(collections, None, allowed)
         vector = self.embedder.encode_queries([question])[0]
         query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
@@ -252,12 +304,34 @@ class Engine:
 
     # -- documents -------------------------------------------------------------------------
 
-    def documents(self) -> list[DocumentSummary]:
-        """Every indexed document, in corpus order."""
+    def documents(self, collection: str | None = None) -> list[DocumentSummary]:
+        """Every live document (of `collection`, if given), in index order."""
+        catalog = self.catalog
         return [
-            DocumentSummary(_citation(d, 0, len(d.text)), n)
-            for d, n in zip(self.data.documents, self._doc_passages, strict=True)
+            DocumentSummary(_citation(d, 0, len(d.text)), n, c)
+            for d, n, c, alive in zip(
+                self.data.documents,
+                self._doc_passages,
+                catalog.collections,
+                catalog.alive.tolist(),
+                strict=True,
+            )
+            if alive and (collection is None or c == collection)
         ]
+
+    def collections(self) -> list[str]:
+        """Every collection of the view (some may be empty), by name."""
+        return sorted(self.catalog.names)
+
+    def collection_of(self, doc_id: str) -> str:
+        """The collection of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.collections[self._doc_rows[doc_id]]
+
+    def metadata_of(self, doc_id: str) -> Mapping[str, str]:
+        """The metadata of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.metadata[self._doc_rows[doc_id]]
 
     def document(self, doc_id: str) -> Document:
         """One document with its text; raises DocumentNotFoundError."""

@@ -44,3 +44,16 @@ def shown_id(doc_id: str) -> str:
     if len(doc_id) <= MAX_ECHOED_ID_CHARS:
         return repr(doc_id)
     return f"{doc_id[:MAX_ECHOED_ID_CHARS]!r}… ({len(doc_id):,} characters)"
+
+
+class CollectionNotFoundError(LookupError):
+    """No collection with the requested name."""
+
+
+class InvalidDocumentError(ValueError):
+    """A document (or a file) that cannot be stored; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

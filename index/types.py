@@ -111,6 +111,7 @@ class DocumentSummary(_Cited):
 
     citation: Citation
     n_passages: int
+    collection: str = "default"
 
     @property
     def n_chars(self) -> int:
