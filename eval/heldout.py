@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from eval.tune import Fitted
     from index.engine import Engine
 
-DEFAULT_PARAMS = Path(__file__).resolve().parent.parent / "index" / "params.json"
+DEFAULT_PARAMS = Path(__file__).resolve().parent / "heldout_params.json"
+"""The fit of `ragqa eval tune` the gate reads. Not yet the engine's live `index/params.json`:
+with these parameters two of the three unanswerable questions of tests/index/test_engine.py
+get an answer, so the engine keeps its defaults until the fit is better."""
 
 
 class HeldOutError(ValueError):

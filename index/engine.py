@@ -207,18 +207,14 @@ class Engine:
         top_k: int = 5,
         *,
         collections: Sequence[str] | None = None,
-        filters: Filters | None = None,
         allowed: Allowed | None = None,
     ) -> AskResult:
         """Ranked passages and an extractive answer (None when the corpus does not say).
 
-        `collections=None` searches every collection in one merged ranking; a filter that
-        matches no document gives no passages and no answer."""
-        return self.answer(
-            self.retrieve(
-                question, top_k, collections=collections, filters=filters, allowed=allowed
-            )
-        )
+        `collections=None` searches every collection in one merged ranking. Filters reach the
+        pipeline as `allowed=engine.allowed(collections, filters)` (front doors still filter
+        their own rankings, whose scores they compare across filters)."""
+        return self.answer(self.retrieve(question, top_k, collections=collections, allowed=allowed))
 
     def search(
         self,
@@ -226,13 +222,10 @@ class Engine:
         top_k: int = 5,
         *,
         collections: Sequence[str] | None = None,
-        filters: Filters | None = None,
         allowed: Allowed | None = None,
     ) -> list[Passage]:
         """Ranked passages only (no answer extraction)."""
-        return self.retrieve(
-            query, top_k, collections=collections, filters=filters, allowed=allowed
-        ).passages
+        return self.retrieve(query, top_k, collections=collections, allowed=allowed).passages
 
     def retrieve(
         self,
@@ -240,11 +233,10 @@ class Engine:
         top_k: int = 5,
         *,
         collections: Sequence[str] | None = None,
-        filters: Filters | None = None,
         allowed: Allowed | None = None,
     ) -> Retrieved:
         """Stages 0-3 (query, candidates, fusion, sentence evidence): the heavy half of `ask`,
-        with its one encoder pass. `collections`, `filters` and `allowed` restrict the
+        with its one encoder pass. `collections` and `allowed` restrict the
         documents it may return.
 
         A question with nothing searchable in it (`has_searchable_content`) retrieves no
@@ -254,7 +246,7 @@ class Engine:
             query = pipeline.unsearchable_query(self.index, question)
             took = (time.perf_counter() - started) * 1000
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
-        allowed = self.allowed(collections, filters, allowed)
+        allowed = self.allowed(collections, None, allowed)
         vector = self.embedder.encode_queries([question])[0]
         query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
