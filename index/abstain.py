@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PATH = Path(__file__).with_name("abstention.json")
 FEATURES: tuple[str, ...] = (
@@ -83,6 +84,11 @@ class AbstentionModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data.pop("features")) != FEATURES:
             raise ValueError(f"{path} was fitted on other features; run `ragqa eval calibrate`")
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AbstentionModel:
+        """The model from its JSON fields (the caller checks `features` first)."""
         return cls(
             mean=tuple(data["mean"]),
             scale=tuple(data["scale"]),

@@ -77,11 +77,4 @@ def load_abstention(path: Path = PARAMS_FILE) -> AbstentionModel | None:
     model = data["abstention"]
     if tuple(model["features"]) != FEATURES:
         raise ValueError(f"{path}: abstention fitted on other features; run `ragqa eval tune`")
-    return AbstentionModel(
-        mean=tuple(model["mean"]),
-        scale=tuple(model["scale"]),
-        weights=tuple(model["weights"]),
-        bias=float(model["bias"]),
-        threshold=float(model["threshold"]),
-        notes=str(model.get("notes", "")),
-    )
+    return AbstentionModel.from_json(model)
