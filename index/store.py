@@ -74,6 +74,9 @@ class IndexManifest:
     encoder: str = "fp32"
     """Encoder variant that made the vectors (``int8`` or ``fp32``; manifests without the field
     predate the int8 encoder and were fp32)."""
+    sentence_vectors: str = "separate"
+    """How sentence vectors were made: ``late`` (pooled from their passage's encoder pass) or
+    ``separate`` (each sentence embedded alone; manifests without the field)."""
     sentence_storage: str = "float32"
     """How sentence vectors are stored: ``float32``, or ``int8`` codes with a scale per row."""
 
@@ -88,6 +91,8 @@ class IndexManifest:
         }
         if self.encoder != "fp32":  # so fp32 indexes keep the ids they had before the field
             config["encoder"] = self.encoder
+        if self.sentence_vectors != "separate":  # likewise for indexes made before late chunking
+            config["sentence_vectors"] = self.sentence_vectors
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
