@@ -107,6 +107,7 @@ def build_variants() -> list[BuildVariant]:
     return [
         BuildVariant("today: fp32, two passes", "fp32", "separate"),
         BuildVariant("int8, two passes", "int8", "separate"),
+        BuildVariant("int8, one pass (late chunking)", "int8", "late"),
     ]
 
 
@@ -128,7 +129,12 @@ def bench_build(mode: Mode, threads: int, say: Any) -> dict[str, Any]:
             elif stale.exists():
                 stale.unlink()
         report = build_index(
-            corpus_dir, index_dir, DEFAULT_MODEL, progress=False, embedder=embedder
+            corpus_dir,
+            index_dir,
+            DEFAULT_MODEL,
+            progress=False,
+            embedder=embedder,
+            sentence_vectors=variant.sentence_vectors,
         )
         data = read_index(index_dir, verify=False)
         doc_chars = sum(len(d.text) for d in data.documents)
