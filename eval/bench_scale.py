@@ -121,44 +121,12 @@ def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float
     sentence_passage = np.arange(n_s) // spec.sentences_per_passage
     sentence_topic = doc_topic[passage_doc[sentence_passage]]
     half = k // 2
-    picks = np.empty((n_s, k), dtype=np.int64)
+    picks = np.empty((n_s, k), dtype=np.int32)
     picks[:, :half] = topic_words[
         sentence_topic[:, None], rng.integers(0, spec.topic_words, (n_s, half))
     ]
     picks[:, half:] = (n_words * rng.random((n_s, k - half)) ** 3).astype(np.int64)
     say(f"  scale: {n_d:,} documents, {n_p:,} passages, {n_s:,} sentences, {n_words} words")
-    sentence_text = ["".join(words[i] for i in row) + "。" for row in picks.tolist()]
-    lengths = np.fromiter((len(t) for t in sentence_text), dtype=np.int64, count=n_s)
-    sentence_row = passage_doc[sentence_passage]
-    # offsets inside each document: cumulative lengths restarted at each document
-    ends = np.cumsum(lengths)
-    doc_first_sentence = np.searchsorted(sentence_row, np.arange(n_d))
-    doc_base = np.concatenate([[0], ends])[doc_first_sentence]
-    s_end = ends - doc_base[sentence_row]
-    s_start = s_end - lengths
-    sentences = np.stack([sentence_row, s_start, s_end], axis=1).astype(np.int64)
-    first = np.arange(n_p) * spec.sentences_per_passage
-    last = first + spec.sentences_per_passage - 1
-    chunks = np.stack([passage_doc, s_start[first], s_end[last]], axis=1).astype(np.int64)
-    titles = ["".join(words[i] for i in topic_words[t, :2]) for t in doc_topic.tolist()]
-    bounds = np.append(doc_first_sentence, n_s).tolist()
-    documents = [
-        Document(
-            doc_id=f"synthetic-{d:07d}.txt:0",
-            title=titles[d],
-            source=f"synthetic-{d:07d}.txt",
-            published=None,
-            text="".join(sentence_text[bounds[d] : bounds[d + 1]]),
-        )
-        for d in range(n_d)
-    ]
-    title_words = topic_words[doc_topic, :2]
-    passage_tokens = [
-        [words[i] for i in title_words[passage_doc[p]].tolist()]
-        + [words[i] for i in picks[first[p] : last[p] + 1].ravel().tolist()]
-        for p in range(n_p)
-    ]
-    say(f"  scale: text and tokens in {time.perf_counter() - started:.0f} s")
 
     # -- vectors ---------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -210,6 +178,44 @@ def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float
     ivf_s = time.perf_counter() - t0
     lists = dense.ivf_lists(n_p, spec.nlist)
     say(f"  scale: IVF ({lists} lists, 8-bit) trained and filled in {ivf_s:.0f} s")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    np.save(out / "exact_passages.npy", passage_vectors, allow_pickle=False)
+    del passage_vectors, doc_vectors  # the peak memory is here: free them before the text
+    t0 = time.perf_counter()
+    sentence_text = ["".join(words[i] for i in row) + "。" for row in picks.tolist()]
+    lengths = np.fromiter((len(t) for t in sentence_text), dtype=np.int64, count=n_s)
+    sentence_row = passage_doc[sentence_passage]
+    # offsets inside each document: cumulative lengths restarted at each document
+    ends = np.cumsum(lengths)
+    doc_first_sentence = np.searchsorted(sentence_row, np.arange(n_d))
+    doc_base = np.concatenate([[0], ends])[doc_first_sentence]
+    s_end = ends - doc_base[sentence_row]
+    s_start = s_end - lengths
+    sentences = np.stack([sentence_row, s_start, s_end], axis=1).astype(np.int64)
+    first = np.arange(n_p) * spec.sentences_per_passage
+    last = first + spec.sentences_per_passage - 1
+    chunks = np.stack([passage_doc, s_start[first], s_end[last]], axis=1).astype(np.int64)
+    titles = ["".join(words[i] for i in topic_words[t, :2]) for t in doc_topic.tolist()]
+    bounds = np.append(doc_first_sentence, n_s).tolist()
+    documents = [
+        Document(
+            doc_id=f"synthetic-{d:07d}.txt:0",
+            title=titles[d],
+            source=f"synthetic-{d:07d}.txt",
+            published=None,
+            text="".join(sentence_text[bounds[d] : bounds[d + 1]]),
+        )
+        for d in range(n_d)
+    ]
+    title_words = topic_words[doc_topic, :2]
+    passage_tokens = [
+        [words[i] for i in title_words[passage_doc[p]].tolist()]
+        + [words[i] for i in picks[first[p] : last[p] + 1].ravel().tolist()]
+        for p in range(n_p)
+    ]
+    say(f"  scale: text and tokens in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     bm25 = BM25Index.from_tokens(passage_tokens)
     bm25_s = time.perf_counter() - t0
@@ -237,12 +243,8 @@ def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float
         pinyin=pinyin_table(bm25.vocabulary),
         sentence_scales=scales,
     )
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     t0 = time.perf_counter()
     write_index(out / "index", data)
-    np.save(out / "exact_passages.npy", passage_vectors, allow_pickle=False)
     np.save(out / "queries.npy", query_vectors, allow_pickle=False)
     (out / "queries.json").write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
     (out / "spec.json").write_text(spec.key(), encoding="utf-8")
