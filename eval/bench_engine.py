@@ -362,7 +362,9 @@ SECTIONS = ("build", "query", "load", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: checks it all runs")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
     parser.add_argument(
