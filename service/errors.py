@@ -28,7 +28,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index.errors import DocumentNotFoundError, IndexError_, ModelUnavailableError
+from index.errors import (
+    BackendUnavailableError,
+    DocumentNotFoundError,
+    IndexError_,
+    ModelUnavailableError,
+)
 
 logger = logging.getLogger("service.errors")
 
@@ -133,6 +138,16 @@ class ModelUnavailable(ApiError):
     code = "model_unavailable"
 
 
+class BackendUnavailable(ApiError):
+    """The index backend (Milvus) did not answer in time: retry later."""
+
+    status = 503
+    code = "backend_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "5"})
+
+
 class DifyInvalidAuthorization(ApiError):
     """Dify 1001: the Authorization header is not `Bearer <key>`."""
 
@@ -233,6 +248,8 @@ def to_api_error(exc: BaseException) -> ApiError:
         return DocumentNotFound(str(exc))  # the id is quoted and capped there
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
+    if isinstance(exc, BackendUnavailableError):
+        return BackendUnavailable(str(exc) or "the index backend is unavailable")
     if isinstance(exc, IndexError_):
         return IndexInvalid(str(exc) or type(exc).__name__)
     logger.exception("unexpected error", exc_info=exc)
