@@ -15,9 +15,8 @@ The store of document texts stays where it is (`index.docstore`) for both.
 
 from __future__ import annotations
 
-import os
+import logging
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from index.errors import BackendConfigError, BackendUnavailableError
@@ -26,7 +25,9 @@ from index.store import IndexData
 from index.view import IndexView
 
 if TYPE_CHECKING:
-    from index.milvus import MilvusIndex
+    from index.milvus import MilvusIndex, MilvusSettings
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = ("faiss", "milvus")
 SYNC_ATTEMPTS = 3
@@ -37,6 +38,8 @@ class Backend(Protocol):
     """Makes the views the engine serves, and checks they agree with the store."""
 
     name: str
+    last_sync: str | None
+    """What the last `view` changed in the backend (None: nothing)."""
 
     def view(self, data: IndexData, catalog: Catalog) -> IndexView:
         """The view of `data` to serve; the backend holds its live rows when this returns."""
@@ -61,6 +64,7 @@ class FaissBackend:
     """Today's index: FAISS and bm25s over the view's own arrays, in this process."""
 
     name = "faiss"
+    last_sync: str | None = None
 
     def view(self, data: IndexData, catalog: Catalog) -> IndexView:
         return IndexView(data)
@@ -86,14 +90,24 @@ class MilvusBackend:
     def __init__(self, index: MilvusIndex, lexical_limit: int) -> None:
         self.index = index
         self.lexical_limit = lexical_limit
+        self.last_sync: str | None = None
+        self._first = True
 
     def view(self, data: IndexData, catalog: Catalog) -> IndexView:
         """A Milvus view of `data`, after Milvus was made to hold exactly its live rows
-        (retried `SYNC_ATTEMPTS` times: the sync is idempotent)."""
+        (retried `SYNC_ATTEMPTS` times: the sync is idempotent). The first view of a process
+        is its start-up check: a disagreement found then is logged, with what was repaired."""
         from index.milvus import MilvusView
 
         view = MilvusView(data, self.index, catalog, lexical_limit=self.lexical_limit)
-        self._sync(view)
+        self.last_sync = self._sync(view)
+        if self._first and self.last_sync is not None:
+            logger.warning(
+                "start-up check: Milvus at %s disagreed with the document store (%s); repaired",
+                self.index.settings.uri,
+                self.last_sync,
+            )
+        self._first = False
         return view
 
     def _sync(self, view: IndexView) -> str | None:
@@ -127,29 +141,23 @@ class MilvusBackend:
         self.index.close()
 
 
-def backend_name(environ: Mapping[str, str] | None = None) -> str:
-    """RAGQA_BACKEND (default faiss); BackendConfigError naming it when unknown."""
-    env = os.environ if environ is None else environ
-    name = env.get("RAGQA_BACKEND", "faiss").strip().lower() or "faiss"
-    if name not in BACKENDS:
-        raise BackendConfigError(
-            f"RAGQA_BACKEND={env.get('RAGQA_BACKEND')!r} is not a backend: use one of "
-            + ", ".join(BACKENDS)
-        )
-    return name
+def open_backend(name: str, dim: int, milvus: MilvusSettings | None = None) -> Backend:
+    """The backend called `name` (faiss or milvus), connected and checked.
 
-
-def open_backend(dim: int, environ: Mapping[str, str] | None = None) -> Backend:
-    """The backend the environment names, connected and checked (dimension, reachability).
-
-    Raises BackendConfigError for bad settings, BackendUnavailableError when Milvus cannot be
-    reached, IndexMismatchError for a collection made with another dimension."""
-    name = backend_name(environ)
+    Raises BackendConfigError for bad settings (each message names its RAGQA_ variable),
+    BackendUnavailableError when Milvus cannot be reached, IndexMismatchError for a
+    collection made with another dimension."""
     if name == "faiss":
         return FaissBackend()
-    from index.milvus import MilvusIndex, settings_from_env
+    if name != "milvus":
+        raise BackendConfigError(
+            f"RAGQA_BACKEND={name!r} is not a backend: use one of {', '.join(BACKENDS)}"
+        )
+    from index.milvus import MilvusIndex, check_uri
     from index.params import load_params
 
-    settings = settings_from_env(environ)
+    if milvus is None or not milvus.uri:
+        check_uri("")
+    assert milvus is not None
     ranking, _ = load_params()
-    return MilvusBackend(MilvusIndex(settings, dim), lexical_limit=ranking.depth)
+    return MilvusBackend(MilvusIndex(milvus, dim), lexical_limit=ranking.depth)

@@ -36,7 +36,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -582,7 +581,10 @@ class MilvusView(IndexView):
     def where(self, allowed: Allowed | None) -> str | None:
         """The Milvus filter of `allowed` ("" = none), or None when nothing is allowed.
 
-        The mask becomes the smaller of ``doc_id in [...]`` and ``doc_id not in [...]``."""
+        A restriction made from collections and filters becomes their expression
+        (`filter_expression`); any other mask becomes the smaller of ``doc_id in [...]`` and
+        ``doc_id not in [...]``. Deleted documents are not in Milvus once the view is synced,
+        and hits of rows the view does not allow are dropped all the same."""
         if allowed is None:
             return ""
         mask = self.passage_mask(allowed)
@@ -590,6 +592,8 @@ class MilvusView(IndexView):
         documents = np.asarray(allowed.documents, dtype=bool)
         if not documents.any():
             return None
+        if allowed.where is not None:
+            return filter_expression(*allowed.where)
         allowed_rows = np.flatnonzero(documents)
         denied_rows = np.flatnonzero(~documents)
         if len(allowed_rows) <= len(denied_rows):
@@ -676,23 +680,3 @@ def _cut_utf8(text: str, limit: int) -> str:
     if len(data) <= limit:
         return text
     return data[:limit].decode("utf-8", errors="ignore")
-
-
-def settings_from_env(environ: Mapping[str, str] | None = None) -> MilvusSettings:
-    """The Milvus settings of the environment (RAGQA_MILVUS_URI, _TOKEN, _PREFIX, _TIMEOUT_S)."""
-    env = os.environ if environ is None else environ
-    timeout = env.get("RAGQA_MILVUS_TIMEOUT_S", str(DEFAULT_TIMEOUT_S))
-    try:
-        timeout_s = float(timeout)
-    except ValueError:
-        raise BackendConfigError(
-            f"RAGQA_MILVUS_TIMEOUT_S={timeout!r} is not a number of seconds"
-        ) from None
-    if not 0 < timeout_s <= 300:
-        raise BackendConfigError(f"RAGQA_MILVUS_TIMEOUT_S={timeout!r} must be in (0, 300]")
-    return MilvusSettings(
-        uri=env.get("RAGQA_MILVUS_URI", ""),
-        token=env.get("RAGQA_MILVUS_TOKEN", ""),
-        prefix=env.get("RAGQA_MILVUS_PREFIX", DEFAULT_PREFIX),
-        timeout_s=timeout_s,
-    )

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from index.backend import FaissBackend, MilvusBackend, backend_name, open_backend
+from index.backend import FaissBackend, MilvusBackend, open_backend
 from index.engine import Engine
 from index.errors import BackendConfigError, BackendUnavailableError, IndexMismatchError
 from index.filters import Catalog, allowed_documents
@@ -27,11 +28,11 @@ from index.milvus import (
     MilvusView,
     SyncReport,
     filter_expression,
-    settings_from_env,
 )
 from index.store import IndexData, read_index
 from index.types import Allowed, Filters
 from index.view import IndexView
+from service.settings import Settings, describe_settings_error
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,6 +193,7 @@ def test_a_filtered_milvus_query_returns_only_the_filtered_documents(
     data, catalog, view = varied_milvus
     on_milvus = Engine(data, embedder, view=view, catalog=catalog)
     allowed = on_milvus.allowed(["default"], Filters(sources=("新华网",)))
+    assert view.where(allowed) == '(collection in ["default"]) and (source in ["新华网"])'
     result = on_milvus.search("甘肃传统产业占规模以上工业增加值的比重是多少", 10, allowed=allowed)
     assert result
     for passage in result:
@@ -206,6 +208,7 @@ def test_a_filtered_query_never_sees_another_document(
     on_milvus = Engine(seed_data, embedder, view=view)
     target = seed_data.documents[4].doc_id
     only = Allowed.only(len(seed_data.documents), [4])
+    assert view.where(only) == f'doc_id in ["{target}"]'
     result = on_milvus.ask("白银有色今年无氧铜杆的目标产量是多少", 5, allowed=only)
     assert result.passages and {p.doc_id for p in result.passages} == {target}
     nothing = Allowed(np.zeros(len(seed_data.documents), dtype=bool))
@@ -293,27 +296,35 @@ def test_a_collection_made_with_another_dimension_is_refused_by_name(tmp_path: P
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
-        ({"RAGQA_BACKEND": "elastic"}, "RAGQA_BACKEND='elastic' is not a backend"),
-        ({"RAGQA_BACKEND": "milvus"}, "RAGQA_MILVUS_URI is not set"),
-        ({"RAGQA_BACKEND": "milvus", "RAGQA_MILVUS_URI": "data/milvus"}, "must end in .db"),
-        ({"RAGQA_BACKEND": "milvus", "RAGQA_MILVUS_URI": "ftp://host:1"}, "RAGQA_MILVUS_URI"),
-        (
-            {"RAGQA_BACKEND": "milvus", "RAGQA_MILVUS_URI": "x.db", "RAGQA_MILVUS_TIMEOUT_S": "0"},
-            "RAGQA_MILVUS_TIMEOUT_S='0' must be in (0, 300]",
-        ),
+        ({"RAGQA_BACKEND": "elastic"}, "RAGQA_BACKEND: Input should be 'faiss' or 'milvus'"),
+        ({"RAGQA_MILVUS_URI": "data/milvus"}, "RAGQA_MILVUS_URI: a milvus-lite file path must end"),
+        ({"RAGQA_MILVUS_URI": "ftp://host:1"}, "RAGQA_MILVUS_URI: use http://host:port"),
+        ({"RAGQA_MILVUS_TIMEOUT_S": "0"}, "RAGQA_MILVUS_TIMEOUT_S: Input should be greater than 0"),
+        ({"RAGQA_MILVUS_PREFIX": "my-index"}, "RAGQA_MILVUS_PREFIX: String should match pattern"),
     ],
 )
 def test_bad_backend_settings_are_refused_naming_the_setting(
-    environ: dict[str, str], named: str
+    environ: dict[str, str], named: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(BackendConfigError) as caught:
-        open_backend(384, environ)
-    assert named in str(caught.value)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_settings_error(caught.value).startswith(named)
 
 
-def test_the_default_backend_is_faiss_and_serves_the_plain_view(seed_data: IndexData) -> None:
-    assert backend_name({}) == "faiss"
-    backend = open_backend(384, {})
+def test_the_milvus_backend_without_a_uri_is_refused_naming_the_setting() -> None:
+    with pytest.raises(BackendConfigError, match="RAGQA_MILVUS_URI is not set"):
+        open_backend("milvus", 384, MilvusSettings(""))
+
+
+def test_the_default_backend_is_faiss_and_serves_the_plain_view(
+    seed_data: IndexData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAGQA_BACKEND", raising=False)
+    settings = Settings()
+    assert settings.backend == "faiss"
+    backend = open_backend(settings.backend, 384, settings.milvus())
     assert isinstance(backend, FaissBackend)
     view = backend.view(seed_data, Catalog.single(len(seed_data.documents)))
     assert type(view) is IndexView
@@ -324,21 +335,21 @@ def test_an_unreachable_milvus_server_is_refused_at_once_naming_the_uri() -> Non
     uri = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(BackendUnavailableError) as caught:
-        open_backend(384, {"RAGQA_BACKEND": "milvus", "RAGQA_MILVUS_URI": uri})
-    assert time.monotonic() - started < 10
+        open_backend("milvus", 384, MilvusSettings(uri, timeout_s=3))
+    assert time.monotonic() - started < 5
     assert f"RAGQA_MILVUS_URI={uri!r}" in str(caught.value)
 
 
-def test_settings_come_from_the_environment() -> None:
-    settings = settings_from_env(
-        {
-            "RAGQA_MILVUS_URI": "http://127.0.0.1:19530",
-            "RAGQA_MILVUS_TOKEN": "root:Milvus",
-            "RAGQA_MILVUS_TIMEOUT_S": "2.5",
-        }
-    )
-    assert settings == MilvusSettings("http://127.0.0.1:19530", "root:Milvus", "ragqa", 2.5)
-    assert not settings.is_lite
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGQA_BACKEND", "Milvus")
+    monkeypatch.setenv("RAGQA_MILVUS_URI", "http://127.0.0.1:19530")
+    monkeypatch.setenv("RAGQA_MILVUS_TOKEN", "root:Milvus")
+    monkeypatch.setenv("RAGQA_MILVUS_TIMEOUT_S", "2.5")
+    settings = Settings()
+    assert settings.backend == "milvus"
+    milvus = settings.milvus()
+    assert milvus == MilvusSettings("http://127.0.0.1:19530", "root:Milvus", "ragqa", 2.5)
+    assert not milvus.is_lite
     assert MilvusSettings("var/milvus.db").is_lite
 
 
@@ -401,3 +412,86 @@ def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(
     with pytest.raises(BackendUnavailableError):
         MilvusBackend(milvus, 50).ping()
     milvus.close()
+
+
+# -- the library (store + segments) over the Milvus backend ----------------------------------
+
+
+def wind(n: int) -> Any:
+    from index.library import NewDocument
+
+    text = f"第{n}号风电场位于瓜州，装机容量为{n + 10}万千瓦，今年发电量{n + 3}亿千瓦时。"
+    return NewDocument(title=f"瓜州风电场{n}号", text=text, item=f"documents[{n}]")
+
+
+@pytest.fixture
+def milvus_library(tmp_path: Path, embedder: Any, seed_data: IndexData) -> Iterator[Any]:
+    from index.library import Library
+
+    milvus = MilvusIndex(MilvusSettings(str(tmp_path / "milvus.db")), seed_data.manifest.dim)
+    library = Library.open(
+        tmp_path / "data", embedder, background_merge=False, backend=MilvusBackend(milvus, 50)
+    )
+    library.sync_corpus(seed_data)
+    yield library
+    library.close()
+
+
+def test_the_library_writes_adds_replacements_and_deletes_into_milvus(
+    milvus_library: Any,
+) -> None:
+    library = milvus_library
+    milvus = library.backend.index
+    assert isinstance(library.engine.index, MilvusView)
+    assert milvus.count(milvus.passages) == 117
+    library.create_collection("wind")
+    ids = [d.doc_id for d in library.add("wind", [wind(1), wind(2)]).documents]
+    assert milvus.count(milvus.passages, 'collection == "wind"') == 2
+    result = library.engine.ask("第2号风电场装机容量是多少", collections=["wind"])
+    assert result.answer is not None and result.answer.doc_id == ids[1]
+    assert "12万千瓦" in result.answer.text
+    replaced = replace(wind(2), doc_id=ids[1], text=wind(2).text.replace("12万", "15万"))
+    report = library.add("wind", [replaced], replace_existing=True)
+    assert [d.status for d in report.documents] == ["replaced"]
+    rows = milvus.client.query(
+        milvus.passages, filter=f'doc_id == "{ids[1]}"', output_fields=["text"], limit=10
+    )
+    assert len(rows) == 1 and "15万千瓦" in rows[0]["text"]
+    library.delete("wind", ids[0])
+    assert milvus.count(milvus.passages, f'doc_id == "{ids[0]}"') == 0
+    assert milvus.count(milvus.passages) == 118
+    assert library.check_backend() is None
+
+
+def test_a_write_whose_milvus_sync_fails_is_retried_by_the_next_refresh(
+    milvus_library: Any,
+) -> None:
+    library = milvus_library
+    milvus = library.backend.index
+    library.create_collection("wind")
+    healthy = milvus.client
+    milvus.client = FailingClient(healthy, 0)
+    try:
+        with pytest.raises(BackendUnavailableError):
+            library.add("wind", [wind(3)])
+    finally:
+        milvus.client = healthy
+    assert library.store.get(library.store.live_rows()[-1].doc_id) is not None
+    assert library.check_backend() is None  # the engine still serves the view before the write
+    assert milvus.count(milvus.passages, 'collection == "wind"') == 0
+    assert library.refresh() is True  # the store did not change, but Milvus was behind
+    assert milvus.count(milvus.passages, 'collection == "wind"') == 1
+    result = library.engine.ask("第3号风电场装机容量是多少", collections=["wind"])
+    assert result.answer is not None and "13万千瓦" in result.answer.text
+
+
+def test_verify_repairs_rows_lost_in_milvus(milvus_library: Any) -> None:
+    library = milvus_library
+    milvus = library.backend.index
+    view = library.engine.index
+    lost = sorted(view.live_keys()[0])[:5]
+    milvus.client.delete(milvus.passages, ids=lost)
+    assert library.check_backend() == "passages +5 -0, sentences +0 -0"
+    assert library.verify() == "passages +5 -0, sentences +0 -0"
+    assert library.check_backend() is None
+    assert library.verify() is None
