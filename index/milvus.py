@@ -37,6 +37,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ MAX_TEXT_BYTES = 65535
 MAX_IN_LIST = 16384
 """More keys than this in one `in [...]` filter are sent in several queries."""
 _KEY_MASK = (1 << 63) - 1
+CALL_ATTEMPTS = 2
 
 PUNCTUATION = tuple("，。、；：？！…—·「」『』（）《》〈〉【】“”‘’,.;:?!()[]{}<>\"'-_/\\|%~`")
 ANALYZER: dict[str, Any] = {
@@ -117,15 +119,24 @@ T = TypeVar("T")
 def _call(
     what: str, settings: MilvusSettings, fn: Callable[..., T], *args: Any, **kwargs: Any
 ) -> T:
-    """Run one Milvus call; any failure to reach or use Milvus becomes BackendUnavailableError."""
-    try:
-        return fn(*args, **kwargs)
-    except (BackendUnavailableError, BackendConfigError, IndexMismatchError):
-        raise
-    except Exception as exc:  # pymilvus raises MilvusException and grpc errors alike
-        raise BackendUnavailableError(
-            f"Milvus at {settings.uri} failed to {what}: {_short(exc)}"
-        ) from exc
+    """Run one Milvus call; any failure to reach or use Milvus becomes BackendUnavailableError.
+
+    Every call made here is idempotent (searches, reads, upserts and deletes by key), so a
+    failed one is tried once more: a gRPC channel that the server reset (a GOAWAY) is
+    reconnected by then. The worst case is two timeouts."""
+    for attempt in range(CALL_ATTEMPTS):
+        try:
+            return fn(*args, **kwargs)
+        except (BackendUnavailableError, BackendConfigError, IndexMismatchError):
+            raise
+        except Exception as exc:  # pymilvus raises MilvusException and grpc errors alike
+            if attempt + 1 < CALL_ATTEMPTS:
+                time.sleep(0.1)
+                continue
+            raise BackendUnavailableError(
+                f"Milvus at {settings.uri} failed to {what}: {_short(exc)}"
+            ) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _short(exc: BaseException) -> str:
@@ -421,8 +432,9 @@ class MilvusIndex:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def dense(self, vector: np.ndarray, k: int, where: str) -> list[tuple[int, float]]:
-        """The `k` nearest passages (inner product) matching `where`: (key, score) best first."""
+    def dense(self, vector: np.ndarray, k: int, where: str) -> list[tuple[int, float, np.ndarray]]:
+        """The `k` nearest passages (inner product) matching `where`, best first: key, score
+        and the passage's vector (read in the same call, for the re-ordering that follows)."""
         hits = _call(
             "search passages",
             self.settings,
@@ -432,12 +444,19 @@ class MilvusIndex:
                 anns_field="vector",
                 limit=k,
                 filter=where,
-                output_fields=["key"],
+                output_fields=["key", "vector"],
                 search_params={"metric_type": "IP"},
                 timeout=self.settings.timeout_s,
             ),
         )
-        return [(int(h["entity"]["key"]), float(h["distance"])) for h in hits[0]]
+        return [
+            (
+                int(h["entity"]["key"]),
+                float(h["distance"]),
+                np.asarray(h["entity"]["vector"], dtype=np.float32),
+            )
+            for h in hits[0]
+        ]
 
     def lexical(self, text: str, k: int, where: str) -> list[tuple[int, float]]:
         """The `k` best BM25 passages for `text` matching `where`: (key, score) best first.
@@ -526,9 +545,9 @@ class MilvusView(IndexView):
         self.passage_keys = row_keys(data.chunks, self.versions, "p")
         self.sentence_keys = row_keys(data.sentences, self.versions, "s")
         self._passage_row = {int(k): i for i, k in enumerate(self.passage_keys.tolist())}
-        alive = self.catalog.alive
         self._doc_ids = [d.doc_id for d in data.documents]
-        self._alive_rows = np.flatnonzero(alive)
+        self._recent = threading.local()
+        """The vectors the last dense search of this thread returned (read once, used next)."""
 
     # -- what Milvus should hold -------------------------------------------------------------
 
@@ -628,7 +647,9 @@ class MilvusView(IndexView):
         k = min(k, self.n_passages)
         if where is None or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        found = self._rows(self.milvus.dense(vector, k, where), allowed)
+        hits = self.milvus.dense(vector, k, where)
+        self._recent.vectors = {key: v for key, _, v in hits}
+        found = self._rows([(key, score) for key, score, _ in hits], allowed)
         return (
             np.array([r for r, _ in found], dtype=np.int64),
             np.array([s for _, s in found], dtype=np.float32),
@@ -638,7 +659,11 @@ class MilvusView(IndexView):
         if not len(chunks):
             return np.empty((0, self.dim), dtype=np.float32)
         keys = [int(self.passage_keys[c]) for c in np.asarray(chunks).tolist()]
-        found = self.milvus.vectors(self.milvus.passages, keys)
+        recent: dict[int, np.ndarray] = getattr(self._recent, "vectors", {})
+        found = {k: recent[k] for k in keys if k in recent}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            found.update(self.milvus.vectors(self.milvus.passages, missing))
         return _stack(keys, found, self.dim)
 
     def sentence_similarity(

@@ -8,7 +8,8 @@ For the seed index (dev and own sets) and the CMRC trial index (its 1,002 questi
   (the same model runs for both): FAISS = the flat index plus bm25s from the stored tokens
   (what a segmented view builds), Milvus = the passage and sentence rows written into fresh
   collections, BM25 computed by Milvus from the jieba-analysed text;
-- query latency p50/p95 of a full ask (encode, rank, answer) over the questions of the sets;
+- query latency p50/p95 of a full ask (encode, rank, answer) over the questions of the sets,
+  the two backends asked in turn, question by question, so both see the same machine load;
 - memory: this process' resident set after loading the FAISS engine, and its growth when the
   milvus-lite engine and its collections are added (milvus-lite runs in-process, so its copy
   of the vectors and postings is counted here).
@@ -44,8 +45,8 @@ def main() -> int:
     wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
 
     from eval.cli import _cmrc_engine
-    from eval.metrics import percentile, summarize_group
-    from eval.runner import EngineAnswerer, run_questions
+    from eval.metrics import QuestionResult, percentile, summarize_group
+    from eval.runner import EngineAnswerer, ask_one
     from eval.sets import named_set
     from index import dense
     from index.bm25 import BM25Index
@@ -102,10 +103,14 @@ def main() -> int:
         for set_name in set_names:
             questions = named_set(set_name).load()
             line = [f"{set_name} ({len(questions)})"]
-            for backend, eng in (("faiss", engine), ("milvus", on_milvus)):
-                results = run_questions(EngineAnswerer(eng), questions)
-                summary = summarize_group(results)
-                latencies[backend] += [r.latency_ms for r in results]
+            answerers = {"faiss": EngineAnswerer(engine), "milvus": EngineAnswerer(on_milvus)}
+            results: dict[str, list[QuestionResult]] = {"faiss": [], "milvus": []}
+            for question in questions:  # interleaved: both backends see the same load
+                for backend, answerer in answerers.items():
+                    results[backend].append(ask_one(answerer, question))
+            for backend in answerers:
+                summary = summarize_group(results[backend])
+                latencies[backend] += [r.latency_ms for r in results[backend]]
                 line.append(
                     f"{backend}: hit@5 {100 * (summary.hit_at_5 or 0):.1f} "
                     f"answer {100 * (summary.answer_accuracy or 0):.1f} "

@@ -397,9 +397,11 @@ def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(
     seed_data: IndexData, milvus_server: tuple[str, subprocess.Popen[bytes]], embedder: Any
 ) -> None:
     uri, process = milvus_server
-    milvus = MilvusIndex(MilvusSettings(uri, timeout_s=3.0), seed_data.manifest.dim)
+    writer = MilvusIndex(MilvusSettings(uri, timeout_s=120.0), seed_data.manifest.dim)
+    assert writer.sync(MilvusView(seed_data, writer)) == SyncReport(117, 0, 464, 0)
+    writer.close()
+    milvus = MilvusIndex(MilvusSettings(uri, timeout_s=10.0), seed_data.manifest.dim)
     view = MilvusView(seed_data, milvus)
-    assert milvus.sync(view) == SyncReport(117, 0, 464, 0)
     on_milvus = Engine(seed_data, embedder, view=view)
     question = "白银有色今年无氧铜杆的目标产量是多少"
     assert on_milvus.ask(question, 3).answer is not None
@@ -408,7 +410,7 @@ def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(
     started = time.monotonic()
     with pytest.raises(BackendUnavailableError, match=f"Milvus at {uri} failed to"):
         on_milvus.ask(question, 3)
-    assert time.monotonic() - started < 3.0 * 2 + 2
+    assert time.monotonic() - started < 10.0 * 2  # two attempts, each bounded
     with pytest.raises(BackendUnavailableError):
         MilvusBackend(milvus, 50).ping()
     milvus.close()
