@@ -498,6 +498,30 @@ class MilvusIndex:
                 found[int(row["key"])] = np.asarray(row["vector"], dtype=np.float32)
         return found
 
+    def similarities(self, name: str, keys: Sequence[int], vector: np.ndarray) -> dict[int, float]:
+        """Inner product of `vector` with the rows `keys` of collection `name`, computed by
+        Milvus (a search restricted to those keys: no vector leaves the server)."""
+        found: dict[int, float] = {}
+        query = [np.asarray(vector, dtype=np.float32).tolist()]
+        for i in range(0, len(keys), MAX_IN_LIST):
+            part = list(keys[i : i + MAX_IN_LIST])
+            hits = _call(
+                "score sentences",
+                self.settings,
+                self.client.search,
+                name,
+                data=query,
+                anns_field="vector",
+                filter=_in_list("key", part),
+                limit=len(part),
+                output_fields=["key"],
+                search_params={"metric_type": "IP"},
+                timeout=self.settings.timeout_s,
+            )
+            for hit in hits[0]:
+                found[int(hit["entity"]["key"])] = float(hit["distance"])
+        return found
+
     def count(self, name: str, where: str = "") -> int:
         rows = _call(
             "count rows",
@@ -669,13 +693,14 @@ class MilvusView(IndexView):
     def sentence_similarity(
         self, rows: npt.NDArray[np.int64], vector: np.ndarray
     ) -> npt.NDArray[np.float32]:
-        """Cosine of `vector` with the sentences `rows`: their vectors are read from Milvus
-        by a filter on their keys (the sentences of the candidate passages, nothing else)."""
+        """Cosine of `vector` with the sentences `rows`, computed by Milvus over a filter on
+        their keys (the sentences of the candidate passages, nothing else); a sentence Milvus
+        lacks scores 0."""
         if not len(rows):
             return np.empty(0, dtype=np.float32)
         keys = [int(self.sentence_keys[r]) for r in rows.tolist()]
-        found = self.milvus.vectors(self.milvus.sentences, keys)
-        return np.asarray(_stack(keys, found, self.dim) @ vector, dtype=np.float32)
+        found = self.milvus.similarities(self.milvus.sentences, keys, vector)
+        return np.array([found.get(k, 0.0) for k in keys], dtype=np.float32)
 
     def lexical_scores(self, query: str, allowed: Allowed | None) -> npt.NDArray[np.float32]:
         """Milvus' BM25 scores of its `lexical_limit` best allowed passages (0 elsewhere):
