@@ -12,7 +12,8 @@ For the seed index (dev and own sets) and the CMRC trial index (its 1,002 questi
   the two backends asked in turn, question by question, so both see the same machine load;
 - memory: this process' resident set after loading the FAISS engine, and its growth when the
   milvus-lite engine and its collections are added (milvus-lite runs in-process, so its copy
-  of the vectors and postings is counted here).
+  of the vectors and postings is counted here; pymilvus and milvus-lite are imported before
+  the first figure, so the growth is data, not code).
 
 Usage: OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_milvus.py [--sets dev,own,cmrc]
 """
@@ -57,6 +58,9 @@ def main() -> int:
     from index.ingest import from_index
     from index.milvus import MilvusIndex, MilvusSettings, MilvusView
     from ragqa import paths
+
+    import milvus_lite.adapter.grpc.server  # noqa: F401 - code loaded before any RSS figure
+    import pymilvus  # noqa: F401
 
     embedder = load_embedder(DEFAULT_MODEL)
     corpora: dict[str, list[str]] = {}
