@@ -45,6 +45,9 @@ def main() -> int:
     args = parser.parse_args()
     wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
 
+    import milvus_lite.adapter.grpc.server  # noqa: F401 - code loaded before any RSS figure
+    import pymilvus  # noqa: F401
+
     from eval.cli import _cmrc_engine
     from eval.metrics import QuestionResult, percentile, summarize_group
     from eval.runner import EngineAnswerer, ask_one
@@ -58,9 +61,6 @@ def main() -> int:
     from index.ingest import from_index
     from index.milvus import MilvusIndex, MilvusSettings, MilvusView
     from ragqa import paths
-
-    import milvus_lite.adapter.grpc.server  # noqa: F401 - code loaded before any RSS figure
-    import pymilvus  # noqa: F401
 
     embedder = load_embedder(DEFAULT_MODEL)
     corpora: dict[str, list[str]] = {}
