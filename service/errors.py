@@ -28,12 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index.errors import (
-    BackendUnavailableError,
-    DocumentNotFoundError,
-    IndexError_,
-    ModelUnavailableError,
-)
+from index.errors import DocumentNotFoundError, IndexError_, ModelUnavailableError
 
 logger = logging.getLogger("service.errors")
 
@@ -248,6 +243,8 @@ def to_api_error(exc: BaseException) -> ApiError:
         return DocumentNotFound(str(exc))  # the id is quoted and capped there
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
+    from index.errors import BackendUnavailableError  # (beside the documents API's imports)
+
     if isinstance(exc, BackendUnavailableError):
         return BackendUnavailable(str(exc) or "the index backend is unavailable")
     if isinstance(exc, IndexError_):
