@@ -243,7 +243,7 @@ def to_api_error(exc: BaseException) -> ApiError:
         return DocumentNotFound(str(exc))  # the id is quoted and capped there
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
-    from index.errors import BackendUnavailableError  # (beside the documents API's imports)
+    from index.errors import BackendUnavailableError
 
     if isinstance(exc, BackendUnavailableError):
         return BackendUnavailable(str(exc) or "the index backend is unavailable")
