@@ -25,6 +25,14 @@ class BM25Index:
         model.index(corpus_tokens, show_progress=False)
         return cls(model, len(texts))
 
+    @classmethod
+    def from_tokens(cls, corpus_tokens: list[list[str]]) -> BM25Index:
+        """Index passages already tokenized (as `build` would: `tokenize(text) or [""]`)."""
+        model = bm25s.BM25()
+        # An empty view still needs a vocabulary (of the empty token) for idf and hit rates.
+        model.index(corpus_tokens or [[""]], show_progress=False)
+        return cls(model, len(corpus_tokens))
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for `query` (float32, shape (n_docs,))."""
         ids = self._model.get_tokens_ids(tokenize(query))

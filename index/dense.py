@@ -45,12 +45,29 @@ def build_faiss(vectors: np.ndarray, params: AnnParams) -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-`k` (ids, cosine scores) for one query vector; ids of -1 are dropped."""
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`k` (ids, cosine scores) for one query vector; ids of -1 are dropped.
+
+    `allowed` (bool per stored vector) restricts the search inside FAISS (an ID selector
+    bitmap), so a restriction to a few documents still finds their best `k`."""
     k = min(k, index.ntotal)
     if k <= 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    vector = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is not None:
+        bitmap = np.packbits(allowed.astype(np.uint8), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+        params: faiss.SearchParameters
+        if hasattr(index, "hnsw"):
+            params = faiss.SearchParametersHNSW(sel=selector)  # type: ignore[attr-defined]
+            params.efSearch = index.hnsw.efSearch  # type: ignore[attr-defined]
+        else:
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        scores, ids = index.search(vector, k, params=params)
+    else:
+        scores, ids = index.search(vector, k)
     keep = ids[0] >= 0
     return ids[0][keep], scores[0][keep]
 

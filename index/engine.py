@@ -8,6 +8,7 @@ one encoder pass (the question); passages and sentences were embedded at build t
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from index.answer import SentenceCandidate, features, score
 from index.crosslingual import PinyinBridge, glossary_terms
 from index.embedder import Embedder, load_embedder
 from index.errors import DocumentNotFoundError, IndexMismatchError
+from index.filters import Catalog, allowed_chunks, allowed_documents
 from index.retrieval import (
     QueryTerms,
     RetrievalConfig,
@@ -31,7 +33,7 @@ from index.retrieval import (
 )
 from index.store import IndexData, IndexManifest, read_index
 from index.tokenize import has_cjk
-from index.types import Answer, AskResult, DocumentSummary, Passage, Span
+from index.types import Answer, AskResult, DocumentSummary, Filters, Passage, Span
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,16 @@ class Engine:
         embedder: Embedder,
         config: RetrievalConfig,
         abstention: AbstentionModel | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config
         self.abstention = abstention if abstention is not None else default_model()
-        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
+        self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
+        """Collection, metadata and alive flag per document row (tombstones are not alive)."""
+        alive = self.catalog.alive
+        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents) if alive[i]}
         self._chunk_sentences = _chunk_sentences(data.chunks, data.sentences)
         self._sentence_chunks = _invert(self._chunk_sentences, len(data.sentences))
         self._chunk_vectors = dense.all_vectors(data.passages)
@@ -121,7 +127,7 @@ class Engine:
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with other retrieval settings (for evaluation runs)."""
-        return Engine(self.data, self.embedder, config, self.abstention)
+        return Engine(self.data, self.embedder, config, self.abstention, self.catalog)
 
     @property
     def manifest(self) -> IndexManifest:
@@ -143,16 +149,23 @@ class Engine:
         row, start, end = self.data.chunks[chunk].tolist()
         return self.data.documents[row], start, end
 
-    def _dense(self, qvec: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(
+        self, qvec: np.ndarray, sims: np.ndarray, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Dense ranking at two granularities: a passage scores by its own vector and by its
-        best sentence, so one sharp sentence inside a long passage is not averaged away."""
+        best sentence, so one sharp sentence inside a long passage is not averaged away.
+        `allowed` (bool per passage) restricts the candidates, in FAISS's search itself."""
         cfg = self.config
-        ids, _ = dense.search(self.data.passages, qvec, cfg.depth)
+        ids, _ = dense.search(self.data.passages, qvec, cfg.depth, allowed)
         candidates = set(ids.tolist())
+        if allowed is not None and sims.size:
+            sentence_allowed = allowed_documents_of_sentences(allowed, self.data, sims.size)
+            sims = np.where(sentence_allowed, sims, -np.inf)
         if sims.size:
             k = min(cfg.depth * 2, sims.size)
             for row in np.argpartition(-sims, k - 1)[:k].tolist():
-                candidates.update(self._sentence_chunks[row])
+                if np.isfinite(sims[row]):
+                    candidates.update(self._sentence_chunks[row])
         chunks = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
         if not chunks.size:
             return chunks, np.empty(0, dtype=np.float32)
@@ -170,11 +183,16 @@ class Engine:
         return chunks[order], scores[order].astype(np.float32)
 
     def _rank(
-        self, lexical_query: str, qvec: np.ndarray, sims: np.ndarray, terms: QueryTerms
+        self,
+        lexical_query: str,
+        qvec: np.ndarray,
+        sims: np.ndarray,
+        terms: QueryTerms,
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         cfg = self.config
         if cfg.retriever != "bm25":
-            dense_ids, dense_scores = self._dense(qvec, sims)
+            dense_ids, dense_scores = self._dense(qvec, sims, allowed)
             if cfg.retriever == "dense":
                 return list(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         bm25_scores = (
@@ -182,6 +200,8 @@ class Engine:
             if lexical_query
             else np.zeros(self.n_passages, dtype=np.float32)
         )
+        if allowed is not None:
+            bm25_scores = np.where(allowed, bm25_scores, np.float32(0.0)).astype(np.float32)
         if cfg.retriever == "bm25":
             order = np.argsort(-bm25_scores)[: cfg.depth]
             return [(int(i), float(bm25_scores[i])) for i in order if bm25_scores[i] > 0]
@@ -226,14 +246,33 @@ class Engine:
         query = " ".join(words)
         return query, self.config.bridge_share * self.data.bm25.vocabulary_hit(query)
 
-    def retrieve(self, question: str, top_k: int = 5) -> Retrieved:
+    def allowed(
+        self, collections: Sequence[str] | None = None, filters: Filters | None = None
+    ) -> np.ndarray | None:
+        """Bool per passage: what a query with these collections and filters may return
+        (None: everything). Tombstones of replaced or deleted documents are never allowed."""
+        mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
+        return allowed_chunks(mask, self.data.chunks[:, 0])
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+    ) -> Retrieved:
         """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
         started = time.perf_counter()
         qvec = self.embedder.encode_queries([question])[0]
         lexical_query, share = self._lexical_query(question)
         terms = query_terms(lexical_query, share, question, self.data.bm25.idf)
         sims = self.data.sentence_vectors @ qvec
-        ranked = self._rank(lexical_query, qvec, sims, terms)
+        allowed = self.allowed(collections, filters)
+        if allowed is not None and not allowed.any():
+            took = (time.perf_counter() - started) * 1000
+            return Retrieved(question, [], took, sims, terms, [], started)
+        ranked = self._rank(lexical_query, qvec, sims, terms, allowed)
         depth = max(top_k, self.config.answer_passages)
         chunk_ids = [c for c, _ in ranked[:depth]]
         passages = [self._passage(rank, c, s) for rank, (c, s) in enumerate(ranked[:top_k], 1)]
@@ -338,22 +377,57 @@ class Engine:
             else passage
         )
 
-    def ask(self, question: str, top_k: int = 5) -> AskResult:
-        """Ranked passages and an extractive answer (None when the corpus does not say)."""
-        return self.answer(self.retrieve(question, top_k))
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+    ) -> AskResult:
+        """Ranked passages and an extractive answer (None when the corpus does not say).
 
-    def search(self, query: str, top_k: int = 5) -> list[Passage]:
+        `collections=None` searches every collection in one merged ranking; a filter that
+        matches no document gives no passages and no answer."""
+        return self.answer(self.retrieve(question, top_k, collections=collections, filters=filters))
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 5,
+        *,
+        collections: Sequence[str] | None = None,
+        filters: Filters | None = None,
+    ) -> list[Passage]:
         """Ranked passages only (no answer extraction)."""
-        return self.retrieve(query, top_k).passages
+        return self.retrieve(query, top_k, collections=collections, filters=filters).passages
 
     # -- documents -------------------------------------------------------------------------
 
-    def documents(self) -> list[DocumentSummary]:
-        """Every indexed document, in corpus order."""
+    def documents(self, collection: str | None = None) -> list[DocumentSummary]:
+        """Every live document (of `collection`, if given), in index order."""
+        catalog = self.catalog
         return [
-            DocumentSummary(d.doc_id, d.title, d.source, d.published, len(d.text), n)
-            for d, n in zip(self.data.documents, self._doc_passages, strict=True)
+            DocumentSummary(d.doc_id, d.title, d.source, d.published, len(d.text), n, c)
+            for d, n, c, alive in zip(
+                self.data.documents,
+                self._doc_passages,
+                catalog.collections,
+                catalog.alive.tolist(),
+                strict=True,
+            )
+            if alive and (collection is None or c == collection)
         ]
+
+    def collection_of(self, doc_id: str) -> str:
+        """The collection of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.collections[self._doc_rows[doc_id]]
+
+    def metadata_of(self, doc_id: str) -> Mapping[str, str]:
+        """The metadata of a live document; raises DocumentNotFoundError."""
+        self.document(doc_id)
+        return self.catalog.metadata[self._doc_rows[doc_id]]
 
     def document(self, doc_id: str) -> Document:
         """One document with its text; raises DocumentNotFoundError."""
@@ -365,3 +439,14 @@ class Engine:
     def n_passages_of(self, doc_id: str) -> int:
         """Number of passages of one document."""
         return self._doc_passages[self._doc_rows[doc_id]] if doc_id in self._doc_rows else 0
+
+
+def allowed_documents_of_sentences(
+    allowed_chunks_mask: np.ndarray, data: IndexData, n_sentences: int
+) -> np.ndarray:
+    """Bool per sentence: its document has an allowed passage (a sentence follows its
+    document; every document with sentences has passages)."""
+    n_docs = len(data.documents)
+    doc_allowed = np.zeros(n_docs, dtype=bool)
+    doc_allowed[data.chunks[allowed_chunks_mask, 0]] = True
+    return doc_allowed[data.sentences[:n_sentences, 0]]

@@ -65,6 +65,16 @@ class AskResult:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which documents a query may return; None/empty fields do not filter."""
+
+    published_from: str | None = None  # ISO date "YYYY-MM-DD", inclusive
+    published_to: str | None = None  # ISO date, inclusive
+    sources: tuple[str, ...] = ()  # exact source names; any of them
+    metadata: tuple[tuple[str, str], ...] = ()  # every (key, value) must equal
+
+
+@dataclass(frozen=True)
 class DocumentSummary:
     """A document as listed by the API, without its text."""
 
@@ -74,3 +84,4 @@ class DocumentSummary:
     published: str | None
     n_chars: int
     n_passages: int
+    collection: str = "default"
