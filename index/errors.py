@@ -25,3 +25,16 @@ class ModelUnavailableError(IndexError_):
 
 class DocumentNotFoundError(LookupError):
     """No document with the requested id."""
+
+
+class CollectionNotFoundError(LookupError):
+    """No collection with the requested name."""
+
+
+class InvalidDocumentError(ValueError):
+    """A document (or a file) that cannot be stored; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

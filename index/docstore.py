@@ -1,0 +1,433 @@
+"""The document store: collections, documents and the segment each lives in, in SQL.
+
+SQLite in WAL mode by default (one file, no server); any SQLAlchemy URL works, so
+``postgresql+psycopg://user:pass@host/db`` serves larger deployments (README: "Document
+store"). The store is the source of truth: the index is derived from it. Each document row
+points at the immutable index segment (and the row inside it) holding its passages and
+vectors; a segment row no document points at is a tombstone, skipped at query time and
+dropped by the next merge.
+
+Every change is one transaction (`commit`), which is also the commit point of the index: a
+batch's segment is written and fsynced before the transaction that makes it live, so a kill
+at any moment leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from index.errors import CollectionNotFoundError
+
+MAX_COLLECTION_CHARS = 64
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+metadata_obj = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta",
+    metadata_obj,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+collections_table = sa.Table(
+    "collections",
+    metadata_obj,
+    sa.Column("name", sa.String(MAX_COLLECTION_CHARS), primary_key=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+segments_table = sa.Table(
+    "segments",
+    metadata_obj,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("n_documents", sa.Integer, nullable=False),
+    sa.Column("n_chunks", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+documents_table = sa.Table(
+    "documents",
+    metadata_obj,
+    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column(
+        "collection",
+        sa.String(MAX_COLLECTION_CHARS),
+        sa.ForeignKey("collections.name"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("published", sa.String(10)),
+    sa.Column("url", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False, default="{}"),
+    sa.Column("passages", sa.Text),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("segment", sa.String(64), sa.ForeignKey("segments.name"), nullable=False),
+    sa.Column("segment_row", sa.Integer, nullable=False),
+    sa.Column("added_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def check_collection_name(name: str) -> str:
+    """The name, or ValueError saying what is wrong with it."""
+    if not name or not name.strip():
+        raise ValueError("must not be empty")
+    if len(name) > MAX_COLLECTION_CHARS:
+        raise ValueError(f"must be at most {MAX_COLLECTION_CHARS} characters")
+    if _BAD_NAME.search(name) or ".." in name or name != name.strip():
+        raise ValueError(
+            "must not contain '/', '\\\\', '..', control characters or surrounding spaces"
+        )
+    return name
+
+
+def content_sha256(fields: Mapping[str, Any]) -> str:
+    """sha256 of a document's content (canonical JSON): equal hashes need no re-embedding."""
+    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One row of the store."""
+
+    doc_id: str
+    collection: str
+    title: str
+    text: str
+    published: str | None
+    url: str | None
+    source: str
+    sha256: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    passages: tuple[tuple[int, int], ...] | None = None
+    """Pre-chunked passage spans, kept as given (None: chunked by the index)."""
+    origin: str = "api"
+    """"corpus" for the bundled articles imported at first start, "api" for the rest."""
+    segment: str = ""
+    segment_row: int = 0
+    added_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    documents: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """Where one live document sits in the index."""
+
+    segment: str
+    segment_row: int
+    doc_id: str
+    collection: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    name: str
+    position: int
+    n_documents: int
+    n_chunks: int
+
+
+def _row_to_document(row: Any) -> StoredDocument:
+    spans = json.loads(row.passages) if row.passages else None
+    return StoredDocument(
+        doc_id=row.doc_id,
+        collection=row.collection,
+        title=row.title,
+        text=row.text,
+        published=row.published,
+        url=row.url,
+        source=row.source,
+        sha256=row.sha256,
+        metadata=json.loads(row.metadata or "{}"),
+        passages=tuple((int(a), int(b)) for a, b in spans) if spans is not None else None,
+        origin=row.origin,
+        segment=row.segment,
+        segment_row=row.segment_row,
+        added_at=row.added_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _document_values(doc: StoredDocument) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "collection": doc.collection,
+        "title": doc.title,
+        "text": doc.text,
+        "published": doc.published,
+        "url": doc.url,
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "metadata": json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
+        "passages": json.dumps(doc.passages) if doc.passages is not None else None,
+        "origin": doc.origin,
+        "segment": doc.segment,
+        "segment_row": doc.segment_row,
+        "added_at": doc.added_at,
+        "updated_at": doc.updated_at,
+    }
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class DocStore:
+    """Collections, documents and segments in one SQL database (SQLAlchemy Core)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = sa.create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata_obj.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction; committed when the block ends, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, conn: Connection | None = None) -> str | None:
+        query = sa.select(meta_table.c.value).where(meta_table.c.key == key)
+        if conn is not None:
+            return conn.execute(query).scalar_one_or_none()
+        with self.engine.connect() as own:
+            return own.execute(query).scalar_one_or_none()
+
+    @staticmethod
+    def set_meta(conn: Connection, key: str, value: str) -> None:
+        updated = conn.execute(
+            sa.update(meta_table).where(meta_table.c.key == key).values(value=value)
+        )
+        if updated.rowcount == 0:
+            conn.execute(sa.insert(meta_table).values(key=key, value=value))
+
+    def generation(self) -> int:
+        """Bumped by every commit; a reader whose view is older reloads it."""
+        return int(self.get_meta("generation") or 0)
+
+    @classmethod
+    def bump(cls, conn: Connection) -> None:
+        current = conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "generation")
+        ).scalar_one_or_none()
+        cls.set_meta(conn, "generation", str(int(current or 0) + 1))
+
+    # -- collections ------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        counts = (
+            sa.select(documents_table.c.collection, sa.func.count().label("n"))
+            .group_by(documents_table.c.collection)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                collections_table.c.name,
+                collections_table.c.created_at,
+                sa.func.coalesce(counts.c.n, 0),
+            )
+            .select_from(
+                collections_table.outerjoin(counts, counts.c.collection == collections_table.c.name)
+            )
+            .order_by(collections_table.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [CollectionInfo(r[0], int(r[2]), r[1]) for r in conn.execute(query)]
+
+    def collection(self, name: str) -> CollectionInfo:
+        for info in self.collections():
+            if info.name == name:
+                return info
+        raise CollectionNotFoundError(name)
+
+    def collection_names(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(collections_table.c.name)).scalars())
+
+    @staticmethod
+    def ensure_collection(conn: Connection, name: str) -> bool:
+        """Create `name` unless it exists; True when it was created."""
+        exists = conn.execute(
+            sa.select(collections_table.c.name).where(collections_table.c.name == name)
+        ).first()
+        if exists:
+            return False
+        conn.execute(sa.insert(collections_table).values(name=name, created_at=now()))
+        return True
+
+    @staticmethod
+    def require_collection(conn: Connection, name: str) -> None:
+        exists = conn.execute(
+            sa.select(collections_table.c.name).where(collections_table.c.name == name)
+        ).first()
+        if not exists:
+            raise CollectionNotFoundError(name)
+
+    @staticmethod
+    def drop_collection(conn: Connection, name: str) -> int:
+        """Delete a collection and its documents; returns how many documents went."""
+        deleted = conn.execute(
+            sa.delete(documents_table).where(documents_table.c.collection == name)
+        ).rowcount
+        conn.execute(sa.delete(collections_table).where(collections_table.c.name == name))
+        return int(deleted or 0)
+
+    # -- documents --------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        with self.engine.connect() as conn:
+            return self.get_in(conn, doc_id)
+
+    @staticmethod
+    def get_in(conn: Connection, doc_id: str) -> StoredDocument | None:
+        row = conn.execute(
+            sa.select(documents_table).where(documents_table.c.doc_id == doc_id)
+        ).first()
+        return _row_to_document(row) if row is not None else None
+
+    @staticmethod
+    def get_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
+        found: dict[str, StoredDocument] = {}
+        ids = list(doc_ids)
+        for start in range(0, len(ids), 500):
+            query = sa.select(documents_table).where(
+                documents_table.c.doc_id.in_(ids[start : start + 500])
+            )
+            for row in conn.execute(query):
+                found[row.doc_id] = _row_to_document(row)
+        return found
+
+    def documents(self, collection: str | None = None) -> list[StoredDocument]:
+        query = sa.select(documents_table).order_by(
+            documents_table.c.added_at, documents_table.c.doc_id
+        )
+        if collection is not None:
+            query = query.where(documents_table.c.collection == collection)
+        with self.engine.connect() as conn:
+            return [_row_to_document(r) for r in conn.execute(query)]
+
+    @staticmethod
+    def put(conn: Connection, docs: Iterable[StoredDocument]) -> None:
+        """Insert or replace each document (by id)."""
+        for doc in docs:
+            conn.execute(sa.delete(documents_table).where(documents_table.c.doc_id == doc.doc_id))
+            conn.execute(sa.insert(documents_table).values(**_document_values(doc)))
+
+    @staticmethod
+    def delete(conn: Connection, doc_ids: Iterable[str]) -> int:
+        ids = list(doc_ids)
+        if not ids:
+            return 0
+        result = conn.execute(sa.delete(documents_table).where(documents_table.c.doc_id.in_(ids)))
+        return int(result.rowcount or 0)
+
+    @staticmethod
+    def move(conn: Connection, doc_id: str, old: tuple[str, int], new: tuple[str, int]) -> None:
+        """Point a document at its row in a merged segment (only if it has not moved)."""
+        conn.execute(
+            sa.update(documents_table)
+            .where(
+                documents_table.c.doc_id == doc_id,
+                documents_table.c.segment == old[0],
+                documents_table.c.segment_row == old[1],
+            )
+            .values(segment=new[0], segment_row=new[1])
+        )
+
+    def live_rows(self) -> list[LiveRow]:
+        query = sa.select(
+            documents_table.c.segment,
+            documents_table.c.segment_row,
+            documents_table.c.doc_id,
+            documents_table.c.collection,
+            documents_table.c.metadata,
+        )
+        with self.engine.connect() as conn:
+            return [
+                LiveRow(r[0], int(r[1]), r[2], r[3], json.loads(r[4] or "{}"))
+                for r in conn.execute(query)
+            ]
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def segments(self) -> list[SegmentInfo]:
+        query = sa.select(segments_table).order_by(segments_table.c.position)
+        with self.engine.connect() as conn:
+            return [
+                SegmentInfo(r.name, r.position, r.n_documents, r.n_chunks)
+                for r in conn.execute(query)
+            ]
+
+    @staticmethod
+    def add_segment(
+        conn: Connection, name: str, n_documents: int, n_chunks: int, position: int | None = None
+    ) -> None:
+        if position is None:
+            top = conn.execute(sa.select(sa.func.max(segments_table.c.position))).scalar()
+            position = int(top or 0) + 1
+        conn.execute(
+            sa.insert(segments_table).values(
+                name=name,
+                position=position,
+                n_documents=n_documents,
+                n_chunks=n_chunks,
+                created_at=now(),
+            )
+        )
+
+    @staticmethod
+    def drop_unreferenced_segments(conn: Connection) -> list[str]:
+        """Remove segment rows no document points at; returns their names."""
+        used = sa.select(documents_table.c.segment).distinct()
+        names = list(
+            conn.execute(
+                sa.select(segments_table.c.name).where(segments_table.c.name.not_in(used))
+            ).scalars()
+        )
+        if names:
+            conn.execute(sa.delete(segments_table).where(segments_table.c.name.in_(names)))
+        return names
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed batch survives power loss too, not only a killed process.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
