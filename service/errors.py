@@ -17,7 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.errors import DocumentNotFoundError, IndexError_, ModelUnavailableError
+from index.errors import (
+    CollectionNotFoundError,
+    DocumentNotFoundError,
+    IndexError_,
+    InvalidDocumentError,
+    ModelUnavailableError,
+)
 
 logger = logging.getLogger("service.errors")
 
@@ -65,6 +71,10 @@ class DocumentNotFound(NotFound):
     code = "document_not_found"
 
 
+class CollectionNotFound(NotFound):
+    code = "collection_not_found"
+
+
 class AdminDisabled(NotFound):
     code = "admin_disabled"
 
@@ -84,9 +94,19 @@ class IndexInvalid(ApiError):
     code = "index_invalid"
 
 
+class DocumentConflict(ApiError):
+    status = 409
+    code = "document_conflict"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class RateLimited(ApiError):
@@ -108,6 +128,13 @@ class InternalError(ApiError):
 class NotReady(ApiError):
     status = 503
     code = "not_ready"
+
+
+class StoreUnavailable(ApiError):
+    """The app serves a fixed index without a document store (embedded use, some tests)."""
+
+    status = 503
+    code = "store_unavailable"
 
 
 class ModelUnavailable(ApiError):
@@ -136,6 +163,12 @@ def to_api_error(exc: BaseException) -> ApiError:
         return _from_http_exception(exc)
     if isinstance(exc, DocumentNotFoundError):
         return DocumentNotFound(f"no document with id {_quote(exc)}")
+    if isinstance(exc, CollectionNotFoundError):
+        return CollectionNotFound(
+            f"no collection named {_quote(exc)}: create it with PUT /v1/collections/{{name}}"
+        )
+    if isinstance(exc, InvalidDocumentError):
+        return InvalidRequest(str(exc))
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
     if isinstance(exc, IndexError_):
@@ -224,6 +257,8 @@ def register_error_handlers(app: FastAPI) -> None:
         RequestValidationError,
         StarletteHTTPException,
         DocumentNotFoundError,
+        CollectionNotFoundError,
+        InvalidDocumentError,
         IndexError_,
         Exception,
     ):

@@ -5,6 +5,7 @@ Serve with `python -m service`, `ragqa serve`, or `uvicorn service.main:create_a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,13 +15,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from index.engine import Engine
+from index.library import Library
 from service.access_log import AccessLogMiddleware
-from service.bodylimit import BodyLimitMiddleware
+from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
 from service.errors import register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
-from service.routes import admin, ask, documents, ops, search, widget
+from service.routes import admin, ask, collections, documents, ops, search, widget
 from service.settings import Settings
 from service.state import AppState
+
+logger = logging.getLogger("ragqa.store")
+STORE_POLL_SECONDS = 1.0
 
 
 @asynccontextmanager
@@ -36,10 +41,54 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.limiter = anyio.CapacityLimiter(settings.threads)
     engine = state.preloaded
     if engine is None:
-        engine = await anyio.to_thread.run_sync(Engine.load, settings.index_dir, settings.model)
+        library = await anyio.to_thread.run_sync(open_library, settings)
+        library.listeners.append(state.swap)
+        state.library = library
+        engine = library.engine
     state.swap(engine)
-    yield
+    async with anyio.create_task_group() as tasks:
+        if state.library is not None:
+            tasks.start_soon(_follow_store, state.library)
+        yield
+        tasks.cancel_scope.cancel()
+    if state.library is not None:
+        state.library.close()
     state.engine = None
+
+
+def open_library(settings: Settings) -> Library:
+    """The library in `settings.data_dir`, with the corpus index imported into `default`."""
+    from index.embedder import load_embedder
+    from index.errors import IndexMismatchError, IndexNotFoundError
+    from index.store import read_index
+
+    embedder = load_embedder(settings.model)
+    library = Library.open(settings.data_dir, embedder, url=settings.store_url)
+    if settings.import_corpus:
+        try:
+            index = read_index(settings.index_dir)
+        except IndexNotFoundError:
+            if not library.store.segments():
+                raise
+        else:
+            if index.manifest.model != settings.model:
+                raise IndexMismatchError(
+                    f"the index at {settings.index_dir} was built with model "
+                    f"{index.manifest.model!r}, not {settings.model!r}: rebuild it "
+                    f"(`ragqa build --model {settings.model}`)"
+                )
+            library.sync_corpus(index)
+    return library
+
+
+async def _follow_store(library: Library) -> None:
+    """Pick up writes made by another process (a worker, `ragqa add`) within a second."""
+    while True:
+        await anyio.sleep(STORE_POLL_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(library.refresh)
+        except Exception:  # a failed refresh keeps the last good view; logged, retried
+            logger.exception("refreshing the view of the document store failed")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -56,11 +105,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, admin, ops, widget):
+    for module in (ask, search, documents, collections, admin, ops, widget):
         app.include_router(module.router)
 
     # Added innermost first: the access log sees every response, CORS headers reach 429s.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=[(DOCUMENT_WRITES, settings.max_upload_bytes)],
+    )
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         app.add_middleware(RateLimitMiddleware, limiter=limiter)

@@ -7,9 +7,12 @@ so `/openapi.json` describes each route exactly. Validators raise ValueError wit
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.types import Filters
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -24,6 +27,62 @@ def clean_question(value: str) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise ValueError(f"must be at most {MAX_QUESTION_CHARS} characters after trimming")
     return text
+
+
+def check_date(value: str | None) -> str | None:
+    """An ISO date ``YYYY-MM-DD`` (None passes), or ValueError in plain words."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+MetadataValue = str | int | float | bool
+
+
+def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
+    """Metadata values as the strings they are stored and compared as (true → "true")."""
+    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items()}
+
+
+class FiltersIn(BaseModel):
+    """Which documents a question may be answered from; every given field must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    published_from: str | None = Field(
+        default=None, description="ISO date, inclusive; undated documents never match"
+    )
+    published_to: str | None = Field(default=None, description="ISO date, inclusive")
+    source: list[str] = Field(
+        default_factory=list, max_length=100, description="exact source names; any of them"
+    )
+    metadata: dict[str, MetadataValue] = Field(
+        default_factory=dict, description="every key must have this value"
+    )
+
+    @field_validator("published_from", "published_to")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        return check_date(value)
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            published_from=self.published_from,
+            published_to=self.published_to,
+            sources=tuple(self.source),
+            metadata=tuple(sorted(metadata_strings(self.metadata).items())),
+        )
+
+
+def check_collections(value: list[str] | None) -> list[str] | None:
+    if value is not None and not value:
+        raise ValueError("must name at least one collection (omit it to search every one)")
+    return value
 
 
 class _Out(BaseModel):
@@ -50,11 +109,28 @@ class AskRequest(BaseModel):
     top_k: int = Field(
         default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True, description="Passages to return."
     )
+    collections: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="Collections to search, in one merged ranking; omitted: every collection.",
+        examples=[["default"]],
+    )
+    filters: FiltersIn | None = Field(
+        default=None,
+        description="Only documents matching every given field; one that matches nothing "
+        "gives no passages and a null answer.",
+        examples=[{"published_from": "2025-01-01", "source": ["000_0ad1dae646fc90f2.txt"]}],
+    )
 
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
         return clean_question(value)
+
+    @field_validator("collections")
+    @classmethod
+    def _collections(cls, value: list[str] | None) -> list[str] | None:
+        return check_collections(value)
 
 
 class SpanOut(_Out):
@@ -106,10 +182,13 @@ class DocumentSummaryOut(_Out):
     published: str | None
     n_chars: int
     n_passages: int
+    collection: str = Field(description="the collection the document belongs to")
 
 
 class DocumentOut(DocumentSummaryOut):
     text: str
+    url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
 
 
 class StreamPassagesEvent(_Out):
@@ -151,8 +230,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed request (invalid JSON, undecodable bytes, not JSON)",
         401: "Missing or wrong API key",
         404: "Not found",
-        409: "Conflict (reload in progress, or the new index is invalid)",
-        413: "Request body over the size limit",
+        409: "Conflict (reload in progress, the new index is invalid, or a document id is taken)",
+        413: "Request body (or an uploaded file) over the size limit",
+        415: "Unsupported file type or content type",
         422: "A field is invalid; the message names it",
         429: "Rate limited; see Retry-After",
         503: "Index not loaded yet",

@@ -29,10 +29,18 @@ def free_port() -> int:
 def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """The real server with `env` added to the environment; yields its URL once ready.
 
-    Rate limiting is off unless `env` says otherwise (tests send many requests).
+    Rate limiting is off unless `env` says otherwise (tests send many requests). The document
+    store and segments live in `data/` beside `log_path` unless `env` sets `RAGQA_DATA_DIR`.
     """
     port = free_port()
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGQA_RATE_LIMIT_PER_MINUTE": "0", **env}
+    full_env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "RAGQA_RATE_LIMIT_PER_MINUTE": "0",
+        # Each server its own document store, beside its log, unless the test names one.
+        "RAGQA_DATA_DIR": str(log_path.parent / "data"),
+        **env,
+    }
     command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)

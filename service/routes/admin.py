@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, Depends, Header
 
 from index.build import build_index
 from index.engine import Engine
+from index.library import Library
 from service.deps import StateDep
 from service.errors import AdminDisabled, ReloadInProgress, Unauthorized
 from service.schemas import ReloadRequest, ReloadResponse, error_responses
@@ -60,12 +61,27 @@ async def reload_index(
         # Not in the query pool: a rebuild must not take a slot from live queries.
         if body is not None and body.rebuild:
             await anyio.to_thread.run_sync(_build, settings)
+        library = state.library
+        if library is not None:
+            # The corpus index is imported into `default` (a no-op when it is unchanged); the
+            # library publishes the new view itself.
+            await anyio.to_thread.run_sync(_sync, library, settings)
+            engine = library.engine
+            return summary(engine, (time.perf_counter() - start) * 1000)
         embedder = getattr(state.engine, "embedder", None)
         engine = await anyio.to_thread.run_sync(
             Engine.load, settings.index_dir, settings.model, embedder
         )
         state.swap(engine)
         return summary(engine, (time.perf_counter() - start) * 1000)
+
+
+def _sync(library: Library, settings: Settings) -> None:
+    from index.store import read_index
+
+    library.refresh(force=True)
+    if settings.import_corpus:
+        library.sync_corpus(read_index(settings.index_dir))
 
 
 def _build(settings: Settings) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from index.engine import Engine
+from index.types import Filters
 from service.deps import EngineDep, StateDep
-from service.errors import error_body, to_api_error
+from service.errors import CollectionNotFound, error_body, to_api_error
 from service.schemas import (
     AskRequest,
     AskResponse,
+    FiltersIn,
     PassageOut,
     StreamAnswerEvent,
     StreamPassagesEvent,
@@ -29,7 +32,21 @@ T = TypeVar("T")
 # idle connections, and a client can tell a slow answer from a dead one. Tests lower it.
 KEEPALIVE_SECONDS = 10.0
 
-ASK_ERRORS = error_responses(400, 413, 422, 429, 503)
+ASK_ERRORS = error_responses(400, 404, 413, 422, 429, 503)
+
+
+def restriction(
+    engine: Engine, collections: Sequence[str] | None, filters: FiltersIn | None
+) -> tuple[list[str] | None, Filters | None]:
+    """The engine's `collections` and `filters` for a request; 404 for an unknown collection."""
+    if collections is not None:
+        for name in collections:
+            if name not in engine.catalog.names:
+                raise CollectionNotFound(f"collections: no collection named {name!r}")
+    return (list(collections) if collections is not None else None), (
+        filters.to_filters() if filters is not None else None
+    )
+
 
 STREAM_DESCRIPTION = """
 Same request body as `POST /v1/ask`. Validation errors are ordinary JSON 4xx responses;
@@ -58,7 +75,10 @@ async def ask(
 ) -> AskResponse:
     """Answer a question: ranked passages plus the shortest verbatim span that answers it."""
     request.state.question_chars = len(body.question)
-    result = await state.run_cpu(engine.ask, body.question, body.top_k)
+    collections, filters = restriction(engine, body.collections, body.filters)
+    result = await state.run_cpu(
+        partial(engine.ask, collections=collections, filters=filters), body.question, body.top_k
+    )
     return AskResponse.model_validate(result)
 
 
@@ -73,6 +93,7 @@ async def ask_stream(
 ) -> AsyncIterator[ServerSentEvent]:
     """Answer a question as Server-Sent Events: passages first, then the answer."""
     request.state.question_chars = len(body.question)
+    restriction(engine, body.collections, body.filters)  # 404/422 before the stream starts
     async for event in _ask_events(engine, state, body):
         yield event
 
@@ -81,7 +102,9 @@ async def _ask_events(
     engine: Engine, state: AppState, body: AskRequest
 ) -> AsyncIterator[ServerSentEvent]:
     try:
-        retrieval = asyncio.ensure_future(state.run_cpu(engine.retrieve, body.question, body.top_k))
+        collections, filters = restriction(engine, body.collections, body.filters)
+        retrieve = partial(engine.retrieve, collections=collections, filters=filters)
+        retrieval = asyncio.ensure_future(state.run_cpu(retrieve, body.question, body.top_k))
         async for ping in _keepalive_until(retrieval):
             yield ping
         retrieved = retrieval.result()

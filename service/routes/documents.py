@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from service.deps import EngineDep
+from service.errors import CollectionNotFound
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 
 @router.get(
-    "/documents", response_model=list[DocumentSummaryOut], responses=error_responses(429, 503)
+    "/documents",
+    response_model=list[DocumentSummaryOut],
+    responses=error_responses(404, 429, 503),
 )
-async def list_documents(engine: EngineDep) -> list[DocumentSummaryOut]:
-    """Every indexed document, in corpus order, without its text."""
-    return [DocumentSummaryOut.model_validate(d) for d in engine.documents()]
+async def list_documents(
+    engine: EngineDep,
+    collection: Annotated[
+        str | None, Query(description="only this collection", examples=["default"])
+    ] = None,
+) -> list[DocumentSummaryOut]:
+    """Every indexed document (of one collection, if given), in index order, without text."""
+    if collection is not None and collection not in engine.catalog.names:
+        raise CollectionNotFound(f"no collection named {collection!r}")
+    return [DocumentSummaryOut.model_validate(d) for d in engine.documents(collection)]
 
 
 @router.get(
@@ -31,5 +43,8 @@ async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
         published=document.published,
         n_chars=len(document.text),
         n_passages=engine.n_passages_of(doc_id),
+        collection=engine.collection_of(doc_id),
         text=document.text,
+        url=document.url,
+        metadata=dict(engine.metadata_of(doc_id)),
     )
