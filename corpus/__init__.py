@@ -4,8 +4,9 @@ from pathlib import Path
 
 from corpus.documents import Document, LoadProblem
 from corpus.loader import Corpus, load_corpus
+from ragqa import paths
 
-DEFAULT_CORPUS_DIR: Path = Path(__file__).resolve().parent / "articles"
-"""The bundled seed articles (``corpus/articles``)."""
+DEFAULT_CORPUS_DIR: Path = paths.CORPUS_DIR
+"""The bundled seed articles (``corpus/articles``; defined in `ragqa.paths`)."""
 
 __all__ = ["DEFAULT_CORPUS_DIR", "Corpus", "Document", "LoadProblem", "load_corpus"]

@@ -1,8 +1,8 @@
-"""``python -m corpus inspect [DIR]``: the documents a corpus directory yields, as a table.
+"""``ragqa corpus inspect [DIR]`` (also ``python -m corpus inspect``): what a corpus yields.
 
-`inspect` is also what the project CLI calls. Exit status: 0 when every file loaded, 1 when
-some file or line was skipped (the table still lists everything that loaded), 2 when the
-directory does not exist or the command line is wrong.
+`app` is the `corpus` group of the project CLI (`ragqa.cli`). Exit status: 0 when every file
+loaded, 1 when some file or line was skipped (the table still lists everything that loaded),
+2 when the directory does not exist or the command line is wrong.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
+
+import typer
 
 from corpus.loader import Corpus, load_corpus
+from ragqa import paths
+
+app = typer.Typer(help="Look at the corpus.", no_args_is_help=True)
 
 TITLE_COLUMNS = 44
 """Display columns for the title (a Chinese character takes two)."""
@@ -91,3 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     return inspect(args.directory)
+
+
+@app.command("inspect")
+def inspect_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(envvar="RAGQA_CORPUS_DIR", help="corpus directory [env RAGQA_CORPUS_DIR]"),
+    ] = paths.CORPUS_DIR,
+) -> None:
+    """List the documents a corpus directory yields, and any load problems."""
+    raise typer.Exit(inspect(directory))

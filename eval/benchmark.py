@@ -24,8 +24,9 @@ from index.build import build_index
 from index.dense import AnnParams
 from index.embedder import DEFAULT_MODEL, load_embedder
 from index.engine import Engine
+from ragqa import paths
 
-DEV_SET = Path(__file__).parent / "dev_questions.jsonl"
+DEV_SET = paths.EVAL_DIR / "dev_questions.jsonl"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -138,7 +139,7 @@ def seed_build(model: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", type=Path, default=Path("var/index"))
+    parser.add_argument("--index", type=Path, default=paths.INDEX_DIR)
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--synthetic", type=int, default=100_000, help="synthetic corpus size")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

@@ -6,7 +6,7 @@ above the highest probability any of the dev set's unanswerable questions gets, 
 one of them abstains; the rate at which answerable questions then abstain is printed, for the
 dev set and for a 5-fold cross-validation on the training set. Writes `index/abstention.json`.
 
-    python -m eval.calibrate [--index var/index] [--train eval/questions.jsonl] [--dev ...]
+    ragqa eval calibrate [--index var/index] [--train eval/questions.jsonl] [--dev ...]
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from pathlib import Path
 from eval.dataset import Question, load_questions
 from index.abstain import DEFAULT_PATH, AbstentionModel, Evidence, fit
 from index.engine import Engine
+from ragqa import paths
 
-HERE = Path(__file__).parent
+HERE = paths.EVAL_DIR
 MARGIN = 0.005
 
 
@@ -53,7 +54,7 @@ def cross_validated(vectors: list[list[float]], labels: list[bool], k: int = 5) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path("var/index"))
+    parser.add_argument("--index", type=Path, default=paths.INDEX_DIR)
     parser.add_argument("--train", type=Path, default=HERE / "questions.jsonl")
     parser.add_argument("--dev", type=Path, default=HERE / "dev_questions.jsonl")
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)

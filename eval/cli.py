@@ -4,7 +4,8 @@
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
 `gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
-benchmarks. Heavy imports happen inside the commands; bad input is one red line and a
+benchmarks and `calibrate` fits the abstention model. `app` is the `eval` group of the
+project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input is one red line and a
 non-zero exit (2 for usage, 1 for everything else), never a traceback.
 """
 
@@ -14,13 +15,13 @@ import json
 import os
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from eval.dataset import Question, QuestionSetError, load_questions
+from ragqa import paths
+from ragqa.console import err, fail
 
 if TYPE_CHECKING:
     from eval.report import EvalRun
@@ -28,25 +29,18 @@ if TYPE_CHECKING:
     from eval.variants import VariantSpec
     from index.engine import Engine
 
-REPO = Path(__file__).resolve().parent.parent
-BUNDLED_SETS = (REPO / "eval" / "dev_questions.jsonl", REPO / "eval" / "questions.jsonl")
-DEFAULT_INDEX = REPO / "var" / "index"
-DEFAULT_OUT = REPO / "var" / "eval-runs"
-DEFAULT_CACHE = REPO / "var" / "eval-cache"
+REPO = paths.REPO_DIR
+BUNDLED_SETS = (paths.EVAL_DIR / "dev_questions.jsonl", paths.EVAL_DIR / "questions.jsonl")
+DEFAULT_INDEX = paths.INDEX_DIR
+DEFAULT_OUT = paths.EVAL_RUNS_DIR
+DEFAULT_CACHE = paths.EVAL_CACHE_DIR
 
 app = typer.Typer(help="Offline evaluation runs.", no_args_is_help=True)
-err = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
 
 IndexOpt = Annotated[
     Path,
     typer.Option("--index", envvar="RAGQA_INDEX_DIR", help="index directory [env RAGQA_INDEX_DIR]"),
 ]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """One red line on stderr, then exit with `code`."""
-    err.print(Text(f"error: {message}", style="bold red"))
-    raise typer.Exit(code)
 
 
 def _index_errors() -> tuple[type[BaseException], ...]:
@@ -364,6 +358,23 @@ def bench(ctx: typer.Context) -> None:
 
     try:
         code = benchmark.main(list(ctx.args))
+    except _index_errors() as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command(
+    "calibrate",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def calibrate(ctx: typer.Context) -> None:
+    """Fit the abstention model (eval/calibrate.py); options pass through (see --help)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from eval import calibrate as calibration
+
+    try:
+        code = calibration.main(list(ctx.args))
     except _index_errors() as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -67,7 +67,7 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         error = PayloadTooLarge(f"request body over the limit of {limit} bytes")
         # The unread body stays unread: tell the client we will not keep the connection.
-        response = error_response(error)
+        response = error_response(error, scope.get("path", ""))
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 

@@ -1,8 +1,8 @@
-"""`ragqa`: build the index, serve the API, ask from the terminal, evaluate, inspect the corpus.
+"""`ragqa service serve|ask`: serve the HTTP API, or answer one question from the terminal.
 
-Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
-`ragqa --help` is instant. Domain errors become one red line and exit code 1 (2 for usage
-and configuration), never a traceback.
+`app` is the `service` group of the project CLI (`ragqa.cli`); `ragqa serve` and `ragqa ask`
+are its shortcuts and `python -m service` runs `serve`. Heavy imports (torch,
+sentence-transformers, faiss) happen inside the commands, so `--help` is instant.
 """
 
 from __future__ import annotations
@@ -10,88 +10,27 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from eval.cli import app as eval_app
+from ragqa.console import domain_errors, err, fail, load_settings
 
 if TYPE_CHECKING:
     from index.types import AskResult
     from service.settings import Settings
 
 app = typer.Typer(
-    name="ragqa",
-    help="Question answering over Chinese news with verbatim, offset-checked citations.",
+    help="Serve the HTTP API; ask from the terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(eval_app, name="eval")
-corpus_app = typer.Typer(help="Look at the corpus.", no_args_is_help=True)
-app.add_typer(corpus_app, name="corpus")
 
-err = Console(stderr=True)
-
-CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help="corpus directory [env RAGQA_CORPUS_DIR]")
-]
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="embedding model [env RAGQA_MODEL]")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one red line to stderr and exit with `code`."""
-    err.print(Text(f"error: {message}", style="bold red"))
-    raise typer.Exit(code)
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment with CLI overrides; a bad variable exits 2 naming it."""
-    from pydantic import ValidationError
-
-    from service.settings import Settings, describe_settings_error
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        fail(describe_settings_error(exc), code=2)
-
-
-def domain_errors() -> tuple[type[BaseException], ...]:
-    from index.errors import DocumentNotFoundError, IndexError_
-
-    return (IndexError_, DocumentNotFoundError, FileNotFoundError, NotADirectoryError)
-
-
-@app.command()
-def build(
-    corpus: CorpusOpt = None,
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-    ann: Annotated[str, typer.Option(help="vector index: flat or hnsw")] = "flat",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
-) -> None:
-    """Build (or incrementally update) the index from the corpus."""
-    if ann not in ("flat", "hnsw"):
-        fail(f"--ann must be flat or hnsw, not {ann!r}", code=2)
-    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model)
-    quiet = quiet or bool(os.environ.get("CI"))
-    from index.build import build_index
-
-    try:
-        report = build_index(
-            settings.corpus_dir, settings.index_dir, settings.model, ann=ann, progress=not quiet
-        )
-    except domain_errors() as exc:
-        fail(str(exc))
-    typer.echo(
-        f"index {report.index_dir}: {report.n_documents} documents, {report.n_passages} "
-        f"passages, {report.n_embedded} texts embedded in {report.seconds:.1f} s"
-    )
 
 
 @app.command()
@@ -204,16 +143,3 @@ def print_result(console: Console, result: AskResult) -> None:
             body.stylize("bold black on yellow", start, end)
         console.print(body)
     console.print(Text(f"\n{result.took_ms:.1f} ms", style="dim"))
-
-
-@corpus_app.command("inspect")
-def corpus_inspect(
-    directory: Annotated[
-        Path | None, typer.Argument(help="corpus directory [default: RAGQA_CORPUS_DIR]")
-    ] = None,
-) -> None:
-    """List the documents a corpus directory yields, and any load problems."""
-    from corpus.cli import inspect
-
-    directory = directory or load_settings().corpus_dir
-    raise typer.Exit(inspect(directory))

@@ -1,15 +1,25 @@
 """Typed HTTP errors and the one place that turns any exception into the JSON error shape.
 
-Every error leaves the service as ``{"error": {"code": "<snake_case>", "message": "..."}}``.
-Routes raise `ApiError` subclasses (status and code are class attributes, as in datasette);
-`register_error_handlers` maps framework errors (HTTPException, RequestValidationError), the
-index layer's typed errors and unexpected exceptions onto that shape.
+Every error of our own API leaves the service as
+``{"error": {"code": "<snake_case>", "message": "..."}}``. Routes raise `ApiError` subclasses
+(status and code are class attributes, as in datasette); `register_error_handlers` maps
+framework errors (HTTPException, RequestValidationError), the index layer's typed errors and
+unexpected exceptions onto that shape.
+
+The front doors that speak another ecosystem's protocol get that ecosystem's error shape, by
+route prefix (`ERROR_SHAPES`), from the same `ApiError`s:
+
+- Dify's External Knowledge API (`/retrieval`): ``{"error_code": int, "error_msg": str}``,
+  with Dify's codes 1001 (invalid Authorization header, 403), 1002 (authorization failed,
+  403) and 2001 (unknown knowledge, 404); any other error's `error_code` is its HTTP status.
+- OpenAI-compatible routes (`/v1/chat/completions`, `/v1/models`):
+  ``{"error": {"message", "type", "param", "code"}}`` as the OpenAI API sends them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -142,15 +152,85 @@ class ModelUnavailable(ApiError):
     code = "model_unavailable"
 
 
+class DifyInvalidAuthorization(ApiError):
+    """Dify 1001: the Authorization header is not `Bearer <key>`."""
+
+    status = 403
+    code = "invalid_authorization_header"
+
+
+class DifyAuthorizationFailed(ApiError):
+    """Dify 1002: the key is not the configured one."""
+
+    status = 403
+    code = "authorization_failed"
+
+
+class KnowledgeNotFound(NotFound):
+    """Dify 2001: `knowledge_id` names no collection."""
+
+    code = "knowledge_not_found"
+
+
+class ModelNotFound(NotFound):
+    """OpenAI-compatible routes: the requested model is not one we serve."""
+
+    code = "model_not_found"
+
+
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    """The one JSON error shape."""
+    """The one JSON error shape of our own API."""
     return {"error": {"code": code, "message": message}}
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(
-        error_body(error.code, error.message), status_code=error.status, headers=error.headers
-    )
+DIFY_ERROR_CODES: dict[str, int] = {
+    DifyInvalidAuthorization.code: 1001,
+    DifyAuthorizationFailed.code: 1002,
+    KnowledgeNotFound.code: 2001,
+}
+
+
+def dify_error_body(error: ApiError) -> dict[str, Any]:
+    """Dify's shape: its own codes where Dify defines one, else the HTTP status."""
+    return {
+        "error_code": DIFY_ERROR_CODES.get(error.code, error.status),
+        "error_msg": error.message,
+    }
+
+
+def openai_error_body(error: ApiError) -> dict[str, Any]:
+    """OpenAI's shape; `param` is the field the message names (``"messages: ..."``)."""
+    if error.status == 401:
+        kind = "authentication_error"
+    elif error.status == 429:
+        kind = "rate_limit_error"
+    elif error.status >= 500:
+        kind = "server_error"
+    else:
+        kind = "invalid_request_error"
+    field, sep, _ = error.message.partition(": ")
+    param = field if sep and field and " " not in field and field != "body" else None
+    return {"error": {"message": error.message, "type": kind, "param": param, "code": error.code}}
+
+
+ERROR_SHAPES: tuple[tuple[str, Callable[[ApiError], dict[str, Any]]], ...] = (
+    ("/retrieval", dify_error_body),
+    ("/v1/chat/completions", openai_error_body),
+    ("/v1/models", openai_error_body),
+)
+"""Route prefix -> the error body its clients understand; every other path gets ours."""
+
+
+def _body_for(error: ApiError, path: str) -> dict[str, Any]:
+    for prefix, shape in ERROR_SHAPES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return shape(error)
+    return error_body(error.code, error.message)
+
+
+def error_response(error: ApiError, path: str = "") -> JSONResponse:
+    """The JSON response for `error`, in the shape the route at `path` speaks."""
+    return JSONResponse(_body_for(error, path), status_code=error.status, headers=error.headers)
 
 
 def to_api_error(exc: BaseException) -> ApiError:
@@ -218,7 +298,10 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
         return InvalidRequest("request: invalid")
     first = errors[0]
     kind = str(first.get("type", ""))
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    # The first element says where (body, query string, path); a field may be named `query`.
+    loc = [str(part) for part in first.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
     if kind == "json_invalid":
         detail = (first.get("ctx") or {}).get("error", "invalid JSON")
         return MalformedRequest(f"body: malformed JSON ({detail})")
@@ -250,7 +333,7 @@ def register_error_handlers(app: FastAPI) -> None:
     """Install the handlers: Starlette picks one by walking the exception's MRO."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(to_api_error(exc))
+        return error_response(to_api_error(exc), request.url.path)
 
     for exc_class in (
         ApiError,

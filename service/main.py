@@ -20,7 +20,7 @@ from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
 from service.errors import register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
-from service.routes import admin, ask, collections, documents, ops, search, widget
+from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
 from service.settings import Settings
 from service.state import AppState
 
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, collections, admin, ops, widget):
+    for module in (ask, search, documents, collections, admin, ops, widget, dify, chat):
         app.include_router(module.router)
 
     # Added innermost first: the access log sees every response, CORS headers reach 429s.

@@ -91,7 +91,8 @@ class RateLimitMiddleware:
             client = scope.get("client")
             wait = self.limiter.acquire(client[0] if client else "unknown")
             if wait > 0:
-                response = error_response(RateLimited(retry_after_seconds(wait)))
+                error = RateLimited(retry_after_seconds(wait))
+                response = error_response(error, scope["path"])
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

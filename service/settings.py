@@ -12,16 +12,11 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REPO_DIR = Path(__file__).resolve().parents[1]
+from ragqa import paths
+
 ENV_PREFIX = "RAGQA_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 MIN_API_KEY_CHARS = 16
-
-
-def _default_corpus_dir() -> Path:
-    from corpus import DEFAULT_CORPUS_DIR
-
-    return Path(DEFAULT_CORPUS_DIR)
 
 
 def _default_model() -> str:
@@ -35,8 +30,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    index_dir: Path = REPO_DIR / "var" / "index"
-    corpus_dir: Path = Field(default_factory=_default_corpus_dir)
+    index_dir: Path = paths.INDEX_DIR
+    corpus_dir: Path = paths.CORPUS_DIR
     model: str = Field(default_factory=_default_model, min_length=1)
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
@@ -49,10 +44,13 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_key: SecretStr | None = None
+    dify_api_key: SecretStr | None = Field(
+        default=None, description="key Dify sends to POST /retrieval; defaults to api_key"
+    )
     rate_limit_per_minute: float = Field(default=120, ge=0, description="0 disables rate limiting")
     rate_limit_burst: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=65536, ge=1024)
-    data_dir: Path = REPO_DIR / "var" / "data"
+    data_dir: Path = paths.DATA_DIR
     """The document store (SQLite, unless `store_url` says otherwise) and index segments."""
     store_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the document store (default: SQLite)"
@@ -102,12 +100,12 @@ class Settings(BaseSettings):
             raise ValueError(f"not a SQLAlchemy database URL: {exc}") from exc
         return value
 
-    @field_validator("api_key", mode="before")
+    @field_validator("api_key", "dify_api_key", mode="before")
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("api_key")
+    @field_validator("api_key", "dify_api_key")
     @classmethod
     def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_API_KEY_CHARS:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from eval.cli import app
 from eval.report import write_run
-from service.cli import app as ragqa
+from ragqa.cli import app as ragqa
 from tests.eval.runs import synthetic_run
 
 ROOT = Path(__file__).resolve().parents[2]

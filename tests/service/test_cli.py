@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from service.cli import app
+from ragqa.cli import app
 
 QUESTION = "酒钢集团的产品种类扩展到了多少个"
 runner = CliRunner()
@@ -19,13 +19,43 @@ runner = CliRunner()
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("build", "serve", "ask", "eval", "corpus"):
+    for command in ("corpus", "index", "service", "eval", "build", "serve", "ask"):
         assert command in result.output
+
+
+def test_each_layer_has_its_group() -> None:
+    for group, commands in (
+        ("corpus", ("inspect",)),
+        ("index", ("build",)),
+        ("service", ("serve", "ask")),
+        ("eval", ("run", "diff", "gate", "bench", "calibrate")),
+    ):
+        result = runner.invoke(app, [group, "--help"])
+        assert result.exit_code == 0, result.output
+        for command in commands:
+            assert command in result.output, (group, command)
+
+
+def test_service_does_not_import_eval() -> None:
+    service = Path(__file__).resolve().parents[2] / "service"
+    importing = [
+        str(path.relative_to(service))
+        for path in service.rglob("*.py")
+        if "from eval" in path.read_text() or "import eval" in path.read_text()
+    ]
+    assert importing == []
+
+
+def test_python_m_ragqa_is_the_same_cli() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "ragqa", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "index" in out.stdout and "service" in out.stdout
 
 
 def test_help_does_not_import_the_heavy_libraries() -> None:
     code = (
-        "import sys; from service.cli import app\n"
+        "import sys; from ragqa.cli import app\n"
         "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers') if m in sys.modules]\n"
         "print(heavy)"
     )

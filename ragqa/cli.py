@@ -1,0 +1,46 @@
+"""`ragqa`: the one command line. Each layer owns its group, mounted here:
+
+    ragqa corpus inspect     look at the corpus                    (corpus/cli.py)
+    ragqa index build        build or update the index             (index/cli.py)
+    ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
+    ragqa eval run|diff|gate|bench|calibrate   evaluate            (eval/cli.py)
+
+`ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
+Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
+`ragqa --help` is instant; failures are one red line (`ragqa.console.fail`) and exit 1,
+or 2 for usage and configuration, never a traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from corpus.cli import app as corpus_app
+from eval.cli import app as eval_app
+from index.cli import app as index_app
+from index.cli import build
+from service.cli import app as service_app
+from service.cli import ask, serve
+
+app = typer.Typer(
+    name="ragqa",
+    help="Question answering over Chinese news with verbatim, offset-checked citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(corpus_app, name="corpus")
+app.add_typer(index_app, name="index")
+app.add_typer(service_app, name="service")
+app.add_typer(eval_app, name="eval")
+app.command("build", help="Shortcut for `ragqa index build`.")(build)
+app.command("serve", help="Shortcut for `ragqa service serve`.")(serve)
+app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)
+
+
+def main() -> None:
+    """Console-script entry point (`ragqa`)."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

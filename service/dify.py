@@ -1,0 +1,314 @@
+"""Dify's External Knowledge API, the request and response bodies and their mapping to ours.
+
+Dify (`api/services/external_knowledge_service.py`) POSTs to `<endpoint>/retrieval`:
+
+    {"knowledge_id": "default", "query": "...",
+     "retrieval_setting": {"top_k": 4, "score_threshold": 0.5},
+     "metadata_condition": {"logical_operator": "and", "conditions": [
+         {"name": "published", "comparison_operator": "after", "value": "2024-01-01"}]}}
+
+and reads `{"records": [{"content", "score", "title", "metadata"}]}`. Dify versions differ,
+so the request is read leniently: `metadata_condition` may be absent or null, a condition's
+`name` may be a string or a list of names (the condition then applies to each of them), and
+the operator key may be `logical_operator` or `logic`. Unknown extra keys are ignored.
+
+Conditions map onto `index.types.Filters`:
+
+| name                       | operators                                   | filter          |
+|----------------------------|---------------------------------------------|-----------------|
+| `published` (or `date`)    | before, after, <, >, ≤, ≥, is, =            | published range |
+| `source`                   | is, =, in, contains, start with, end with   | sources         |
+| anything else (metadata)   | is, =                                       | metadata equal  |
+
+A date is `YYYY-MM-DD` (a longer ISO timestamp is cut to its date) or a Unix timestamp in
+seconds, as Dify stores time metadata. `before`/`after` are strict. `contains`, `start with`
+and `end with` on `source` are resolved against the index's source names. Any other
+operator is refused with a 422 naming it, rather than silently ignored (ignoring a filter
+would return unfiltered results). `and` intersects the conditions into one filter; `or`
+runs one filtered query per condition and merges the rankings (the same engine scores the
+same query, so the scores compare).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from index.types import Filters, Passage
+from service.queries import relevance
+from service.schemas import MAX_TOP_K, clean_question
+
+DATE_FIELDS = ("published", "date", "published_at", "publish_date")
+SOURCE_FIELDS = ("source", "sources")
+MAX_CONDITIONS = 20
+
+
+class DifyCondition(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | list[str] = Field(description="metadata field name, or a list of names")
+    comparison_operator: str = Field(examples=["after"])
+    value: str | int | float | list[str | int | float] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else value
+        if not names or not all(n.strip() for n in names):
+            raise ValueError("must be a non-empty field name or list of names")
+        return value
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name] if isinstance(self.name, str) else list(self.name)
+
+
+class DifyMetadataCondition(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    logical_operator: Literal["and", "or"] = Field(
+        default="and", description="`and` (default) or `or`; older Dify versions send `logic`"
+    )
+    conditions: list[DifyCondition] | None = Field(default=None, max_length=MAX_CONDITIONS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _logic_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "logical_operator" not in data and "logic" in data:
+            data = {**data, "logical_operator": data["logic"]}
+        if isinstance(data, dict) and data.get("logical_operator") is None:
+            data = {**data, "logical_operator": "and"}
+        if isinstance(data, dict) and isinstance(data["logical_operator"], str):
+            data = {**data, "logical_operator": data["logical_operator"].strip().lower()}
+        return data
+
+
+class DifyRetrievalSetting(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    top_k: int = Field(ge=1, le=MAX_TOP_K, strict=True, examples=[4])
+    score_threshold: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="records below this score are left out"
+    )
+
+
+class DifyRetrievalRequest(BaseModel):
+    """What Dify sends to `POST /retrieval`."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "knowledge_id": "default",
+                    "query": "白银炉能耗降低了多少",
+                    "retrieval_setting": {"top_k": 3, "score_threshold": 0.5},
+                }
+            ]
+        },
+    )
+
+    knowledge_id: str = Field(description="the collection to search; `default` for now")
+    query: str = Field(strict=True, description="1 to 1000 characters after trimming")
+    retrieval_setting: DifyRetrievalSetting
+    metadata_condition: DifyMetadataCondition | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        return clean_question(value)
+
+
+class DifyRecordMetadata(BaseModel):
+    document_id: str
+    source: str
+    published: str | None = Field(description="YYYY-MM-DD, or null when the article has none")
+    url: str | None
+    char_start: int = Field(description="code-point offset of `content` in the document text")
+    char_end: int = Field(description="exclusive end offset of `content` in the document text")
+    title: str
+    rank: int
+    engine_score: float = Field(description="the engine's own score; `score` is its squash")
+
+
+class DifyRecord(BaseModel):
+    content: str
+    score: float = Field(ge=0.0, le=1.0, description="1 / (1 + exp(-(engine_score - 1) / 0.25))")
+    title: str
+    metadata: DifyRecordMetadata
+
+
+class DifyRetrievalResponse(BaseModel):
+    records: list[DifyRecord]
+
+
+class ConditionError(ValueError):
+    """A condition we cannot honour; the message names it (`conditions[i]...`)."""
+
+
+@dataclass(frozen=True)
+class _Condition:
+    index: int
+    name: str
+    operator: str
+    value: Any
+
+
+def _day(value: Any, where: str) -> date:
+    if isinstance(value, bool) or value is None or isinstance(value, list):
+        raise ConditionError(f"{where}.value: must be a date (YYYY-MM-DD) or a Unix timestamp")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), UTC).date()
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        try:
+            return datetime.fromtimestamp(float(text), UTC).date()
+        except ValueError:
+            raise ConditionError(
+                f"{where}.value: {text[:40]!r} is not a date (YYYY-MM-DD) or a Unix timestamp"
+            ) from None
+
+
+def _date_filter(c: _Condition, where: str) -> Filters:
+    op = c.operator
+    day = _day(c.value, where)
+    one = timedelta(days=1)
+    if op in ("before", "<"):
+        return Filters(published_to=(day - one).isoformat())
+    if op in ("≤", "<="):
+        return Filters(published_to=day.isoformat())
+    if op in ("after", ">"):
+        return Filters(published_from=(day + one).isoformat())
+    if op in ("≥", ">="):
+        return Filters(published_from=day.isoformat())
+    if op in ("is", "="):
+        return Filters(published_from=day.isoformat(), published_to=day.isoformat())
+    raise ConditionError(
+        f"{where}.comparison_operator: {op!r} is not supported on {c.name}; "
+        "use before, after, <, >, ≤, ≥, is or ="
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if v is not None and str(v) != ""]
+
+
+def _source_filter(c: _Condition, where: str, sources: Sequence[str]) -> Filters | None:
+    op, values = c.operator, _strings(c.value)
+    if not values:
+        raise ConditionError(f"{where}.value: required for {op!r}")
+    if op in ("is", "=", "in"):
+        return Filters(sources=tuple(values))
+    tests = {
+        "contains": lambda s, v: v in s,
+        "start with": lambda s, v: s.startswith(v),
+        "end with": lambda s, v: s.endswith(v),
+    }
+    if op in tests:
+        found = tuple(s for s in sources if any(tests[op](s, v) for v in values))
+        return Filters(sources=found) if found else None
+    raise ConditionError(
+        f"{where}.comparison_operator: {op!r} is not supported on source; "
+        "use is, =, in, contains, start with or end with"
+    )
+
+
+def _metadata_filter(c: _Condition, where: str) -> Filters:
+    if c.operator not in ("is", "="):
+        raise ConditionError(
+            f"{where}.comparison_operator: {c.operator!r} is not supported on metadata field "
+            f"{c.name!r}; use is or ="
+        )
+    values = _strings(c.value)
+    if len(values) != 1:
+        raise ConditionError(f"{where}.value: must be one value for {c.operator!r}")
+    return Filters(metadata=((c.name, values[0]),))
+
+
+def condition_filter(c: _Condition, sources: Sequence[str]) -> Filters | None:
+    """The filter for one condition; None when it can match no document."""
+    where = f"metadata_condition.conditions[{c.index}]"
+    name = c.name.strip().lower()
+    if name in DATE_FIELDS:
+        return _date_filter(c, where)
+    if name in SOURCE_FIELDS:
+        return _source_filter(c, where, sources)
+    return _metadata_filter(c, where)
+
+
+def intersect(a: Filters, b: Filters) -> Filters | None:
+    """Both filters at once; None when no document can pass both."""
+    starts = [d for d in (a.published_from, b.published_from) if d is not None]
+    ends = [d for d in (a.published_to, b.published_to) if d is not None]
+    start, end = (max(starts) if starts else None), (min(ends) if ends else None)
+    if start is not None and end is not None and start > end:
+        return None
+    if a.sources and b.sources:
+        sources = tuple(s for s in a.sources if s in b.sources)
+        if not sources:
+            return None
+    else:
+        sources = a.sources or b.sources
+    metadata = dict(a.metadata)
+    for key, value in b.metadata:
+        if metadata.setdefault(key, value) != value:
+            return None
+    return Filters(start, end, sources, tuple(metadata.items()))
+
+
+def to_filters(condition: DifyMetadataCondition | None, sources: Sequence[str]) -> list[Filters]:
+    """The filters to query with, one per alternative: `[Filters()]` filters nothing, `[]`
+    means no document can match. Raises ConditionError for a condition we cannot honour."""
+    conditions = [
+        _Condition(i, name, c.comparison_operator.strip().lower(), c.value)
+        for i, c in enumerate((condition.conditions or []) if condition else [])
+        for name in c.names
+    ]
+    if not conditions or condition is None:
+        return [Filters()]
+    each = [condition_filter(c, sources) for c in conditions]
+    if condition.logical_operator == "or":
+        return [f for f in each if f is not None]
+    combined: Filters | None = Filters()
+    for f in each:
+        combined = None if combined is None or f is None else intersect(combined, f)
+    return [] if combined is None else [combined]
+
+
+def merge_rankings(rankings: Sequence[Sequence[Passage]], top_k: int) -> list[Passage]:
+    """One ranking from several of the same query: best score first, each passage once."""
+    seen: dict[tuple[str, int, int], Passage] = {}
+    for ranking in rankings:
+        for p in ranking:
+            seen.setdefault((p.doc_id, p.char_start, p.char_end), p)
+    best = sorted(seen.values(), key=lambda p: -p.score)[:top_k]
+    return [replace(p, rank=i) for i, p in enumerate(best, 1)]
+
+
+def to_records(passages: Sequence[Passage], score_threshold: float) -> DifyRetrievalResponse:
+    """Dify's records, best first, leaving out those under `score_threshold`."""
+    records = []
+    for p in passages:
+        score = relevance(p.score)
+        if score < score_threshold:
+            continue
+        metadata = DifyRecordMetadata(
+            document_id=p.doc_id,
+            source=p.source,
+            published=p.published,
+            url=getattr(p, "url", None),
+            char_start=p.char_start,
+            char_end=p.char_end,
+            title=p.title,
+            rank=p.rank,
+            engine_score=p.score,
+        )
+        records.append(DifyRecord(content=p.text, score=score, title=p.title, metadata=metadata))
+    return DifyRetrievalResponse(records=records)

@@ -1,0 +1,327 @@
+"""The OpenAI-compatible chat edge: request and response bodies, and the reply we compose.
+
+The one model, `ragqa-extractive`, answers the last user message with the extractive engine.
+The reply is the answer span (or `NO_ANSWER`) followed by numbered sources:
+
+    现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。 [1]
+
+    Sources:
+    [1] 老工业基地焕新转型如何发力 · 000_0ad1dae646fc90f2.txt · undated · chars 1234–1266
+    [2] ...
+
+`choices[0].message.annotations` holds OpenAI `url_citation` annotations whose
+`start_index`/`end_index` are code-point offsets into that reply: one for the answer span
+(citing the answer's document and offsets) and one per source line (citing its passage); each
+also carries `doc_id`, `char_start` and `char_end` into the document. `references` lists the
+sources (`doc_id`, `title`, `source`, `published`, `char_start`, `char_end`, `text`), in
+the completion and, when streaming, in the last chunk before `data: [DONE]`.
+
+How earlier turns are used (`resolve_question`): system, developer, tool and assistant
+messages are not read (assistant turns are our own quotes). The question is the last user
+message. When it reads as a follow-up - at most `FOLLOW_UP_CHARS` letters/digits/CJK after
+trimming, or it begins with a follow-up word (`FOLLOW_UP_PREFIXES`: 那, 那么, 还有, 它,
+"and", "what about", ...) - the previous user message is put in front of it, so "那金昌呢?"
+after "酒钢集团的产品种类扩展到了多少个" retrieves with both. The question actually asked is
+returned as `question`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.types import AskResult, Passage
+from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, clean_question
+
+MODEL_ID = "ragqa-extractive"
+MODEL_CREATED = 1767225600  # 2026-01-01T00:00:00Z, a fixed date for /v1/models
+NO_ANSWER = "The articles don't answer this question. (文章中没有这个问题的答案。)"
+SOURCES_HEADING = "\n\nSources:"
+FOLLOW_UP_CHARS = 6
+FOLLOW_UP_PREFIXES = (
+    "那",
+    "那么",
+    "还有",
+    "另外",
+    "它",
+    "它们",
+    "其",
+    "该",
+    "这个",
+    "那个",
+    "and ",
+    "what about",
+    "how about",
+    "and what",
+    "what else",
+)
+
+
+class TextPart(BaseModel):
+    """A text content part (`{"type": "text", "text": "..."}`); other part types are refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"]
+    text: str = Field(strict=True)
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[TextPart] | None = Field(
+        default=None,
+        union_mode="left_to_right",
+        description="a string, or a list of text parts; other content types are refused",
+    )
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            for p in value
+        ):
+            return value
+        raise ValueError("must be a string (or a list of text parts)")
+
+    @property
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat request; sampling options (temperature, max_tokens, ...) are accepted and
+    have no effect on an extractive answer. `top_k` (1..50, default 5) is ours: sources."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": MODEL_ID,
+                    "messages": [{"role": "user", "content": "白银炉能耗降低了多少"}],
+                }
+            ]
+        },
+    )
+
+    model: str = Field(strict=True, examples=[MODEL_ID])
+    messages: list[ChatMessage] = Field(min_length=1, description="at least one user message")
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True)
+
+
+class UrlCitation(BaseModel):
+    start_index: int = Field(description="code-point offset into the reply, inclusive")
+    end_index: int = Field(description="code-point offset into the reply, exclusive")
+    title: str
+    url: str = Field(description="the cited document in this API (/v1/documents/{doc_id})")
+    doc_id: str
+    char_start: int = Field(description="offset of the cited text in the document text")
+    char_end: int
+
+
+class Annotation(BaseModel):
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: UrlCitation
+
+
+class Reference(BaseModel):
+    index: int = Field(description="the [n] of the reply's source list")
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    char_start: int
+    char_end: int
+    text: str = Field(description="the passage, verbatim: document.text[char_start:char_end]")
+    score: float
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    refusal: None = None
+    annotations: list[Annotation]
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    references: list[Reference]
+    question: str = Field(description="the question answered, after reading earlier turns")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+MODEL_CARD = ModelCard(id=MODEL_ID, created=MODEL_CREATED, owned_by="ragqa")
+
+
+class QuestionError(ValueError):
+    """No question can be read from the messages; the message names the field."""
+
+
+def _is_follow_up(text: str) -> bool:
+    content = [c for c in text if c.isalnum()]
+    lowered = text.lower()
+    return len(content) <= FOLLOW_UP_CHARS or lowered.startswith(FOLLOW_UP_PREFIXES)
+
+
+def resolve_question(messages: Sequence[ChatMessage]) -> str:
+    """The question to retrieve with (see the module docstring)."""
+    users = [
+        (i, m.text.strip()) for i, m in enumerate(messages) if m.role == "user" and m.text.strip()
+    ]
+    if not users:
+        raise QuestionError("messages: no user message with text to answer")
+    last_index, question = users[-1]
+    if len(users) > 1 and _is_follow_up(question):
+        question = f"{users[-2][1]} {question}"
+    try:
+        return clean_question(question[-MAX_QUESTION_CHARS:])
+    except ValueError as exc:
+        raise QuestionError(f"messages[{last_index}].content: {exc}") from exc
+
+
+def _source_line(n: int, p: Passage) -> str:
+    date = p.published or "undated"
+    return f"[{n}] {p.title} · {p.source} · {date} · chars {p.char_start}–{p.char_end}"
+
+
+def compose(result: AskResult, base_url: str) -> tuple[str, list[Annotation], list[Reference]]:
+    """The reply text, its annotations (offsets into the text) and the references."""
+
+    def url(doc_id: str) -> str:
+        return f"{base_url}/v1/documents/{doc_id}"
+
+    annotations: list[Annotation] = []
+    if result.answer is not None:
+        a = result.answer
+        head = f"{a.text} [{a.passage_rank}]"
+        annotations.append(
+            Annotation(
+                url_citation=UrlCitation(
+                    start_index=0,
+                    end_index=len(a.text),
+                    title=a.title,
+                    url=url(a.doc_id),
+                    doc_id=a.doc_id,
+                    char_start=a.char_start,
+                    char_end=a.char_end,
+                )
+            )
+        )
+    else:
+        head = NO_ANSWER
+    reply = head
+    if result.passages:
+        reply += SOURCES_HEADING
+    for n, p in enumerate(result.passages, 1):
+        line = _source_line(n, p)
+        reply += "\n"
+        start = len(reply)
+        reply += line
+        annotations.append(
+            Annotation(
+                url_citation=UrlCitation(
+                    start_index=start,
+                    end_index=start + len(line),
+                    title=p.title,
+                    url=url(p.doc_id),
+                    doc_id=p.doc_id,
+                    char_start=p.char_start,
+                    char_end=p.char_end,
+                )
+            )
+        )
+    references = [
+        Reference(
+            index=n,
+            doc_id=p.doc_id,
+            title=p.title,
+            source=p.source,
+            published=p.published,
+            char_start=p.char_start,
+            char_end=p.char_end,
+            text=p.text,
+            score=p.score,
+        )
+        for n, p in enumerate(result.passages, 1)
+    ]
+    return reply, annotations, references
+
+
+def new_completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def completion(
+    result: AskResult, question: str, base_url: str, completion_id: str | None = None
+) -> ChatCompletion:
+    reply, annotations, references = compose(result, base_url)
+    return ChatCompletion(
+        id=completion_id or new_completion_id(),
+        created=int(time.time()),
+        model=MODEL_ID,
+        choices=[Choice(message=AssistantMessage(content=reply, annotations=annotations))],
+        references=references,
+        question=question,
+    )
+
+
+def chunk(
+    completion_id: str,
+    created: int,
+    delta: dict[str, Any],
+    finish_reason: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One `chat.completion.chunk` object."""
+    body: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+    body.update(extra)
+    return body

@@ -1,0 +1,97 @@
+"""`POST /retrieval`: Dify's External Knowledge API (see `service.dify` for the mapping).
+
+Register the service in Dify as an external knowledge API with the endpoint `http://HOST:PORT`
+(Dify appends `/retrieval`) and the key `RAGQA_DIFY_API_KEY` (or, when that is unset,
+`RAGQA_API_KEY`); the External Knowledge ID is a collection name, `default` for now. With no
+key configured the route is open, like the other query routes. Errors use Dify's shape
+(`service.errors`): 1001 and 1002 (403) for the Authorization header, 2001 (404) for an
+unknown knowledge id.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from index.engine import Engine
+from index.types import Filters, Passage
+from service import queries
+from service.deps import EngineDep, StateDep
+from service.dify import (
+    ConditionError,
+    DifyRetrievalRequest,
+    DifyRetrievalResponse,
+    merge_rankings,
+    to_filters,
+    to_records,
+)
+from service.errors import (
+    DifyAuthorizationFailed,
+    DifyInvalidAuthorization,
+    InvalidRequest,
+    KnowledgeNotFound,
+)
+
+router = APIRouter(tags=["dify"])
+
+DIFY_ERRORS: dict[int | str, dict[str, object]] = {
+    403: {
+        "description": "error_code 1001: the Authorization header is not `Bearer <key>`; "
+        "1002: wrong key"
+    },
+    404: {"description": "error_code 2001: the knowledge (collection) does not exist"},
+    422: {"description": "a field or condition is invalid; error_msg names it"},
+}
+
+
+async def require_dify_key(
+    state: StateDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Check `Authorization: Bearer <key>` against the Dify key (or the API key)."""
+    settings = state.settings
+    key = settings.dify_api_key or settings.api_key
+    if key is None:
+        return
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise DifyInvalidAuthorization(
+            "Invalid Authorization header format. Expected 'Bearer <api-key>' format."
+        )
+    if not hmac.compare_digest(token.strip().encode(), key.get_secret_value().encode()):
+        raise DifyAuthorizationFailed("Authorization failed: the API key is not valid.")
+
+
+def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalResponse:
+    knowledge = body.knowledge_id.strip()
+    if knowledge not in queries.collections_of(engine):
+        raise KnowledgeNotFound(f"The knowledge does not exist: {knowledge[:64]!r}.")
+    sources = sorted({d.source for d in engine.documents()})
+    try:
+        alternatives: list[Filters] = to_filters(body.metadata_condition, sources)
+    except ConditionError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    top_k = body.retrieval_setting.top_k
+    rankings: list[list[Passage]] = [
+        queries.search(engine, body.query, top_k, collections=[knowledge], filters=f)
+        for f in alternatives
+    ]
+    passages = rankings[0] if len(rankings) == 1 else merge_rankings(rankings, top_k)
+    return to_records(passages, body.retrieval_setting.score_threshold)
+
+
+@router.post(
+    "/retrieval",
+    response_model=DifyRetrievalResponse,
+    responses=DIFY_ERRORS,
+    dependencies=[Depends(require_dify_key)],
+    summary="Dify External Knowledge API",
+)
+async def retrieval(
+    body: DifyRetrievalRequest, request: Request, engine: EngineDep, state: StateDep
+) -> DifyRetrievalResponse:
+    """Passages for Dify, best first, with `score` in 0..1 (strictly increasing in the
+    engine's score, see `service.queries.relevance`) and the citation in `metadata`."""
+    request.state.question_chars = len(body.query)
+    return await state.run_cpu(_retrieve, engine, body)
