@@ -23,11 +23,11 @@ from service.errors import InvalidRequest, ModelNotFound, openai_error_body, to_
 from service.openai_compat import (
     MODEL_CARD,
     MODEL_ID,
+    SOURCES_HEADING,
     ChatCompletion,
     ChatCompletionRequest,
     ModelCard,
     ModelList,
-    SOURCES_HEADING,
     QuestionError,
     chunk,
     completion,
