@@ -419,6 +419,10 @@ class Engine:
             if alive and (collection is None or c == collection)
         ]
 
+    def collections(self) -> list[str]:
+        """Every collection of the view (some may be empty), by name."""
+        return sorted(self.catalog.names)
+
     def collection_of(self, doc_id: str) -> str:
         """The collection of a live document; raises DocumentNotFoundError."""
         self.document(doc_id)
