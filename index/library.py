@@ -21,12 +21,15 @@ recomputed); deleted rows disappear for good then.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -175,6 +178,9 @@ class Library:
         self.config_id = _config_id(embedder.name, self.chunking, embed_titles)
         self.listeners: list[Callable[[Engine], None]] = []
         self._lock = threading.RLock()
+        self._lock_path = segments_dir.parent / "writer.lock"
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
         self._segments: dict[str, SegmentData] = {}
         self._parts: ViewParts | None = None
         self._engine: Engine | None = None
@@ -261,17 +267,38 @@ class Library:
 
     # -- writing ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The one writer: a thread lock, and a file lock shared with other processes on this
+        data directory (`ragqa add` next to a running service, several workers)."""
+        with self._lock:
+            if self._lock_depth == 0:
+                self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0 and self._lock_fd is not None:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+
     def recover(self) -> list[str]:
         """After a crash: drop segments no committed batch refers to (files and rows)."""
-        with self._lock, self.store.transaction() as conn:
-            DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
-            DocStore.drop_unreferenced_segments(conn)
-        live = {s.name for s in self.store.segments()}
-        return remove_debris(self.segments_dir, live)
+        with self._writing():
+            with self.store.transaction() as conn:
+                DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
+                DocStore.drop_unreferenced_segments(conn)
+            live = {s.name for s in self.store.segments()}
+            return remove_debris(self.segments_dir, live)
 
     def create_collection(self, name: str) -> bool:
         """Create `name` (True) or leave it as it is (False)."""
-        with self._lock:
+        with self._writing():
             with self.store.transaction() as conn:
                 created = DocStore.ensure_collection(conn, name)
                 if created:
@@ -282,7 +309,7 @@ class Library:
 
     def drop_collection(self, name: str) -> int:
         """Delete `name` and its documents; returns the number of documents deleted."""
-        with self._lock:
+        with self._writing():
             with self.store.transaction() as conn:
                 DocStore.require_collection(conn, name)
                 deleted = DocStore.drop_collection(conn, name)
@@ -293,7 +320,7 @@ class Library:
 
     def delete(self, collection: str, doc_id: str) -> None:
         """Remove one document from the store and (at once, as a tombstone) from the index."""
-        with self._lock:
+        with self._writing():
             with self.store.transaction() as conn:
                 DocStore.require_collection(conn, collection)
                 doc = DocStore.get_in(conn, doc_id)
@@ -328,7 +355,7 @@ class Library:
                 )
             seen[doc_id] = doc.item
             prepared.append((doc, source, sha, doc_id))
-        with self._lock:
+        with self._writing():
             with self.store.transaction() as conn:
                 DocStore.require_collection(conn, collection)
                 existing = DocStore.get_many(conn, [p[3] for p in prepared])
@@ -436,7 +463,7 @@ class Library:
                 sort_keys=True,
             ).encode()
         ).hexdigest()
-        with self._lock:
+        with self._writing():
             if self.store.get_meta("corpus_key") == key:
                 return 0
             segment = from_index(index, self.chunking)
@@ -537,7 +564,7 @@ class Library:
 
     def merge(self) -> bool:
         """Merge what the policy selects into one segment (no embedding); True if it did."""
-        with self._lock:
+        with self._writing():
             names = self.merge_candidates()
             if not names:
                 return False

@@ -89,24 +89,33 @@ async def parse_upload(
         data = await upload.read()
         if len(data) > max_file_bytes:
             raise PayloadTooLarge(f"{name}: {len(data)} bytes, over the limit of {max_file_bytes}")
-        parsed, problems = read_articles(name, data)
-        if not parsed:
-            reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
-            raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")
-        skipped += [
-            Skipped(f"{p.source}:{p.line}" if p.line is not None else p.source, p.message)
-            for p in problems
-        ]
-        single = len(parsed) == 1
-        for p in parsed:
-            documents.append(
-                NewDocument(
-                    title=p.article.title.strip() or PurePath(name).stem,
-                    text=p.article.text,
-                    published=p.article.published,
-                    url=p.url,
-                    source=name,
-                    item=name if single else f"{name}:{p.position}",
-                )
-            )
+        found, lines = file_documents(name, data)
+        documents += found
+        skipped += lines
+    return documents, skipped
+
+
+def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skipped]]:
+    """The articles of one file, read as the corpus reads it, and the lines skipped; a file
+    that yields nothing is InvalidRequest naming it (the HTTP upload and `ragqa add`)."""
+    parsed, problems = read_articles(name, data)
+    if not parsed:
+        reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
+        raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")
+    skipped = [
+        Skipped(f"{p.source}:{p.line}" if p.line is not None else p.source, p.message)
+        for p in problems
+    ]
+    single = len(parsed) == 1
+    documents = [
+        NewDocument(
+            title=p.article.title.strip() or PurePath(name).stem,
+            text=p.article.text,
+            published=p.article.published,
+            url=p.url,
+            source=name,
+            item=name if single else f"{name}:{p.position}",
+        )
+        for p in parsed
+    ]
     return documents, skipped

@@ -25,12 +25,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """The real server with `env` added to the environment; yields its URL once ready.
+def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real server with `env` added to the environment; (process, URL) once ready.
 
     Rate limiting is off unless `env` says otherwise (tests send many requests). The document
     store and segments live in `data/` beside `log_path` unless `env` sets `RAGQA_DATA_DIR`.
+    The caller stops the process (tests of crashes kill it).
     """
     port = free_port()
     full_env = {
@@ -42,19 +42,35 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
         **env,
     }
     command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, log_path)
+    except BaseException:
+        stop(process)
+        raise
+    return process, base
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server (kill it if it does not stop within 30 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """The real server (see `start_server`); yields its URL once ready, stops it after."""
+    process, base = start_server(env, log_path)
+    try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
