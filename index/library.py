@@ -9,7 +9,7 @@ A write (add, replace, delete, drop a collection) runs under one lock:
    directory, fsynced and renamed into place (nothing refers to it yet);
 3. one store transaction inserts the segment and points the documents at its rows (a
    replaced or deleted document's old row becomes a tombstone). This is the commit point;
-4. a new view (`index.view`) is built and published to the listeners (the service swaps
+4. a new view (`index.segmented`) is built and published to the listeners (the service swaps
    its engine reference), before the write returns.
 
 A kill between 2 and 3 leaves an unreferenced segment, removed when the library opens; a
@@ -56,9 +56,9 @@ from index.filters import DEFAULT_COLLECTION
 from index.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.ingest import vector_config_id as _config_id
 from index.retrieval import RetrievalConfig
+from index.segmented import ViewParts, assemble, catalog_for
 from index.segments import SegmentData, read_segment, remove_debris, write_segment
 from index.store import IndexData
-from index.view import ViewParts, assemble, catalog_for
 
 MAX_SEGMENTS = 8
 """More segments than this and all but the largest are merged into one."""
