@@ -22,7 +22,6 @@ from datetime import date, datetime
 
 from corpus.cleaning import Article, clean_articles
 from corpus.documents import LoadProblem
-from corpus.encoding import decode_chinese
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -48,16 +47,10 @@ def decode(name: str, data: bytes) -> str | LoadProblem:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        detected = decode_chinese(data)
-        if detected is not None:
-            return detected[0]
         line = data[: err.start].count(b"\n") + 1
         bad = data[err.start : err.start + 1].hex()
         return LoadProblem(
-            name,
-            f"not valid UTF-8 (undecodable byte 0x{bad} at byte offset {err.start}) and not "
-            "GB18030/GBK or Big5 text either; convert it to UTF-8",
-            line,
+            name, f"not valid UTF-8: undecodable byte 0x{bad} at byte offset {err.start}", line
         )
 
 

@@ -3,7 +3,7 @@
 JSON is one document object or a list of up to 1,000; each is validated and an error names
 it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html`/`.jsonl`
 files, read by the same `corpus/` code as the bundled articles (cleaning, splitting a page
-into articles, GB18030/GBK and Big5 recognised); a bad line of a JSONL file is skipped and
+into articles; GB18030/GBK and Big5 recognised first); a bad line of a JSONL file is skipped and
 reported, a file that yields nothing is refused naming the file. Every file is checked for
 size and type before any is read, and nothing is stored unless the whole request is valid.
 """
@@ -95,10 +95,33 @@ async def parse_upload(
     return documents, skipped
 
 
+CHINESE_ENCODINGS = ("gb18030", "big5")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """`data`, or its GB18030/GBK or Big5 text re-encoded as UTF-8 when it is not UTF-8.
+
+    Older newsroom systems export GBK or Big5. The corpus build refuses such files (with a
+    hint to convert them); an upload is decoded once here, and every offset points into the
+    decoded text the store keeps. charset-normalizer is restricted to these encodings, so
+    random bytes are not "recognised" as something and are refused naming the file."""
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(CHINESE_ENCODINGS)).best()
+    if best is None or best.encoding not in CHINESE_ENCODINGS:
+        return data
+    return str(best).encode("utf-8")
+
+
 def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skipped]]:
     """The articles of one file, read as the corpus reads it, and the lines skipped; a file
     that yields nothing is InvalidRequest naming it (the HTTP upload and `ragqa add`)."""
-    parsed, problems = read_articles(name, data)
+    parsed, problems = read_articles(name, as_utf8(data))
     if not parsed:
         reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
         raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")
