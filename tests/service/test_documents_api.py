@@ -1,7 +1,7 @@
 """The documents API over the real server, store and index: collections, writes, filters.
 
-One server (its own SQLite store and segments, the seed corpus imported into `default`) is
-shared by the module; each test writes into collections of its own, so the tests do not
+One server (`docs_server`: its own SQLite store and segments, the seed corpus imported into
+`default`) is shared; each test writes into collections of its own, so the tests do not
 depend on their order.
 """
 
@@ -16,12 +16,11 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.servers import running_server
+from tests.service.conftest import DOCS_MAX_FILE_BYTES as MAX_FILE_BYTES
 
 pytestmark = pytest.mark.slow
 
 AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
-MAX_FILE_BYTES = 100_000
 
 HYDROGEN = {
     "title": "兰州新区氢能产业园开工",
@@ -42,22 +41,8 @@ WIND = {
 
 
 @pytest.fixture(scope="module")
-def server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("documents_api")
-    env = {
-        "RAGQA_INDEX_DIR": str(index_dir),
-        "RAGQA_DATA_DIR": str(tmp / "data"),
-        "RAGQA_API_KEY": TEST_API_KEY,
-        "RAGQA_MAX_FILE_BYTES": str(MAX_FILE_BYTES),
-        "RAGQA_LOG_LEVEL": "warning",
-    }
-    with running_server(env, tmp / "server.log") as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=120) as client:
+def http(docs_server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=docs_server[0], timeout=120) as client:
         yield client
 
 

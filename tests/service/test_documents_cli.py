@@ -7,29 +7,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import ROOT, TEST_API_KEY
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def served(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    tmp = tmp_path_factory.mktemp("documents_cli")
-    env = {
-        "RAGQA_INDEX_DIR": str(index_dir),
-        "RAGQA_DATA_DIR": str(tmp / "data"),
-        "RAGQA_API_KEY": TEST_API_KEY,
-        "RAGQA_LOG_LEVEL": "warning",
-    }
-    with running_server(env, tmp / "server.log") as base:
-        yield base, tmp / "data"
+def served(docs_server: tuple[str, Path]) -> tuple[str, Path]:
+    return docs_server
 
 
 def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.servers import running_server, start_server, stop
+from tests.servers import start_server, stop
 
 pytestmark = pytest.mark.slow
 
@@ -53,70 +53,68 @@ def env_for(index_dir: Path, data_dir: Path) -> dict[str, str]:
 
 
 def test_concurrent_questions_during_writes_never_fail_or_see_half_a_batch(
-    index_dir: Path, tmp_path: Path
+    docs_server: tuple[str, Path],
 ) -> None:
-    with running_server(env_for(index_dir, tmp_path / "data"), tmp_path / "server.log") as base:
-        with httpx.Client(base_url=base, timeout=120) as http:
-            assert http.put("/v1/collections/live", headers=AUTH).status_code == 201
-        batches: list[set[str]] = []
-        seen: list[frozenset[str]] = []
-        failures: list[str] = []
-        done = threading.Event()
+    base = docs_server[0]
+    with httpx.Client(base_url=base, timeout=120) as http:
+        assert http.put("/v1/collections/live", headers=AUTH).status_code == 201
+    batches: list[set[str]] = []
+    seen: list[frozenset[str]] = []
+    failures: list[str] = []
+    done = threading.Event()
 
-        def reader(kind: str) -> None:
-            with httpx.Client(base_url=base, timeout=120) as client:
-                while not done.is_set():
-                    try:
-                        if kind == "search":
-                            response = client.get(
-                                "/v1/search",
-                                params={
-                                    "q": "光伏电站装机容量",
-                                    "collections": "live",
-                                    "top_k": 50,
-                                },
-                            )
-                        else:
-                            response = client.post(
-                                "/v1/ask",
-                                json={"question": "光伏电站年发电量多少", "collections": ["live"]},
-                            )
-                    except httpx.HTTPError as exc:
-                        failures.append(f"{kind}: {exc!r}")
-                        continue
-                    if response.status_code != 200:
-                        failures.append(f"{kind}: {response.status_code} {response.text}")
-                        continue
-                    if kind == "search":  # every passage of the collection: top_k 50 > 20
-                        seen.append(frozenset(p["doc_id"] for p in response.json()["passages"]))
+    def reader(kind: str) -> None:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            while not done.is_set():
+                try:
+                    if kind == "search":
+                        response = client.get(
+                            "/v1/search",
+                            params={
+                                "q": "光伏电站装机容量",
+                                "collections": "live",
+                                "top_k": 50,
+                            },
+                        )
+                    else:
+                        response = client.post(
+                            "/v1/ask",
+                            json={"question": "光伏电站年发电量多少", "collections": ["live"]},
+                        )
+                except httpx.HTTPError as exc:
+                    failures.append(f"{kind}: {exc!r}")
+                    continue
+                if response.status_code != 200:
+                    failures.append(f"{kind}: {response.status_code} {response.text}")
+                    continue
+                if kind == "search":  # every passage of the collection: top_k 50 > 20
+                    seen.append(frozenset(p["doc_id"] for p in response.json()["passages"]))
 
-        threads = [threading.Thread(target=reader, args=(k,)) for k in ("search", "search", "ask")]
+    threads = [threading.Thread(target=reader, args=(k,)) for k in ("search", "search", "ask")]
+    for thread in threads:
+        thread.start()
+    try:
+        with httpx.Client(base_url=base, timeout=300) as writer:
+            for batch in range(5):
+                docs = [article(batch, n) for n in range(4)]
+                response = writer.post("/v1/collections/live/documents", json=docs, headers=AUTH)
+                assert response.status_code == 200, response.text
+                batches.append(set(response.json()["doc_ids"]))
+                time.sleep(0.3)
+    finally:
+        done.set()
         for thread in threads:
-            thread.start()
-        try:
-            with httpx.Client(base_url=base, timeout=300) as writer:
-                for batch in range(5):
-                    docs = [article(batch, n) for n in range(4)]
-                    response = writer.post(
-                        "/v1/collections/live/documents", json=docs, headers=AUTH
-                    )
-                    assert response.status_code == 200, response.text
-                    batches.append(set(response.json()["doc_ids"]))
-                    time.sleep(0.3)
-        finally:
-            done.set()
-            for thread in threads:
-                thread.join()
-        assert failures == []
-        assert len(seen) > 20
-        states = [frozenset().union(*batches[:k]) for k in range(len(batches) + 1)]
-        assert all(ids in states for ids in seen), "a reader saw part of a batch"
-        with httpx.Client(base_url=base, timeout=120) as http:
-            final = http.get(
-                "/v1/search", params={"q": "光伏电站", "collections": "live", "top_k": 50}
-            ).json()
-        assert {p["doc_id"] for p in final["passages"]} == states[-1]
-        assert len(states[-1]) == 20
+            thread.join()
+    assert failures == []
+    assert len(seen) > 20
+    states = [frozenset().union(*batches[:k]) for k in range(len(batches) + 1)]
+    assert all(ids in states for ids in seen), "a reader saw part of a batch"
+    with httpx.Client(base_url=base, timeout=120) as http:
+        final = http.get(
+            "/v1/search", params={"q": "光伏电站", "collections": "live", "top_k": 50}
+        ).json()
+    assert {p["doc_id"] for p in final["passages"]} == states[-1]
+    assert len(states[-1]) == 20
 
 
 def _wait_for(condition: Any, timeout: float = 300.0) -> None:
