@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eval.dataset import Question, QuestionSetError, load_questions
+from eval.sets import NamedSet, named_set
 from ragqa import paths
 from ragqa.console import err, fail
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from eval.report import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
+    from index.embedder import Embedder
     from index.engine import Engine
 
 REPO = paths.REPO_DIR
@@ -54,6 +56,14 @@ def run(
     questions: Annotated[
         list[Path] | None,
         typer.Option("--questions", "-q", help="question set (JSONL); repeat for several"),
+    ] = None,
+    set_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="named set: dev, own (seed index), cmrc, cmrc-en, cmrc-unanswerable (CMRC "
+            "index, built under --cache); repeat for several",
+        ),
     ] = None,
     index: IndexOpt = DEFAULT_INDEX,
     corpus: Annotated[
@@ -98,17 +108,35 @@ def run(
             "--chunk-sizes and --model need a local index (drop --url)",
             code=2,
         )
-    sets = _load_sets(questions or list(BUNDLED_SETS))
+    try:
+        named = [named_set(n) for n in set_names or []]
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    seed_paths = list(questions or []) + [s.path for s in named if s.corpus == "seed"]
+    if not seed_paths and not named:
+        seed_paths = list(BUNDLED_SETS)
+    seed_sets = _load_sets(seed_paths)
+    cmrc_sets = [(s.path, _load_named(s)) for s in named if s.corpus == "cmrc"]
     from eval.report import git_commit
 
     commit = git_commit(REPO)  # now, before the code is imported: what the run measures
-    engine: Engine | None = None
     if url is not None:
         specs = [VariantSpec("service", "http", url=url)]
-    else:
-        engine = _load_engine(index)
-        from eval.variants import plan_variants
+        answerers = _make_answerers(specs, None, corpus, cache)
+        _run_sets(seed_sets + cmrc_sets, specs, answerers, None, index, commit, out, quiet, as_json)
+        return
+    from eval.variants import plan_variants
 
+    embedder = None
+    for group, index_dir, corpus_dir in (("seed", index, corpus), ("cmrc", None, None)):
+        sets = seed_sets if group == "seed" else cmrc_sets
+        if not sets:
+            continue
+        if index_dir is None:
+            corpus_dir, index_dir, engine = _cmrc_engine(cache, embedder, quiet or as_json)
+        else:
+            engine = _load_engine(index_dir)
+        embedder = engine.embedder
         specs = plan_variants(
             retrievers,
             fusions=fusions,
@@ -117,15 +145,53 @@ def run(
             index_chunk_size=int(engine.manifest.chunking.get("size", 300)),
             models=model or [],
         )
-    answerers = _make_answerers(specs, engine, corpus, cache)
+        answerers = _make_answerers(specs, engine, corpus_dir, cache)
+        _run_sets(sets, specs, answerers, engine, index_dir, commit, out, quiet, as_json)
+
+
+def _run_sets(
+    sets: list[tuple[Path, list[Question]]],
+    specs: list[VariantSpec],
+    answerers: list[Answerer],
+    engine: Engine | None,
+    index_dir: Path,
+    commit: str | None,
+    out: Path,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    from eval.report import write_run
+
     for path, qs in sets:
         evaluated = _evaluate(
-            path, qs, specs, answerers, engine, index, commit=commit, quiet=quiet or as_json
+            path, qs, specs, answerers, engine, index_dir, commit=commit, quiet=quiet or as_json
         )
-        from eval.report import write_run
-
         run_dir = write_run(evaluated, out)
         _print_run(evaluated, run_dir, as_json)
+
+
+def _load_named(named: NamedSet) -> list[Question]:
+    try:
+        return named.load()
+    except QuestionSetError as exc:
+        fail(str(exc))
+
+
+def _cmrc_engine(cache: Path, embedder: Embedder | None, quiet: bool) -> tuple[Path, Path, Engine]:
+    """The CMRC paragraphs' corpus, index (built under `cache` when missing) and engine."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from eval.cmrc import cmrc_index
+    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.engine import Engine
+
+    embedder = embedder or load_embedder(DEFAULT_MODEL)
+    if not quiet:
+        err.print("preparing the CMRC index (built once under the cache) …")
+    try:
+        corpus_dir, index_dir = cmrc_index(cache, embedder, progress=not quiet)
+        return corpus_dir, index_dir, Engine.load(index_dir, embedder=embedder)
+    except _index_errors() as exc:
+        fail(f"CMRC index: {exc}")
 
 
 def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:

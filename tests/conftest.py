@@ -90,3 +90,17 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     with running_server(env, log_path) as base:
         yield base
+
+
+CMRC_TEST_PARAGRAPHS = 24
+
+
+@pytest.fixture(scope="session")
+def cmrc_index(embedder):  # type: ignore[no-untyped-def]
+    """(corpus dir, index dir) of the first CMRC paragraphs, built once (incrementally) under
+    `var/test-cmrc`; the full 256-paragraph index is `ragqa eval run --set cmrc`'s business."""
+    from eval.cmrc import cmrc_index as build_cmrc_index
+    from eval.cmrc import load_paragraphs
+
+    paragraphs = load_paragraphs()[:CMRC_TEST_PARAGRAPHS]
+    return build_cmrc_index(ROOT / "var" / "test-cmrc", embedder, paragraphs=paragraphs)

@@ -1,0 +1,100 @@
+"""The abstention model on hand-set weights and tiny inline data, with exact results."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.abstain import FEATURES, AbstentionModel, Evidence, fit
+
+EVIDENCE = Evidence(
+    score=2.0,
+    similarity=0.9,
+    support=0.5,
+    focus_support=1.0,
+    margin=0.25,
+    lexical_share=1.0,
+    english=0.0,
+    has_focus=1.0,
+)
+
+
+def _model(
+    weights: tuple[float, ...], bias: float = 0.0, threshold: float = 0.5
+) -> AbstentionModel:
+    n = len(FEATURES)
+    return AbstentionModel((0.0,) * n, (1.0,) * n, weights, bias, threshold)
+
+
+def test_evidence_vector_follows_the_feature_order() -> None:
+    assert FEATURES == (
+        "score",
+        "similarity",
+        "support",
+        "focus_support",
+        "margin",
+        "lexical_share",
+        "english",
+        "has_focus",
+    )
+    assert EVIDENCE.vector() == [2.0, 0.9, 0.5, 1.0, 0.25, 1.0, 0.0, 1.0]
+
+
+def test_probability_is_the_logistic_of_standardised_evidence() -> None:
+    only_support = _model((0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0), bias=-1.0)
+    assert only_support.probability(EVIDENCE) == pytest.approx(0.5)  # z = 2 × 0.5 - 1 = 0
+    # standardising: (0.5 - 0.25) / 0.5 = 0.5, so z = 2 × 0.5 - 1 = 0 again
+    shifted = replace(
+        only_support, mean=(0, 0, 0.25, 0, 0, 0, 0, 0), scale=(1, 1, 0.5, 1, 1, 1, 1, 1)
+    )
+    assert shifted.probability(EVIDENCE) == pytest.approx(0.5)
+    score_and_margin = _model((1.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0))
+    assert score_and_margin.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(-3.0)))
+
+
+def test_abstains_below_the_threshold_only() -> None:
+    model = _model((0.0,) * 8)  # probability 0.5 whatever the evidence
+    assert not replace(model, threshold=0.5).abstains(EVIDENCE)
+    assert replace(model, threshold=0.51).abstains(EVIDENCE)
+
+
+def test_extreme_evidence_does_not_overflow() -> None:
+    model = _model((1000.0,) + (0.0,) * 7)
+    assert model.probability(EVIDENCE) == pytest.approx(1.0)
+    assert model.probability(replace(EVIDENCE, score=-2.0)) == pytest.approx(0.0, abs=1e-20)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "abstention.json"
+    model = replace(_model((0.5,) * 8, bias=0.25, threshold=0.3), notes="fitted on x")
+    model.save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["features"] == list(FEATURES)
+    assert AbstentionModel.load(path) == model
+
+
+def test_load_refuses_a_model_fitted_on_other_features(tmp_path: Path) -> None:
+    path = tmp_path / "abstention.json"
+    _model((0.0,) * 8).save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = ["score"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="other features"):
+        AbstentionModel.load(path)
+
+
+def test_fit_separates_answerable_from_unanswerable_evidence() -> None:
+    # answerable questions have high support, unanswerable ones low; other features constant
+    answerable = [replace(EVIDENCE, support=s).vector() for s in (0.8, 0.9, 1.0)]
+    unanswerable = [replace(EVIDENCE, support=s).vector() for s in (0.0, 0.1)]
+    mean, scale, weights, bias = fit(answerable + unanswerable, [True] * 3 + [False] * 2)
+    assert mean[2] == pytest.approx(0.56)  # (0.8 + 0.9 + 1.0 + 0.0 + 0.1) / 5
+    assert weights[2] > 0
+    assert all(w == 0.0 for i, w in enumerate(weights) if i != 2)  # constant features
+    model = AbstentionModel(mean, scale, weights, bias, 0.5)
+    assert all(not model.abstains(Evidence(*v)) for v in answerable)
+    assert all(model.abstains(Evidence(*v)) for v in unanswerable)
