@@ -5,6 +5,7 @@
     ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
     ragqa eval run|diff|gate|bench|calibrate   evaluate            (eval/cli.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
+    ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
 
 `ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
 Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
@@ -14,12 +15,16 @@ or 2 for usage and configuration, never a traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from corpus.cli import app as corpus_app
 from eval.cli import app as eval_app
 from index.cli import app as index_app
 from index.cli import build
+from ragqa.console import domain_errors, fail, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
 from service.documents_cli import add, collections, rm
@@ -40,6 +45,27 @@ app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)
 app.command("add")(add)
 app.command("rm")(rm)
 app.command("collections")(collections)
+
+
+@app.command("mcp")
+def mcp(
+    index: Annotated[
+        Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
+    ] = None,
+) -> None:
+    """Serve the MCP tools (search, ask, get_document) over stdio, for desktop MCP clients.
+
+    Logs go to stderr; stdout carries only the protocol. Over HTTP the same tools are at
+    /mcp of the running service (`ragqa serve`)."""
+    settings = load_settings(index_dir=index)
+    if not settings.index_dir.is_dir():
+        fail(f"no index at {settings.index_dir}: run `ragqa build`")
+    from service.mcp_server import run_stdio
+
+    try:
+        run_stdio(settings)
+    except domain_errors() as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -16,13 +17,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from index.engine import Engine
 from index.library import Library
+from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
 from service.errors import register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
 from service.settings import Settings
-from service.state import AppState
+from service.state import AppState, get_engine_now
 
 logger = logging.getLogger("ragqa.store")
 STORE_POLL_SECONDS = 1.0
@@ -46,7 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.library = library
         engine = library.engine
     state.swap(engine)
-    async with anyio.create_task_group() as tasks:
+    async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
             tasks.start_soon(_follow_store, state.library)
         yield
@@ -107,6 +109,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     register_error_handlers(app)
     for module in (ask, search, documents, collections, admin, ops, widget, dify, chat):
         app.include_router(module.router)
+    app.state.mcp = mcp_server.build_server(
+        partial(get_engine_now, app.state.ragqa), app.state.ragqa.run_cpu
+    )
+    mcp_server.mount(app, app.state.mcp, settings)
 
     # Added innermost first: the access log sees every response, CORS headers reach 429s.
     app.add_middleware(
@@ -116,7 +122,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+        # The query routes and the front doors; operations and the widget's files are free.
+        limited = ("/v1/", "/retrieval", "/mcp")
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, prefix=limited)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -81,7 +81,9 @@ def retry_after_seconds(wait: float) -> int:
 class RateLimitMiddleware:
     """Answer 429 to clients over their budget on paths under `prefix`."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, prefix: str | tuple[str, ...] = "/v1/"
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host headers /mcp accepts besides loopback, e.g. rag.example.org:*",
+    )
     api_key: SecretStr | None = None
     dify_api_key: SecretStr | None = Field(
         default=None, description="key Dify sends to POST /retrieval; defaults to api_key"
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
     """Limit per uploaded file."""
     log_level: str = "info"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -47,3 +47,12 @@ class AppState:
         if self.limiter is None:
             self.limiter = anyio.CapacityLimiter(self.settings.threads)
         return await anyio.to_thread.run_sync(func, *args, limiter=self.limiter)
+
+
+def get_engine_now(state: AppState) -> Engine:
+    """The live engine, for callers outside a request (the MCP tools); NotReady before load."""
+    from service.errors import NotReady
+
+    if state.engine is None:
+        raise NotReady("the index is not loaded yet; retry shortly")
+    return state.engine

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from index.engine import Engine
 from service.deps import EngineDep
 from service.errors import CollectionNotFound
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
@@ -35,7 +36,12 @@ async def list_documents(
 )
 async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
     """One document with its cleaned text; every offset of the API points into `text`."""
-    document = engine.document(doc_id)  # DocumentNotFoundError → 404 in service/errors.py
+    return document_out(engine, doc_id)  # DocumentNotFoundError → 404 in service/errors.py
+
+
+def document_out(engine: Engine, doc_id: str) -> DocumentOut:
+    """The `DocumentOut` of a live document (shared by this route and the MCP tool)."""
+    document = engine.document(doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         title=document.title,

@@ -69,3 +69,20 @@ def test_over_the_burst_the_api_answers_429_with_retry_after(make_client: Any) -
     assert limited.json()["error"]["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1
     assert health.status_code == 200 and metrics.status_code == 200  # not rate limited
+
+
+def test_front_doors_are_limited_too_in_their_own_error_shapes(make_client: Any) -> None:
+    dify = {
+        "knowledge_id": "default",
+        "query": "甘肃",
+        "retrieval_setting": {"top_k": 1, "score_threshold": 0.0},
+    }
+    chat = {"model": "ragqa-extractive", "messages": [{"role": "user", "content": "甘肃"}]}
+    with make_client(rate_limit_per_minute=1, rate_limit_burst=1) as client:
+        assert client.post("/retrieval", json=dify).status_code == 200
+        limited_dify = client.post("/retrieval", json=dify)
+        limited_chat = client.post("/v1/chat/completions", json=chat)
+    assert limited_dify.status_code == 429
+    assert limited_dify.json()["error_code"] == 429
+    assert limited_chat.status_code == 429
+    assert limited_chat.json()["error"]["type"] == "rate_limit_error"

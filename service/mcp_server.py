@@ -1,0 +1,238 @@
+"""The MCP server: tools `search`, `ask` and `get_document` over the engine, for agents.
+
+Two transports, the same tools (`build_server`):
+
+- streamable HTTP inside the service, at `/mcp` (`mount`): stateless, JSON responses, with
+  the SDK's DNS-rebinding protection (allowed Host and Origin headers: loopback, the bind
+  address, `RAGQA_MCP_ALLOWED_HOSTS`, and the CORS origins). The app's lifespan runs the
+  session manager. The route is not in /openapi.json: it speaks JSON-RPC, described by MCP.
+- stdio (`run_stdio`, the `ragqa mcp` command), the transport desktop clients start.
+
+Each tool returns structured content (the same JSON as `/v1/search`, `/v1/ask` and
+`/v1/documents/{id}`, with its output schema) and a short text rendering for clients that
+show text. Like those routes, the tools need no key. Bad arguments (an empty question,
+`top_k` outside 1..50, a bad filter date, an unknown document) come back as MCP tool errors
+(`isError: true` with the message naming the argument), never as a crash.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from fastapi import FastAPI
+from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.errors import DocumentNotFoundError
+from index.types import Filters
+from service import queries
+from service.routes.documents import document_out
+from service.schemas import (
+    DEFAULT_TOP_K,
+    MAX_TOP_K,
+    AskResponse,
+    DocumentOut,
+    PassageOut,
+    clean_question,
+)
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+    from service.settings import Settings
+
+T = TypeVar("T")
+EngineSource = Callable[[], "Engine"]
+Runner = Callable[..., Awaitable[Any]]
+TEXT_PREVIEW_CHARS = 2000
+INSTRUCTIONS = (
+    "Search and answer questions over a collection of Chinese news articles. `ask` returns "
+    "the shortest verbatim sentence that answers (or null when the articles do not say) and "
+    "the passages it comes from; `search` returns ranked passages; `get_document` returns an "
+    "article's full text. Every passage cites doc_id and char_start/char_end into the text."
+)
+
+
+class ToolFilters(BaseModel):
+    """Restrict a query; every field is optional and empty fields do not filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    published_from: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
+    published_to: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
+    sources: list[str] = Field(default_factory=list, description="source file names; any of")
+    metadata: dict[str, str] = Field(default_factory=dict, description="every key must equal")
+    collections: list[str] | None = Field(default=None, description="default: every one")
+
+    @field_validator("published_from", "published_to")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return value
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            published_from=self.published_from,
+            published_to=self.published_to,
+            sources=tuple(self.sources),
+            metadata=tuple(sorted(self.metadata.items())),
+        )
+
+
+class SearchOut(BaseModel):
+    query: str
+    passages: list[PassageOut]
+
+
+Question = Annotated[str, Field(description="the question, in Chinese or English")]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="passages to return (1..50)")]
+
+
+def _question(text: str) -> str:
+    try:
+        return clean_question(text)
+    except ValueError as exc:
+        raise ToolError(f"question: {exc}") from exc
+
+
+def _passage_lines(passages: list[PassageOut]) -> list[str]:
+    return [
+        f"[{p.rank}] {p.title} · {p.source} · {p.published or 'undated'} · "
+        f"doc {p.doc_id} chars {p.char_start}–{p.char_end}: {p.text[:80]}…"
+        for p in passages
+    ]
+
+
+def _result(text: str, structured: BaseModel) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=structured.model_dump(mode="json"),
+    )
+
+
+def build_server(engine: EngineSource, run: Runner) -> MCPServer:
+    """The MCP server over whatever engine `engine()` returns now; `run(fn, *args)` runs
+    CPU-bound engine calls off the event loop."""
+    server: MCPServer = MCPServer(
+        "ragqa", instructions=INSTRUCTIONS, version="1.0.0", log_level="WARNING"
+    )
+    read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+    @server.tool(annotations=read_only)
+    async def search(
+        question: Question, top_k: TopK = DEFAULT_TOP_K, filters: ToolFilters | None = None
+    ) -> Annotated[CallToolResult, SearchOut]:
+        """Ranked passages for a question, best first, each with its citation (doc_id,
+        title, source, published, char_start/char_end into the document text)."""
+        query = _question(question)
+        scope = filters or ToolFilters()
+        found = await run(
+            lambda: queries.search(
+                engine(),
+                query,
+                top_k,
+                collections=scope.collections,
+                filters=scope.to_filters(),
+            )
+        )
+        out = SearchOut(query=query, passages=[PassageOut.model_validate(p) for p in found])
+        lines = _passage_lines(out.passages) or ["no passages match"]
+        return _result(f"{len(out.passages)} passages for {query!r}:\n" + "\n".join(lines), out)
+
+    @server.tool(annotations=read_only)
+    async def ask(
+        question: Question, top_k: TopK = DEFAULT_TOP_K, filters: ToolFilters | None = None
+    ) -> Annotated[CallToolResult, AskResponse]:
+        """Answer a question: the shortest verbatim span of the articles that answers it,
+        or null when they do not say, plus the ranked passages it was chosen from."""
+        query = _question(question)
+        scope = filters or ToolFilters()
+        result = await run(
+            lambda: queries.ask(
+                engine(),
+                query,
+                top_k,
+                collections=scope.collections,
+                filters=scope.to_filters(),
+            )
+        )
+        out = AskResponse.model_validate(result)
+        if out.answer is None:
+            head = "The articles don't answer this question. Closest passages:"
+        else:
+            a = out.answer
+            head = (
+                f"Answer: {a.text}\n(from [{a.passage_rank}] {a.title}, doc {a.doc_id} "
+                f"chars {a.char_start}–{a.char_end})"
+            )
+        return _result("\n".join([head, *_passage_lines(out.passages)]), out)
+
+    @server.tool(annotations=read_only)
+    async def get_document(
+        doc_id: Annotated[str, Field(description="a doc_id from search or ask")],
+    ) -> Annotated[CallToolResult, DocumentOut]:
+        """One article with its full cleaned text; every char_start/char_end points into it."""
+        current = engine()
+        try:
+            out = document_out(current, doc_id)
+        except DocumentNotFoundError:
+            raise ToolError(f"doc_id: no document with id {doc_id[:100]!r}") from None
+        text = out.text[:TEXT_PREVIEW_CHARS]
+        more = len(out.text) - len(text)
+        tail = f"\n… ({more} more characters in the structured content)" if more else ""
+        head = f"{out.title} · {out.source} · {out.published or 'undated'} · {out.n_chars} chars"
+        return _result(f"{head}\n\n{text}{tail}", out)
+
+    return server
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """The Host/Origin allow-list of the HTTP transport (DNS-rebinding protection)."""
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"]
+    if settings.host not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
+        hosts += [settings.host, f"{settings.host}:*"]
+    hosts += settings.mcp_allowed_hosts
+    origins = ["http://127.0.0.1:*", "http://localhost:*", *settings.cors_origins]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def mount(app: FastAPI, server: MCPServer, settings: Settings) -> None:
+    """Serve `server` at `/mcp` of `app` (stateless streamable HTTP, JSON responses).
+
+    The SDK app's one route is added to `app` itself, so `/mcp` answers without a redirect
+    to `/mcp/`; `app`'s lifespan must enter `server.session_manager.run()`."""
+    mcp_app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=True,
+        json_response=True,
+        transport_security=transport_security(settings),
+    )
+    app.router.routes.extend(mcp_app.routes)
+
+
+def run_stdio(settings: Settings) -> None:
+    """Load the engine and serve the tools over stdio until the client closes stdin."""
+    import anyio
+    import anyio.to_thread
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from index.engine import Engine
+
+    loaded = Engine.load(settings.index_dir, settings.model)
+
+    async def run(func: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(func)
+
+    server = build_server(lambda: loaded, run)
+    anyio.run(server.run_stdio_async)
