@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ragqa.console import domain_errors, fail, load_settings
 
@@ -40,7 +41,7 @@ BATCH_DOCUMENTS = 200
 """Documents per local write (one segment each) and files per HTTP request at most."""
 HTTP_BATCH_BYTES = 8 * 1024 * 1024
 
-out = Console()
+out = Console(soft_wrap=True)  # a skip report line is never cut inside a path
 
 
 @dataclass
@@ -120,10 +121,9 @@ def _report(outcome: Outcome, collection: str) -> None:
         f"{len(outcome.unchanged)} unchanged (not re-embedded), {len(outcome.skipped)} skipped"
     )
     if outcome.skipped:
-        table = Table("skipped", "why", title="Skip report", title_justify="left")
+        out.print("skip report:")
         for item, reason in outcome.skipped:
-            table.add_row(item, reason)
-        out.print(table)
+            out.print(Text(f"  {item}: {reason}"))
 
 
 def add(

@@ -87,7 +87,11 @@ def test_a_local_add_is_seen_by_the_running_server(
 ) -> None:
     base, data_dir = served
     article = tmp_path / "pingliang.md"
-    article.write_text("# 平凉苹果\n\n平凉市苹果种植面积达到180万亩。\n", encoding="utf-8")
+    article.write_text(
+        "# 平凉苹果\n\n平凉市苹果种植面积达到180万亩，年产量超过200万吨，远销东南亚和中东地区。"
+        "\n\n当地还建成了苹果冷链物流中心，可以储存苹果30万吨。\n",
+        encoding="utf-8",
+    )
     added = ragqa(
         "add", str(article), "--collection", "local", env={"RAGQA_DATA_DIR": str(data_dir)}
     )
