@@ -1,8 +1,9 @@
 """``ragqa corpus inspect [DIR]`` (also ``python -m corpus inspect``): what a corpus yields.
 
-`app` is the `corpus` group of the project CLI (`ragqa.cli`). Exit status: 0 when every file
-loaded, 1 when some file or line was skipped (the table still lists everything that loaded),
-2 when the directory does not exist or the command line is wrong.
+`app` is the `corpus` group of the project CLI (`ragqa.cli`). Exit status, the same as
+`ragqa build` on the same corpus: 0 when every file loaded, 1 when some file, line or
+over-long article was skipped (the table still lists everything that loaded), 2 when the
+directory does not exist or the command line is wrong.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, TextIO
 
 import typer
 
+from corpus.formats import MAX_ARTICLE_CHARS
 from corpus.loader import Corpus, load_corpus
 from ragqa import paths
 
@@ -63,6 +65,11 @@ def format_inspection(corpus: Corpus) -> str:
     total = sum(len(d.text) for d in corpus.documents)
     n_sources = len({d.source for d in corpus.documents})
     lines.append(f"{len(rows)} documents from {n_sources} files, {total} characters")
+    longest = max((len(d.text) for d in corpus.documents), default=0)
+    lines.append(
+        f"longest article: {longest:,} characters (articles over {MAX_ARTICLE_CHARS:,} are "
+        "refused and listed below)"
+    )
     lines.append(f"{len(corpus.problems)} load problems" + (":" if corpus.problems else ""))
     lines += [f"  {problem}" for problem in corpus.problems]
     if corpus.ignored:

@@ -22,8 +22,14 @@ from datetime import date, datetime
 
 from corpus.cleaning import Article, clean_articles
 from corpus.documents import LoadProblem
+from corpus.encoding import not_utf8_hint
 
 BINARY_SNIFF_BYTES = 8192
+MAX_ARTICLE_CHARS = 100_000
+"""The longest article indexed, in characters of cleaned text (about 30 printed pages; a
+long news feature is under 20,000). A longer one is refused with a problem naming its length:
+it would cost thousands of embeddings (a 1.7-million-character line is 50,000 texts, most of
+an hour) and is almost always a mis-split dump rather than one article."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,8 @@ def decode(name: str, data: bytes) -> str | LoadProblem:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         bad = data[err.start : err.start + 1].hex()
-        return LoadProblem(
-            name, f"not valid UTF-8: undecodable byte 0x{bad} at byte offset {err.start}", line
-        )
+        message = f"not valid UTF-8: undecodable byte 0x{bad} at byte offset {err.start}"
+        return LoadProblem(name, message + not_utf8_hint(data), line)
 
 
 def read_txt(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
@@ -194,8 +199,12 @@ READERS: dict[str, Reader] = {
 """Supported file suffixes (lower case) and their readers."""
 
 
-def read_articles(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
-    """Every article of the file called `name` with contents `data`, and the problems met."""
+def read_articles(
+    name: str, data: bytes, max_chars: int = MAX_ARTICLE_CHARS
+) -> tuple[list[Parsed], list[LoadProblem]]:
+    """Every article of the file called `name` with contents `data`, and the problems met.
+
+    An article longer than `max_chars` is refused (reported, not indexed)."""
     reader = READERS.get(_suffix(name))
     if reader is None:
         return [], [LoadProblem(name, "unsupported file type")]
@@ -205,7 +214,32 @@ def read_articles(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProble
     found, problems = reader(name, text)
     if not found and not problems:
         problems.append(LoadProblem(name, "no article text found"))
-    return found, problems
+    kept, too_long = refuse_long_articles(name, found, max_chars)
+    return kept, problems + too_long
+
+
+def refuse_long_articles(
+    name: str, found: list[Parsed], max_chars: int = MAX_ARTICLE_CHARS
+) -> tuple[list[Parsed], list[LoadProblem]]:
+    """The articles of `found` within `max_chars`, and one problem per longer article."""
+    kept: list[Parsed] = []
+    problems: list[LoadProblem] = []
+    line_numbered = _suffix(name) == ".jsonl"
+    for parsed in found:
+        length = len(parsed.article.text)
+        if length <= max_chars:
+            kept.append(parsed)
+            continue
+        which = "the article" if line_numbered else f"article {parsed.position}"
+        problems.append(
+            LoadProblem(
+                name,
+                f"{which} is {length:,} characters long, over the limit of {max_chars:,} "
+                "(MAX_ARTICLE_CHARS); split it into several articles",
+                parsed.position if line_numbered else None,
+            )
+        )
+    return kept, problems
 
 
 def _suffix(name: str) -> str:

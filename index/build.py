@@ -1,7 +1,14 @@
 """Build (or incrementally rebuild) an index directory from a corpus directory.
 
 Embedding is the only expensive step, so a rebuild reuses the vectors of every file whose
-sha256 is unchanged (same model and chunking); only new or changed files are embedded.
+sha256 is unchanged (same model and chunking); only new or changed files are embedded, and
+their vectors are committed to the checkpoint cache beside the index as they are computed
+(`index.embedcache`), so a killed build resumes where it stopped. One build runs at a time
+per index directory, and it removes what killed builds left behind (`index.buildlock`).
+
+A file that yields no document (unreadable, empty, every article refused) is still recorded
+in the manifest with its hash and problems: it has been seen, so it does not make the index
+stale, and it is read again (cheaply) by the next build so its problems are reported again.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from corpus.documents import Document, LoadProblem
 from corpus.loader import corpus_files, file_sha256, load_file
 from index import dense
 from index.bm25 import BM25Index
+from index.buildlock import build_lock
 from index.chunking import ChunkingParams, chunk_document
 from index.crosslingual import pinyin_table
 from index.dense import AnnParams
+from index.embedcache import EmbeddingCache, cache_path, embed_passages
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexError_
 from index.sentences import split_sentences
@@ -48,6 +57,10 @@ class BuildReport:
     n_reused_files: int
     problems: list[LoadProblem]
     seconds: float
+    n_cached: int = 0
+    """Texts of changed files whose vectors came from the checkpoint cache (a resumed build)."""
+    removed_debris: tuple[Path, ...] = ()
+    """Temporary directories of killed builds removed before this one wrote."""
 
 
 @dataclass
@@ -61,6 +74,7 @@ class _FilePart:
     sentences: np.ndarray  # (m, 3)
     chunk_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    problems: tuple[str, ...] = ()
 
 
 def passage_text_for_embedding(document: Document, start: int, end: int, titles: bool) -> str:
@@ -100,8 +114,8 @@ def _reusable_parts(
     parts: dict[str, _FilePart] = {}
     for source, info in m.sources.items():
         rows = [i for i, d in enumerate(old.documents) if d.source == source]
-        if not rows:
-            continue
+        if not rows or info.problems:
+            continue  # read again, so its problems are reported again
         lo, hi = rows[0], rows[-1] + 1
         c_mask = (old.chunks[:, 0] >= lo) & (old.chunks[:, 0] < hi)
         s_mask = (old.sentences[:, 0] >= lo) & (old.sentences[:, 0] < hi)
@@ -148,8 +162,14 @@ def pipeline_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def _embed_parts(parts: list[_FilePart], embedder: Embedder, titles: bool, progress: bool) -> int:
-    """Fill in the vectors of parts that have none, in one batched encoder run."""
+def _embed_parts(
+    parts: list[_FilePart],
+    embedder: Embedder,
+    titles: bool,
+    progress: bool,
+    cache: EmbeddingCache | None,
+) -> tuple[int, int]:
+    """Fill in the vectors of parts that have none (texts embedded, texts from the cache)."""
     todo = [p for p in parts if p.chunk_vectors is None]
     texts: list[str] = []
     for part in todo:
@@ -157,16 +177,15 @@ def _embed_parts(parts: list[_FilePart], embedder: Embedder, titles: bool, progr
             passage_text_for_embedding(part.documents[r], a, b, titles) for r, a, b in part.chunks
         ]
         texts += [part.documents[r].text[a:b] for r, a, b in part.sentences]
-    if not texts:
-        return 0
-    vectors = embedder.encode_passages(texts, progress=progress)
+    result = embed_passages(embedder, texts, cache, progress=progress)
+    vectors = result.vectors.reshape(-1, embedder.dim)
     pos = 0
     for part in todo:
         n_c, n_s = len(part.chunks), len(part.sentences)
         part.chunk_vectors = vectors[pos : pos + n_c]
         part.sentence_vectors = vectors[pos + n_c : pos + n_c + n_s]
         pos += n_c + n_s
-    return len(texts)
+    return result.n_embedded, result.n_cached
 
 
 def _versions() -> dict[str, str]:
@@ -190,35 +209,56 @@ def build_index(
     embed_titles: bool = True,
     progress: bool = True,
     embedder: Embedder | None = None,
+    checkpoints: bool = True,
 ) -> BuildReport:
-    """Build `index_dir` from `corpus_dir` atomically, re-embedding only changed files."""
+    """Build `index_dir` from `corpus_dir` atomically, re-embedding only changed files.
+
+    `checkpoints` keeps every computed vector in the cache beside the index (see
+    `index.embedcache`), so a killed build resumes; raises BuildInProgressError if another
+    build of `index_dir` is running."""
     started = time.perf_counter()
     params = chunking or ChunkingParams()
     ann_params = AnnParams(kind=ann)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus directory {corpus_dir} does not exist")
-    old_parts = _reusable_parts(index_dir, model, params, embed_titles)
-    parts: list[_FilePart] = []
-    problems: list[LoadProblem] = []
-    reused = 0
-    for path in corpus_files(corpus_dir):
-        sha = file_sha256(path)
-        old = old_parts.get(path.name)
-        if old is not None and old.sha256 == sha:
-            parts.append(old)
-            reused += 1
-            continue
-        documents, file_problems = load_file(path)
-        problems += file_problems
-        if documents:
+    with build_lock(index_dir) as removed:
+        old_parts = _reusable_parts(index_dir, model, params, embed_titles)
+        parts: list[_FilePart] = []
+        problems: list[LoadProblem] = []
+        reused = 0
+        for path in corpus_files(corpus_dir):
+            sha = file_sha256(path)
+            old = old_parts.get(path.name)
+            if old is not None and old.sha256 == sha:
+                parts.append(old)
+                reused += 1
+                continue
+            documents, file_problems = load_file(path)
+            problems += file_problems
             chunks, sentences = _spans(documents, params)
-            parts.append(_FilePart(path.name, sha, documents, chunks, sentences))
-    for problem in problems:
-        print(f"skipped {problem}", file=sys.stderr)
-    embedder = embedder or load_embedder(model)
-    n_embedded = _embed_parts(parts, embedder, embed_titles, progress)
-    data = _assemble(parts, embedder, params, ann_params, embed_titles)
-    write_index(index_dir, data)
+            parts.append(
+                _FilePart(
+                    path.name,
+                    sha,
+                    documents,
+                    chunks,
+                    sentences,
+                    problems=tuple(str(p) for p in file_problems),
+                )
+            )
+        for problem in problems:
+            print(f"skipped {problem}", file=sys.stderr)
+        embedder = embedder or load_embedder(model)
+        cache = EmbeddingCache.open(cache_path(index_dir), embedder) if checkpoints else None
+        try:
+            n_embedded, n_cached = _embed_parts(parts, embedder, embed_titles, progress, cache)
+            data = _assemble(parts, embedder, params, ann_params, embed_titles)
+            write_index(index_dir, data)
+            if cache is not None:
+                cache.retain(_embedded_texts(parts, embed_titles))
+        finally:
+            if cache is not None:
+                cache.close()
     return BuildReport(
         index_dir=index_dir,
         n_documents=len(data.documents),
@@ -227,7 +267,20 @@ def build_index(
         n_reused_files=reused,
         problems=problems,
         seconds=time.perf_counter() - started,
+        n_cached=n_cached,
+        removed_debris=tuple(removed),
     )
+
+
+def _embedded_texts(parts: list[_FilePart], titles: bool) -> list[str]:
+    """Every text the encoder saw for the index being written (what the cache keeps)."""
+    texts: list[str] = []
+    for part in parts:
+        texts += [
+            passage_text_for_embedding(part.documents[r], a, b, titles) for r, a, b in part.chunks
+        ]
+        texts += [part.documents[r].text[a:b] for r, a, b in part.sentences]
+    return texts
 
 
 def _assemble(
@@ -249,7 +302,11 @@ def _assemble(
         c_vecs.append(part.chunk_vectors)
         s_vecs.append(part.sentence_vectors)
         sources[part.source] = SourceFile(
-            part.sha256, len(part.documents), len(part.chunks), len(part.sentences)
+            part.sha256,
+            len(part.documents),
+            len(part.chunks),
+            len(part.sentences),
+            part.problems,
         )
     dim = embedder.dim
     all_chunks = np.concatenate(chunks) if chunks else np.empty((0, 3), np.int64)

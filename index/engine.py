@@ -31,6 +31,7 @@ from index.retrieval import (
     fuse_weighted,
     query_terms,
 )
+from index.searchable import has_searchable_content
 from index.store import IndexData, IndexManifest, read_index
 from index.tokenize import has_cjk
 from index.types import Answer, AskResult, DocumentSummary, Filters, Passage, Span
@@ -262,8 +263,16 @@ class Engine:
         collections: Sequence[str] | None = None,
         filters: Filters | None = None,
     ) -> Retrieved:
-        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass)."""
+        """Hybrid retrieval + re-scoring: the heavy half of `ask` (one encoder pass).
+
+        A question with nothing searchable in it (`has_searchable_content`) retrieves no
+        passages and gets no answer, without running the model."""
         started = time.perf_counter()
+        if not has_searchable_content(question):
+            nothing = QueryTerms(frozenset(), {}, frozenset(), frozenset(), 0.0)
+            empty = np.empty(0, dtype=np.float32)
+            took = (time.perf_counter() - started) * 1000
+            return Retrieved(question, [], took, empty, nothing, [], started)
         qvec = self.embedder.encode_queries([question])[0]
         lexical_query, share = self._lexical_query(question)
         terms = query_terms(lexical_query, share, question, self.data.bm25.idf)
@@ -437,7 +446,7 @@ class Engine:
         """One document with its text; raises DocumentNotFoundError."""
         row = self._doc_rows.get(doc_id)
         if row is None:
-            raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+            raise DocumentNotFoundError(doc_id)
         return self.data.documents[row]
 
     def n_passages_of(self, doc_id: str) -> int:

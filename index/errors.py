@@ -23,8 +23,27 @@ class ModelUnavailableError(IndexError_):
     """The embedding model cannot be loaded (not provisioned, bad path, hub download refused)."""
 
 
+MAX_ECHOED_ID_CHARS = 100
+"""At most this much of an unknown id is repeated back in the error message."""
+
+
 class DocumentNotFoundError(LookupError):
-    """No document with the requested id."""
+    """No document with the requested id: raise it with the id, it words the message."""
+
+    def __init__(self, doc_id: str) -> None:
+        super().__init__(doc_id)
+        self.doc_id = doc_id
+
+    def __str__(self) -> str:
+        return f"no document with id {shown_id(self.doc_id)}"
+
+
+def shown_id(doc_id: str) -> str:
+    """`doc_id` quoted for a message, cut to MAX_ECHOED_ID_CHARS (a 60,000-character id is not
+    sent back whole)."""
+    if len(doc_id) <= MAX_ECHOED_ID_CHARS:
+        return repr(doc_id)
+    return f"{doc_id[:MAX_ECHOED_ID_CHARS]!r}… ({len(doc_id):,} characters)"
 
 
 class CollectionNotFoundError(LookupError):

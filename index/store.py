@@ -47,6 +47,8 @@ class SourceFile:
     documents: int
     chunks: int
     sentences: int
+    problems: tuple[str, ...] = ()
+    """What was skipped in it (a file with no documents is listed too, so it counts as seen)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,10 @@ class IndexManifest:
     def from_json(cls, data: dict[str, Any]) -> IndexManifest:
         data = dict(data)
         data.pop("config_id", None)
-        data["sources"] = {k: SourceFile(**v) for k, v in data["sources"].items()}
+        data["sources"] = {
+            k: SourceFile(**{**v, "problems": tuple(v.get("problems", ()))})
+            for k, v in data["sources"].items()
+        }
         return cls(**data)
 
 

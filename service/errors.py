@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.errors import (
     CollectionNotFoundError,
@@ -33,6 +34,7 @@ from index.errors import (
     IndexError_,
     InvalidDocumentError,
     ModelUnavailableError,
+    shown_id,
 )
 
 logger = logging.getLogger("service.errors")
@@ -130,6 +132,13 @@ class RateLimited(ApiError):
         )
 
 
+class CorsRejected(ApiError):
+    """A CORS preflight from an origin, method or header the allow-list does not hold."""
+
+    status = 400
+    code = "cors_rejected"
+
+
 class InternalError(ApiError):
     status = 500
     code = "internal_error"
@@ -179,8 +188,14 @@ class ModelNotFound(NotFound):
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    """The one JSON error shape of our own API."""
-    return {"error": {"code": code, "message": message}}
+    """The one JSON error shape of our own API (a message quoting bad input is made
+    encodable first)."""
+    return {"error": {"code": code, "message": _encodable(message)}}  # (SSE uses it directly)
+
+
+def _encodable(text: str) -> str:
+    # A lone surrogate quoted from the input would make the UTF-8 encoding of the reply fail.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 DIFY_ERROR_CODES: dict[str, int] = {
@@ -230,6 +245,7 @@ def _body_for(error: ApiError, path: str) -> dict[str, Any]:
 
 def error_response(error: ApiError, path: str = "") -> JSONResponse:
     """The JSON response for `error`, in the shape the route at `path` speaks."""
+    error.message = _encodable(error.message)
     return JSONResponse(_body_for(error, path), status_code=error.status, headers=error.headers)
 
 
@@ -242,10 +258,11 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, StarletteHTTPException):
         return _from_http_exception(exc)
     if isinstance(exc, DocumentNotFoundError):
-        return DocumentNotFound(f"no document with id {_quote(exc)}")
+        return DocumentNotFound(str(exc))  # the id is quoted and capped there
     if isinstance(exc, CollectionNotFoundError):
         return CollectionNotFound(
-            f"no collection named {_quote(exc)}: create it with PUT /v1/collections/{{name}}"
+            f"no collection named {shown_id(str(exc.args[0]) if exc.args else '')}: create it "
+            "with PUT /v1/collections/{name}"
         )
     if isinstance(exc, InvalidDocumentError):
         return InvalidRequest(str(exc))
@@ -255,11 +272,6 @@ def to_api_error(exc: BaseException) -> ApiError:
         return IndexInvalid(str(exc) or type(exc).__name__)
     logger.exception("unexpected error", exc_info=exc)
     return InternalError("internal error: this is a bug, please report it")
-
-
-def _quote(exc: BaseException) -> str:
-    text = str(exc.args[0]) if exc.args else str(exc)
-    return repr(text) if not text.startswith(("'", '"')) else text
 
 
 def _from_http_exception(exc: StarletteHTTPException) -> ApiError:
@@ -346,3 +358,33 @@ def register_error_handlers(app: FastAPI) -> None:
         Exception,
     ):
         app.add_exception_handler(exc_class, handle)
+
+
+class CatchAllMiddleware:
+    """Turn an unexpected exception into the JSON 500 *inside* the CORS and rate-limit layers.
+
+    Starlette sends the response of an `Exception` handler from its outermost middleware,
+    past CORS, so a browser saw a bare network error instead of the JSON body. This innermost
+    layer answers first, so even a 500 (which is a bug) carries the CORS headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise  # the status line is gone: nothing better can be sent
+            await error_response(to_api_error(exc), scope.get("path", ""))(scope, receive, send)

@@ -13,14 +13,14 @@ from functools import partial
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from index.engine import Engine
 from index.library import Library
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
-from service.errors import register_error_handlers
+from service.cors import JsonCORSMiddleware
+from service.errors import CatchAllMiddleware, register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
 from service.settings import Settings
@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     mcp_server.mount(app, app.state.mcp, settings)
 
-    # Added innermost first: the access log sees every response, CORS headers reach 429s.
+    # Added innermost first: the access log sees every response, CORS headers reach 429s,
+    # 413s and even 500s (CatchAllMiddleware answers inside the CORS layer).
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -127,7 +129,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.add_middleware(RateLimitMiddleware, limiter=limiter, prefix=limited)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],

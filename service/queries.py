@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +31,14 @@ def collections_of(engine: Engine) -> list[str]:
         names = [str(getattr(c, "name", c)) for c in listed()]
         return names or [DEFAULT_COLLECTION]
     return [DEFAULT_COLLECTION]
+
+
+def source_names(engine: Engine, collection: str) -> list[str]:
+    """The source names of one collection's documents (of every document before collections)."""
+    list_documents: Callable[..., list[Any]] = engine.documents
+    if _engine_takes(engine, "documents", "collection"):
+        return sorted({d.source for d in list_documents(collection)})
+    return sorted({d.source for d in list_documents()})
 
 
 def _engine_takes(engine: Engine, method: str, keyword: str) -> bool:

@@ -8,15 +8,25 @@ so `/openapi.json` describes each route exactly. Validators raise ValueError wit
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from index.types import Filters
+from service.text import lone_surrogate_message
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
+
+
+QUESTION_PATTERN = r"^\s*\S(?:[\s\S]{0," + str(MAX_QUESTION_CHARS - 2) + r"}\S)?\s*$"
+r"""What `clean_question` accepts, as a JSON Schema pattern: 1 to 1000 characters once the
+surrounding whitespace is trimmed (Python's `\s` is exactly what `str.strip` removes)."""
+QUESTION_RULE = (
+    f"Surrounding whitespace is trimmed first; then 1 to {MAX_QUESTION_CHARS} characters "
+    "(code points) of valid Unicode (no lone surrogates)."
+)
 
 
 def clean_question(value: str) -> str:
@@ -26,6 +36,9 @@ def clean_question(value: str) -> str:
         raise ValueError("must not be empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise ValueError(f"must be at most {MAX_QUESTION_CHARS} characters after trimming")
+    surrogate = lone_surrogate_message(text)
+    if surrogate is not None:
+        raise ValueError(surrogate)
     return text
 
 
@@ -85,6 +98,13 @@ def check_collections(value: list[str] | None) -> list[str] | None:
     return value
 
 
+def _integral(value: object) -> object:
+    """5.0 is the integer 5 (JSON Schema counts it as one); 2.5, "5" and true stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -103,11 +123,16 @@ class ErrorResponse(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(
         strict=True,
-        description="The question; 1 to 1000 characters after trimming.",
+        description=f"The question. {QUESTION_RULE}",
         examples=["白银炉能耗降低了多少"],
+        json_schema_extra={"pattern": QUESTION_PATTERN},
     )
-    top_k: int = Field(
-        default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, strict=True, description="Passages to return."
+    top_k: Annotated[int, BeforeValidator(_integral)] = Field(
+        default=DEFAULT_TOP_K,
+        ge=1,
+        le=MAX_TOP_K,
+        strict=True,
+        description="Passages to return: an integer (5 or 5.0; not 2.5, not a string).",
     )
     collections: list[str] | None = Field(
         default=None,
@@ -238,3 +263,17 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "Index not loaded yet",
     }
     return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
+
+
+def json_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`error_responses` for a route whose success media type is not JSON (the SSE stream):
+    its errors are still `application/json`, and the document says so."""
+    return {
+        status: {
+            "description": entry["description"],
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+            },
+        }
+        for status, entry in error_responses(*statuses).items()
+    }

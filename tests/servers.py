@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 180.0  # a guard against hanging, not a measurement
+SERVER_PIDS: dict[str, int] = {}
+"""The process id of each running server, by its URL (for tests that read its memory)."""
 
 
 def free_port() -> int:
@@ -67,10 +69,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """The real server (see `start_server`); yields its URL once ready, stops it after."""
     process, base = start_server(env, log_path)
+    SERVER_PIDS[base] = process.pid
     try:
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         stop(process)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of process `pid`, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

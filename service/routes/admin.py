@@ -1,44 +1,30 @@
 """`POST /v1/index/reload`: load a new index (optionally rebuilt first) and swap it in live.
 
-Disabled (404) unless `RAGQA_API_KEY` is set; the key is compared in constant time. Loading
-reuses the live engine's embedder, so a reload reads files only; a failed load leaves the old
-engine serving. One reload at a time.
+Disabled (404) unless `RAGQA_API_KEY` is set; the key is compared in constant time. Building
+and loading reuse the live engine's embedder, so a reload never loads a second model; a failed
+load leaves the old engine serving. One reload at a time.
 """
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import Body, Depends
 
 from index.build import build_index
+from index.embedder import Embedder
 from index.engine import Engine
 from index.library import Library
+from service.auth import require_key
 from service.deps import StateDep
-from service.errors import AdminDisabled, ReloadInProgress, Unauthorized
+from service.errors import ReloadInProgress
+from service.routing import api_router
 from service.schemas import ReloadRequest, ReloadResponse, error_responses
 from service.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["admin"])
-
-
-async def require_key(
-    state: StateDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    """Raise unless admin routes are enabled and `authorization` carries the key.
-
-    A dependency, so it runs before the body is validated: a caller without the key learns
-    nothing about the body."""
-    key = state.settings.api_key
-    if key is None:
-        raise AdminDisabled("admin routes are disabled: set RAGQA_API_KEY")
-    scheme, _, token = (authorization or "").partition(" ")
-    expected = key.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
+router = api_router(prefix="/v1", tags=["admin"])
 
 
 @router.post(
@@ -59,8 +45,9 @@ async def reload_index(
         start = time.perf_counter()
         settings = state.settings
         # Not in the query pool: a rebuild must not take a slot from live queries.
+        embedder = getattr(state.engine, "embedder", None)
         if body is not None and body.rebuild:
-            await anyio.to_thread.run_sync(_build, settings)
+            await anyio.to_thread.run_sync(_build, settings, embedder)
         library = state.library
         if library is not None:
             # The corpus index is imported into `default` (a no-op when it is unchanged); the
@@ -68,7 +55,6 @@ async def reload_index(
             await anyio.to_thread.run_sync(_sync, library, settings)
             engine = library.engine
             return summary(engine, (time.perf_counter() - start) * 1000)
-        embedder = getattr(state.engine, "embedder", None)
         engine = await anyio.to_thread.run_sync(
             Engine.load, settings.index_dir, settings.model, embedder
         )
@@ -86,6 +72,15 @@ def _sync(library: Library, settings: Settings) -> None:
 
 def _build(settings: Settings) -> None:
     build_index(settings.corpus_dir, settings.index_dir, settings.model, progress=False)
+
+
+def _build(settings: Settings, embedder: Embedder | None) -> None:
+    """Rebuild with the live model (a second copy of it would double the process's memory)."""
+    if embedder is not None and embedder.name != settings.model:
+        embedder = None  # the index is being rebuilt with another model
+    build_index(
+        settings.corpus_dir, settings.index_dir, settings.model, progress=False, embedder=embedder
+    )
 
 
 def summary(engine: Engine, took_ms: float) -> ReloadResponse:

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from typing import TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from index.engine import Engine
 from index.types import Filters
 from service.deps import EngineDep, StateDep
 from service.errors import CollectionNotFound, error_body, to_api_error
+from service.routing import api_router
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -22,17 +23,19 @@ from service.schemas import (
     StreamAnswerEvent,
     StreamPassagesEvent,
     error_responses,
+    json_error_responses,
 )
 from service.state import AppState
 
-router = APIRouter(prefix="/v1", tags=["ask"])
+router = api_router(prefix="/v1", tags=["ask"])
 T = TypeVar("T")
 
 # Seconds between `: keep-alive` comments while a stream waits on the engine; proxies close
 # idle connections, and a client can tell a slow answer from a dead one. Tests lower it.
 KEEPALIVE_SECONDS = 10.0
 
-ASK_ERRORS = error_responses(400, 404, 413, 422, 429, 503)
+ASK_ERROR_STATUSES = (400, 404, 413, 422, 429, 503)
+ASK_ERRORS = error_responses(*ASK_ERROR_STATUSES)
 
 
 def restriction(
@@ -85,7 +88,7 @@ async def ask(
 @router.post(
     "/ask/stream",
     response_class=EventSourceResponse,
-    responses=ASK_ERRORS,
+    responses=json_error_responses(*ASK_ERROR_STATUSES),
     description=STREAM_DESCRIPTION,
 )
 async def ask_stream(

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 
 from index.engine import Engine
@@ -35,9 +35,10 @@ from service.openai_compat import (
     new_completion_id,
     resolve_question,
 )
+from service.routing import api_router
 from service.state import AppState
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = api_router(prefix="/v1", tags=["openai"])
 
 KEEPALIVE_SECONDS = 10.0
 

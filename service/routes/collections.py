@@ -14,9 +14,10 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import Body, Depends, Path, Request, Response
 
 from index.library import Library, Skipped, WriteReport
+from service.auth import require_key
 from service.deps import StateDep
 from service.document_schemas import (
     DOC_ID_PATTERN,
@@ -36,12 +37,12 @@ from service.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
-from service.routes.admin import require_key
+from service.routing import api_router
 from service.schemas import error_responses
 from service.state import AppState
 from service.uploads import parse_json_documents, parse_upload
 
-router = APIRouter(prefix="/v1", tags=["collections"])
+router = api_router(prefix="/v1", tags=["collections"])
 
 CollectionPath = Annotated[
     str,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import Depends, Header, Request
 
 from index.engine import Engine
 from index.types import Filters, Passage
@@ -33,8 +33,9 @@ from service.errors import (
     InvalidRequest,
     KnowledgeNotFound,
 )
+from service.routing import api_router
 
-router = APIRouter(tags=["dify"])
+router = api_router(tags=["dify"])
 
 DIFY_ERRORS: dict[int | str, dict[str, object]] = {
     403: {
@@ -67,7 +68,7 @@ def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalRespon
     knowledge = body.knowledge_id.strip()
     if knowledge not in queries.collections_of(engine):
         raise KnowledgeNotFound(f"The knowledge does not exist: {knowledge[:64]!r}.")
-    sources = sorted({d.source for d in engine.documents()})
+    sources = queries.source_names(engine, knowledge)
     try:
         alternatives: list[Filters] = to_filters(body.metadata_condition, sources)
     except ConditionError as exc:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from index.engine import Engine
 from service.deps import EngineDep
 from service.errors import CollectionNotFound
+from service.routing import api_router
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
 
-router = APIRouter(prefix="/v1", tags=["documents"])
+router = api_router(prefix="/v1", tags=["documents"])
 
 
 @router.get(

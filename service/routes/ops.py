@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from service.deps import StateDep
 from service.errors import NotReady
 from service.metrics import CONTENT_TYPE_LATEST
+from service.routing import api_router
 from service.schemas import StatusResponse, error_responses
 
-router = APIRouter(tags=["operations"])
+router = api_router(tags=["operations"])
 
 
 @router.get("/healthz", response_model=StatusResponse)

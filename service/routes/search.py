@@ -6,16 +6,18 @@ import time
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import ValidationError
 
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest, validation_error
 from service.routes.ask import restriction
+from service.routing import api_router
 from service.schemas import (
     DEFAULT_TOP_K,
-    MAX_QUESTION_CHARS,
     MAX_TOP_K,
+    QUESTION_PATTERN,
+    QUESTION_RULE,
     FiltersIn,
     PassageOut,
     SearchResponse,
@@ -23,7 +25,7 @@ from service.schemas import (
     error_responses,
 )
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = api_router(prefix="/v1", tags=["search"])
 
 
 def _filters(
@@ -53,7 +55,13 @@ async def search(
     request: Request,
     engine: EngineDep,
     state: StateDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="query")],
+    q: Annotated[
+        str,
+        Query(
+            description=f"The query. {QUESTION_RULE}",
+            json_schema_extra={"pattern": QUESTION_PATTERN},
+        ),
+    ],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K,
     collections: Annotated[
         list[str] | None,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from service.errors import NotFound
+from service.routing import api_router
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 # Short cache: pages embedding the widget pick up a new version within minutes.
 WIDGET_CACHE = "public, max-age=300"
 
-router = APIRouter(tags=["widget"])
+router = api_router(tags=["widget"])
 
 
 @router.get("/widget.js", response_class=FileResponse)

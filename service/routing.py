@@ -1,0 +1,90 @@
+"""The route class every router of the service uses: checks that run before the body is parsed.
+
+FastAPI parses a JSON body before it solves a route's dependencies, so a dependency cannot
+authenticate first, and pydantic's `str` accepts lone UTF-16 surrogates (``"\\ud800"`` is valid
+JSON escape syntax but not Unicode: the tokenizer fails on it). `ApiRoute` runs, in order:
+
+1. the route's key check, if it depends on `service.auth.require_key`: no key, 401, whatever
+   the body is;
+2. a scan of the JSON body for lone surrogates in any string or key: 422 naming the field.
+
+Routers are made with `api_router(...)`, so a new router gets both without thinking about it
+(`tests/service/test_routes_contract.py` checks that every route is an `ApiRoute`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from service.auth import check_key, require_key
+from service.text import lone_surrogate_message
+
+
+class ApiRoute(APIRoute):
+    """An APIRoute that authenticates and rejects lone surrogates before parsing the body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        needs_key = any(d.dependency is require_key for d in self.dependencies)
+
+        async def guarded(request: Request) -> Response:
+            if needs_key:
+                check_key(request.app.state.ragqa.settings, request.headers.get("authorization"))
+            await reject_lone_surrogates(request)
+            return await handler(request)
+
+        return guarded
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes are `ApiRoute`s (use it for every router of the service)."""
+    return APIRouter(route_class=ApiRoute, **kwargs)
+
+
+async def reject_lone_surrogates(request: Request) -> None:
+    """Raise a 422 validation error if the JSON body holds a lone surrogate anywhere."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    body = await request.body()  # cached on the request: the route reads it again for free
+    if b"\\u" not in body and b"\\U" not in body:
+        return  # a surrogate can only arrive as an escape (raw ones are not valid UTF-8)
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return  # malformed: the route's own parsing reports it
+    for loc, text in _strings(data, ()):
+        message = lone_surrogate_message(text)
+        if message is not None:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("body", *loc) if loc else ("body",),
+                        "msg": message,
+                        "input": None,
+                        "ctx": {"error": message},
+                    }
+                ]
+            )
+
+
+def _strings(
+    value: object, loc: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string of a parsed JSON value (keys included), with where it is (keys escaped)."""
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            yield (*loc, shown), key
+            yield from _strings(item, (*loc, shown))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, (*loc, i))
