@@ -70,10 +70,6 @@ def _sync(library: Library, settings: Settings) -> None:
         library.sync_corpus(read_index(settings.index_dir))
 
 
-def _build(settings: Settings) -> None:
-    build_index(settings.corpus_dir, settings.index_dir, settings.model, progress=False)
-
-
 def _build(settings: Settings, embedder: Embedder | None) -> None:
     """Rebuild with the live model (a second copy of it would double the process's memory)."""
     if embedder is not None and embedder.name != settings.model:
