@@ -385,6 +385,10 @@ def test_unknown_and_bad_collections_are_refused(http: httpx.Client) -> None:
     for name in ("a..b", "a%2Fb", "x" * 65):
         assert "collection:" in error_of(http.put(f"/v1/collections/{name}", headers=AUTH), 422)
     assert "collection:" in error_of(post(http, "a..b", HYDROGEN), 422)
+    # A path another route serves is not a collection name: 405, naming every method it has.
+    wrong = http.put("/v1/collections/default/documents", json=HYDROGEN, headers=AUTH)
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+    assert http.request("PATCH", "/v1/collections/default").headers["allow"] == "DELETE, PUT"
     assert state(http) == before
 
 
@@ -424,6 +428,7 @@ def test_every_new_route_is_in_openapi_with_examples(http: httpx.Client) -> None
     post_body = paths["/v1/collections/{collection}/documents"]["post"]["requestBody"]
     assert set(post_body["content"]) == {"application/json", "multipart/form-data"}
     assert post_body["content"]["application/json"]["examples"]
-    assert spec["components"]["schemas"]["DocumentIn"]["examples"]
+    assert post_body["content"]["application/json"]["schema"]["oneOf"][0]["examples"]
+    assert spec["components"]["schemas"]["DocumentContent"]["examples"]  # PUT's body
     ask_schema = spec["components"]["schemas"]["AskRequest"]["properties"]
     assert {"collections", "filters"} <= set(ask_schema)
