@@ -175,7 +175,7 @@ class Library:
         self.embed_titles = embed_titles
         self.config = config or RetrievalConfig()
         self.background_merge = background_merge
-        self.config_id = _config_id(embedder.name, self.chunking, embed_titles)
+        self.config_id = _config_id(embedder.name, self.chunking, embed_titles, embedder.encoder)
         self.listeners: list[Callable[[Engine], None]] = []
         self._lock = threading.RLock()
         self._lock_path = segments_dir.parent / "writer.lock"
@@ -238,7 +238,7 @@ class Library:
             segment = read_segment(self.segments_dir, name)
             if segment.config_id != self.config_id:
                 raise IndexMismatchError(
-                    f"segment {name} was built with another model or chunking than "
+                    f"segment {name} was built with another model, encoder or chunking than "
                     f"{self.embedder.name!r}; start with the model that built it or a new "
                     "data directory"
                 )
@@ -469,8 +469,9 @@ class Library:
             segment = from_index(index, self.chunking)
             if segment.config_id != self.config_id:
                 raise IndexMismatchError(
-                    f"the corpus index was built with model {index.manifest.model!r}, the "
-                    f"library uses {self.embedder.name!r}"
+                    f"the corpus index was built with model {index.manifest.model!r} "
+                    f"({index.manifest.encoder}), the library uses {self.embedder.name!r} "
+                    f"({self.embedder.encoder})"
                 )
             name = write_segment(self.segments_dir, segment) if segment.documents else None
             stamp = now()

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=120, ge=0, description="0 disables rate limiting")
     rate_limit_burst: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=65536, ge=1024)
+    data_dir: Path = paths.DATA_DIR
+    """The document store (SQLite, unless `store_url` says otherwise) and index segments."""
+    store_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the document store (default: SQLite)"
+    )
+    import_corpus: bool = True
+    """Import the index of `corpus_dir` into collection `default` (at first start, and again
+    whenever that index is rebuilt from changed files)."""
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    """Request body limit of the document write routes (JSON batches and uploads)."""
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Limit per uploaded file."""
     log_level: str = "info"
 
     @field_validator("cors_origins", "mcp_allowed_hosts", mode="before")
@@ -76,6 +88,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin like https://example.org")
             if origin.endswith("/"):
                 raise ValueError(f"{origin!r}: an origin has no trailing slash")
+        return value
+
+    @field_validator("store_url", mode="before")
+    @classmethod
+    def _empty_url_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("store_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy database URL: {exc}") from exc
         return value
 
     @field_validator("api_key", "dify_api_key", mode="before")
