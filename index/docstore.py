@@ -92,9 +92,9 @@ def check_collection_name(name: str) -> str:
         raise ValueError("must not be empty")
     if len(name) > MAX_COLLECTION_CHARS:
         raise ValueError(f"must be at most {MAX_COLLECTION_CHARS} characters")
-    if _BAD_NAME.search(name) or ".." in name or name != name.strip():
+    if _BAD_NAME.search(name) or ".." in name or name != name.strip() or name == ".":
         raise ValueError(
-            "must not contain '/', '\\\\', '..', control characters or surrounding spaces"
+            "must not be '.' or contain '/', '\\\\', '..', control characters or surrounding spaces"
         )
     return name
 

@@ -28,10 +28,14 @@ from index.store import IndexData
 from index.tokenize import tokenize
 
 
-def vector_config_id(model: str, params: ChunkingParams, embed_titles: bool) -> str:
-    """What decides the vectors of a segment; segments of one view must agree on it."""
+def vector_config_id(
+    model: str, params: ChunkingParams, embed_titles: bool, encoder: str = "fp32"
+) -> str:
+    """What decides the vectors of a segment (model, encoder variant, chunking, titles);
+    segments of one view must agree on it."""
     config = {
         "model": model,
+        "encoder": encoder,
         "chunking": {**asdict(params), "separators": list(params.separators)},
         "embed_titles": embed_titles,
     }
@@ -110,7 +114,7 @@ def embed_documents(
         tokens=tokens,
         pinyin=pinyin_table({t for row in tokens for t in row if t}),
         model=embedder.name,
-        config_id=vector_config_id(embedder.name, params, embed_titles),
+        config_id=vector_config_id(embedder.name, params, embed_titles, embedder.encoder),
     )
 
 
@@ -127,7 +131,7 @@ def from_index(data: IndexData, params: ChunkingParams) -> SegmentData:
         tokens=tokens,
         pinyin=pinyin_table({t for row in tokens for t in row if t}),
         model=manifest.model,
-        config_id=vector_config_id(manifest.model, params, manifest.embed_titles),
+        config_id=vector_config_id(manifest.model, params, manifest.embed_titles, manifest.encoder),
     )
 
 

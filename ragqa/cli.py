@@ -4,6 +4,7 @@
     ragqa index build        build or update the index             (index/cli.py)
     ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
     ragqa eval run|diff|gate|bench|calibrate   evaluate            (eval/cli.py)
+    ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
 
 `ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
@@ -26,6 +27,7 @@ from index.cli import build
 from ragqa.console import domain_errors, fail, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
+from service.documents_cli import add, collections, rm
 
 app = typer.Typer(
     name="ragqa",
@@ -40,6 +42,9 @@ app.add_typer(eval_app, name="eval")
 app.command("build", help="Shortcut for `ragqa index build`.")(build)
 app.command("serve", help="Shortcut for `ragqa service serve`.")(serve)
 app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)
+app.command("add")(add)
+app.command("rm")(rm)
+app.command("collections")(collections)
 
 
 @app.command("mcp")

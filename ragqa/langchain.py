@@ -13,9 +13,11 @@ Each passage becomes `Document(page_content=passage text, metadata=...)` with th
 in the metadata: `doc_id`, `title`, `source`, `published`, `char_start`, `char_end` (so
 `document_text[char_start:char_end] == page_content`), plus `rank` and `score`. Over HTTP it
 calls `GET /v1/search`; `api_key` is sent as `Authorization: Bearer` for deployments that
-put the service behind a key. `filters` and `collections` (in-process only until the HTTP
-search takes them) narrow the query as the engine's `Filters` do. Only `langchain-core` and
-`httpx` are needed for HTTP; the in-process mode needs the project itself.
+put the service behind a key. `filters` (`published_from`, `published_to`, `sources`,
+`metadata`) and `collections` narrow the query, in both modes (over HTTP as the query
+parameters of `/v1/search`); a filter that matches nothing gives no documents. Only
+`langchain-core` and `httpx` are needed for HTTP; the in-process mode needs the project
+itself.
 """
 
 from __future__ import annotations
@@ -59,8 +61,6 @@ class RagqaRetriever(BaseRetriever):
             raise ValueError("give exactly one of base_url (a running service) or engine")
         if self.base_url is not None:
             self.base_url = self.base_url.rstrip("/")
-            if self.filters or self.collections:
-                raise ValueError("filters and collections need an in-process engine for now")
         return self
 
     # -- shared -------------------------------------------------------------------------
@@ -75,6 +75,19 @@ class RagqaRetriever(BaseRetriever):
         if self.api_key is None:
             return {}
         return {"Authorization": f"Bearer {self.api_key.get_secret_value()}"}
+
+    def _params(self, query: str, k: int) -> list[tuple[str, str | int | float | bool | None]]:
+        """The query parameters of `GET /v1/search` for this retriever's scope."""
+        spec = dict(self.filters or {})
+        params: list[tuple[str, str | int | float | bool | None]] = [("q", query), ("top_k", k)]
+        params += [("collections", name) for name in self.collections or ()]
+        for bound in ("published_from", "published_to"):
+            if spec.get(bound) is not None:
+                params.append((bound, str(spec[bound])))
+        params += [("source", str(name)) for name in spec.get("sources") or ()]
+        metadata = spec.get("metadata") or {}
+        params += [("metadata", f"{key}:{value}") for key, value in sorted(metadata.items())]
+        return params
 
     @staticmethod
     def _documents(passages: list[dict[str, Any]]) -> list[Document]:
@@ -129,7 +142,7 @@ class RagqaRetriever(BaseRetriever):
         try:
             response = httpx.get(
                 f"{self.base_url}/v1/search",
-                params={"q": query, "top_k": k},
+                params=self._params(query, k),
                 headers=self._headers(),
                 timeout=self.timeout,
             )
@@ -147,7 +160,7 @@ class RagqaRetriever(BaseRetriever):
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.get(
                     f"{self.base_url}/v1/search",
-                    params={"q": query, "top_k": k},
+                    params=self._params(query, k),
                     headers=self._headers(),
                 )
         except httpx.TransportError as exc:

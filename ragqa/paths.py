@@ -21,6 +21,9 @@ CORPUS_DIR: Path = REPO_DIR / "corpus" / "articles"
 INDEX_DIR: Path = VAR_DIR / "index"
 """The index `ragqa build` writes and `ragqa serve` loads."""
 
+DATA_DIR: Path = VAR_DIR / "data"
+"""The document store (SQLite by default) and the index segments the service writes."""
+
 EVAL_DIR: Path = REPO_DIR / "eval"
 """The bundled question sets and fitted thresholds."""
 

@@ -25,14 +25,14 @@ seconds, as Dify stores time metadata. `before`/`after` are strict. `contains`, 
 and `end with` on `source` are resolved against the index's source names. Any other
 operator is refused with a 422 naming it, rather than silently ignored (ignoring a filter
 would return unfiltered results). `and` intersects the conditions into one filter; `or`
-runs one filtered query per condition and merges the rankings (the same engine scores the
-same query, so the scores compare).
+restricts one query to the union of the conditions' documents (`service.queries.scope`), so
+there is one ranking and its scores compare across the conditions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -300,18 +300,11 @@ def to_filters(condition: DifyMetadataCondition | None, sources: Sequence[str]) 
     return [] if combined is None else [combined]
 
 
-def merge_rankings(rankings: Sequence[Sequence[Passage]], top_k: int) -> list[Passage]:
-    """One ranking from several of the same query: best score first, each passage once."""
-    seen: dict[tuple[str, int, int], Passage] = {}
-    for ranking in rankings:
-        for p in ranking:
-            seen.setdefault((p.doc_id, p.char_start, p.char_end), p)
-    best = sorted(seen.values(), key=lambda p: -p.score)[:top_k]
-    return [replace(p, rank=i) for i, p in enumerate(best, 1)]
-
-
-def to_records(passages: Sequence[Passage], score_threshold: float) -> DifyRetrievalResponse:
-    """Dify's records, best first, leaving out those under `score_threshold`."""
+def to_records(
+    passages: Sequence[Passage], score_threshold: float, urls: Mapping[str, str | None]
+) -> DifyRetrievalResponse:
+    """Dify's records, best first, leaving out those under `score_threshold`; `urls` holds
+    each document's url (None when it has none)."""
     records = []
     for p in passages:
         score = relevance(p.score)
@@ -321,7 +314,7 @@ def to_records(passages: Sequence[Passage], score_threshold: float) -> DifyRetri
             document_id=p.doc_id,
             source=p.source,
             published=p.published,
-            url=getattr(p, "url", None),
+            url=urls.get(p.doc_id),
             char_start=p.char_start,
             char_end=p.char_end,
             title=p.title,

@@ -28,7 +28,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index.errors import DocumentNotFoundError, IndexError_, ModelUnavailableError
+from index.errors import (
+    CollectionNotFoundError,
+    DocumentNotFoundError,
+    IndexError_,
+    InvalidDocumentError,
+    ModelUnavailableError,
+    shown_id,
+)
 
 logger = logging.getLogger("service.errors")
 
@@ -76,6 +83,10 @@ class DocumentNotFound(NotFound):
     code = "document_not_found"
 
 
+class CollectionNotFound(NotFound):
+    code = "collection_not_found"
+
+
 class AdminDisabled(NotFound):
     code = "admin_disabled"
 
@@ -95,9 +106,19 @@ class IndexInvalid(ApiError):
     code = "index_invalid"
 
 
+class DocumentConflict(ApiError):
+    status = 409
+    code = "document_conflict"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class RateLimited(ApiError):
@@ -128,9 +149,26 @@ class NotReady(ApiError):
     code = "not_ready"
 
 
+class StoreUnavailable(ApiError):
+    """The app serves a fixed index without a document store (embedded use, some tests)."""
+
+    status = 503
+    code = "store_unavailable"
+
+
 class ModelUnavailable(ApiError):
     status = 503
     code = "model_unavailable"
+
+
+class BackendUnavailable(ApiError):
+    """The index backend (Milvus) did not answer in time: retry later."""
+
+    status = 503
+    code = "backend_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "5"})
 
 
 class DifyInvalidAuthorization(ApiError):
@@ -231,8 +269,19 @@ def to_api_error(exc: BaseException) -> ApiError:
         return _from_http_exception(exc)
     if isinstance(exc, DocumentNotFoundError):
         return DocumentNotFound(str(exc))  # the id is quoted and capped there
+    if isinstance(exc, CollectionNotFoundError):
+        return CollectionNotFound(
+            f"no collection named {shown_id(str(exc.args[0]) if exc.args else '')}: create it "
+            "with PUT /v1/collections/{name}"
+        )
+    if isinstance(exc, InvalidDocumentError):
+        return InvalidRequest(str(exc))
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
+    from index.errors import BackendUnavailableError
+
+    if isinstance(exc, BackendUnavailableError):
+        return BackendUnavailable(str(exc) or "the index backend is unavailable")
     if isinstance(exc, IndexError_):
         return IndexInvalid(str(exc) or type(exc).__name__)
     logger.exception("unexpected error", exc_info=exc)
@@ -310,13 +359,22 @@ def register_error_handlers(app: FastAPI) -> None:
     """Install the handlers: Starlette picks one by walking the exception's MRO."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(to_api_error(exc), request.url.path)
+        error = to_api_error(exc)
+        if isinstance(error, MethodNotAllowed):
+            from service.routing import path_methods
+
+            documented = path_methods(request)
+            if documented:
+                error.headers = {**(error.headers or {}), "Allow": ", ".join(documented)}
+        return error_response(error, request.url.path)
 
     for exc_class in (
         ApiError,
         RequestValidationError,
         StarletteHTTPException,
         DocumentNotFoundError,
+        CollectionNotFoundError,
+        InvalidDocumentError,
         IndexError_,
         Exception,
     ):

@@ -5,6 +5,7 @@ Serve with `python -m service`, `ragqa serve`, or `uvicorn service.main:create_a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -14,15 +15,19 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from index.engine import Engine
+from index.library import Library
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
-from service.bodylimit import BodyLimitMiddleware
+from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
 from service.cors import JsonCORSMiddleware
 from service.errors import CatchAllMiddleware, register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
-from service.routes import admin, ask, chat, dify, documents, ops, search, widget
+from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
 from service.settings import Settings
 from service.state import AppState, get_engine_now
+
+logger = logging.getLogger("ragqa.store")
+STORE_POLL_SECONDS = 1.0
 
 
 @asynccontextmanager
@@ -38,13 +43,65 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.limiter = anyio.CapacityLimiter(settings.threads)
     engine = state.preloaded
     if engine is None:
-        engine = await anyio.to_thread.run_sync(
-            partial(Engine.load, settings.index_dir, settings.model, encoder=settings.encoder)
-        )
+        library = await anyio.to_thread.run_sync(open_library, settings)
+        library.listeners.append(state.swap)
+        state.library = library
+        engine = library.engine
     state.swap(engine)
-    async with app.state.mcp.session_manager.run():
+    async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
+        if state.library is not None:
+            tasks.start_soon(_follow_store, state.library)
         yield
+        tasks.cancel_scope.cancel()
+    if state.library is not None:
+        state.library.close()
     state.engine = None
+
+
+def open_library(settings: Settings) -> Library:
+    """The library in `settings.data_dir`, with the corpus index imported into `default`."""
+    from index.embedder import load_embedder, resolve_encoder
+    from index.errors import IndexMismatchError, IndexNotFoundError
+    from index.store import read_index
+
+    index = None
+    if settings.import_corpus:
+        try:
+            index = read_index(settings.index_dir)
+        except IndexNotFoundError:
+            index = None
+    encoder = resolve_encoder(settings.encoder, settings.model)
+    if index is not None:
+        if index.manifest.model != settings.model:
+            raise IndexMismatchError(
+                f"the index at {settings.index_dir} was built with model "
+                f"{index.manifest.model!r}, not {settings.model!r}: rebuild it "
+                f"(`ragqa build --model {settings.model}`)"
+            )
+        if index.manifest.encoder != encoder:
+            raise IndexMismatchError(
+                f"the index at {settings.index_dir} holds {index.manifest.encoder} vectors and "
+                f"cannot be queried with {encoder} query vectors: rebuild it "
+                f"(`ragqa build --encoder {encoder}`) or set "
+                f"RAGQA_ENCODER={index.manifest.encoder}"
+            )
+    embedder = load_embedder(settings.model, encoder=encoder)
+    library = Library.open(settings.data_dir, embedder, url=settings.store_url)
+    if index is not None:
+        library.sync_corpus(index)
+    elif settings.import_corpus and not library.store.segments():
+        read_index(settings.index_dir)  # raises IndexNotFoundError, naming the directory
+    return library
+
+
+async def _follow_store(library: Library) -> None:
+    """Pick up writes made by another process (a worker, `ragqa add`) within a second."""
+    while True:
+        await anyio.sleep(STORE_POLL_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(library.refresh)
+        except Exception:  # a failed refresh keeps the last good view; logged, retried
+            logger.exception("refreshing the view of the document store failed")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -61,7 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, admin, ops, widget, dify, chat):
+    for module in (ask, search, documents, collections, admin, ops, widget, dify, chat):
         app.include_router(module.router)
     app.state.mcp = mcp_server.build_server(
         partial(get_engine_now, app.state.ragqa), app.state.ragqa.run_cpu
@@ -71,7 +128,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Added innermost first: the access log sees every response, CORS headers reach 429s,
     # 413s and even 500s (CatchAllMiddleware answers inside the CORS layer).
     app.add_middleware(CatchAllMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=[(DOCUMENT_WRITES, settings.max_upload_bytes)],
+    )
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         # The query routes and the front doors; operations and the widget's files are free.

@@ -29,9 +29,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from index.errors import DocumentNotFoundError
+from index.errors import CollectionNotFoundError, DocumentNotFoundError, shown_id
 from index.types import Filters
 from service import queries
+from service.routes.documents import document_out
 from service.schemas import (
     DEFAULT_TOP_K,
     MAX_TOP_K,
@@ -103,6 +104,17 @@ def _question(text: str) -> str:
         raise ToolError(f"question: {exc}") from exc
 
 
+def _scope(engine: Engine, filters: ToolFilters | None) -> ToolFilters:
+    """The tool's filters; a ToolError naming an unknown collection."""
+    scope = filters or ToolFilters()
+    try:
+        queries.check_collections(engine, scope.collections)
+    except CollectionNotFoundError as exc:
+        name = shown_id(exc.args[0])
+        raise ToolError(f"filters.collections: no collection named {name}") from None
+    return scope
+
+
 def _passage_lines(passages: list[PassageOut]) -> list[str]:
     return [
         f"[{p.rank}] {p.title} · {p.source} · {p.published or 'undated'} · "
@@ -133,7 +145,7 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         """Ranked passages for a question, best first, each with its citation (doc_id,
         title, source, published, char_start/char_end into the document text)."""
         query = _question(question)
-        scope = filters or ToolFilters()
+        scope = _scope(engine(), filters)
         found = await run(
             lambda: queries.search(
                 engine(),
@@ -154,7 +166,7 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         """Answer a question: the shortest verbatim span of the articles that answers it,
         or null when they do not say, plus the ranked passages it was chosen from."""
         query = _question(question)
-        scope = filters or ToolFilters()
+        scope = _scope(engine(), filters)
         result = await run(
             lambda: queries.ask(
                 engine(),
@@ -182,18 +194,9 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         """One article with its full cleaned text; every char_start/char_end points into it."""
         current = engine()
         try:
-            document = current.document(doc_id)
+            out = document_out(current, doc_id)
         except DocumentNotFoundError:
             raise ToolError(f"doc_id: no document with id {doc_id[:100]!r}") from None
-        out = DocumentOut(
-            doc_id=document.doc_id,
-            title=document.title,
-            source=document.source,
-            published=document.published,
-            n_chars=len(document.text),
-            n_passages=current.n_passages_of(document.doc_id),
-            text=document.text,
-        )
         text = out.text[:TEXT_PREVIEW_CHARS]
         more = len(out.text) - len(text)
         tail = f"\n… ({more} more characters in the structured content)" if more else ""

@@ -1,88 +1,69 @@
-"""Queries scoped by collection and filters, for every front door (HTTP, Dify, MCP, OpenAI).
+"""Queries scoped by collection and filters, for every front door (HTTP, Dify, MCP, LangChain).
 
-`search` and `ask` take the `collections` and `filters` keywords of the shared engine
-interface. When the loaded engine takes them itself (the document store of issue 10), they
-are passed through. Until then there is one collection, `default`, and filters are applied
-to a deep ranking (the engine's `MAX_DEPTH` best passages) on the citation fields each
-passage carries: a filter that matches nothing gives no passages and no answer, never the
-unfiltered results, and an answer quoted from a document the filter excludes is dropped.
+A scope (collections plus one or more alternative `Filters`) becomes the engine's `Allowed`
+restriction (`engine.allowed`), which the pipeline's candidate stage applies before anything
+is ranked: a filtered query never sees another document, and a scope that matches no
+document gives no passages and `answer: null`, never the unfiltered results.
+
+Several alternatives (Dify's `logical_operator: or`) are one restriction, their union, so one
+ranking covers them all and their scores are comparable with each other; `source is A or
+source is B` ranks exactly as `source in [A, B]`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Sequence
 
-from index.engine import Engine
-from index.types import AskResult, Filters, Passage
+import numpy as np
 
-DEFAULT_COLLECTION = "default"
-MAX_DEPTH = 50
-"""Passages ranked before filtering when the engine cannot filter (its candidate depth)."""
+from index.engine import Engine, Retrieved
+from index.errors import CollectionNotFoundError
+from index.types import Allowed, AskResult, Filters, Passage
+
+Alternatives = Filters | Sequence[Filters] | None
+"""One filter, several alternatives (any of them), or None (no filter). An empty sequence
+is a scope that matches nothing."""
 
 
 def collections_of(engine: Engine) -> list[str]:
-    """The collection names queries may name (`default` until the engine has collections)."""
-    listed = getattr(engine, "collections", None)
-    if callable(listed):
-        names = [str(getattr(c, "name", c)) for c in listed()]
-        return names or [DEFAULT_COLLECTION]
-    return [DEFAULT_COLLECTION]
+    """The collection names queries may name."""
+    return engine.collections()
 
 
 def source_names(engine: Engine, collection: str) -> list[str]:
-    """The source names of one collection's documents (of every document before collections)."""
-    list_documents: Callable[..., list[Any]] = engine.documents
-    if _engine_takes(engine, "documents", "collection"):
-        return sorted({d.source for d in list_documents(collection)})
-    return sorted({d.source for d in list_documents()})
+    """The source names of one collection's live documents."""
+    return sorted({d.source for d in engine.documents(collection)})
 
 
-def _engine_takes(engine: Engine, method: str, keyword: str) -> bool:
-    try:
-        return keyword in inspect.signature(getattr(engine, method)).parameters
-    except (TypeError, ValueError):
-        return False
+def check_collections(engine: Engine, collections: Sequence[str] | None) -> list[str] | None:
+    """`collections` as a list (None: every collection); CollectionNotFoundError (404) names
+    the first one that does not exist."""
+    if collections is None:
+        return None
+    names = engine.catalog.names
+    for name in collections:
+        if name not in names:
+            raise CollectionNotFoundError(name)
+    return list(collections)
 
 
-def is_empty(filters: Filters | None) -> bool:
-    return filters is None or filters == Filters()
-
-
-def matches(filters: Filters, published: str | None, source: str, metadata: Any = None) -> bool:
-    """Whether a document with these fields passes `filters` (undated fails a date filter)."""
-    if filters.published_from is not None or filters.published_to is not None:
-        if published is None:
-            return False
-        day = published[:10]
-        if filters.published_from is not None and day < filters.published_from:
-            return False
-        if filters.published_to is not None and day > filters.published_to:
-            return False
-    if filters.sources and source not in filters.sources:
-        return False
-    if filters.metadata:
-        fields = metadata if isinstance(metadata, dict) else {}
-        return all(str(fields.get(key)) == value for key, value in filters.metadata)
-    return True
-
-
-def _passes(filters: Filters, passage: Passage) -> bool:
-    return matches(filters, passage.published, passage.source, getattr(passage, "metadata", None))
-
-
-def _scope(
-    engine: Engine, method: str, collections: Sequence[str] | None, filters: Filters | None
-) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if collections is not None and _engine_takes(engine, method, "collections"):
-        kwargs["collections"] = list(collections)
-    if not is_empty(filters) and _engine_takes(engine, method, "filters"):
-        kwargs["filters"] = filters
-    return kwargs
+def scope(
+    engine: Engine, collections: Sequence[str] | None = None, filters: Alternatives = None
+) -> Allowed | None:
+    """The documents a query over `collections` passing any of `filters` may see (None: all);
+    CollectionNotFoundError for a collection that does not exist."""
+    collections = check_collections(engine, collections)
+    alternatives = [filters] if filters is None or isinstance(filters, Filters) else filters
+    union: np.ndarray | None = None
+    for alternative in alternatives:
+        allowed = engine.allowed(collections, alternative)
+        if allowed is None:
+            return None
+        union = allowed.documents if union is None else union | allowed.documents
+    if union is None:  # no alternative: nothing can match
+        return Allowed(np.zeros(len(engine.data.documents), dtype=np.bool_))
+    return Allowed(np.asarray(union, dtype=np.bool_))
 
 
 def search(
@@ -91,15 +72,10 @@ def search(
     top_k: int,
     *,
     collections: Sequence[str] | None = None,
-    filters: Filters | None = None,
+    filters: Alternatives = None,
 ) -> list[Passage]:
-    """Ranked passages of `query` within `collections` that pass `filters`."""
-    kwargs = _scope(engine, "search", collections, filters)
-    if is_empty(filters) or "filters" in kwargs:
-        return engine.search(query, top_k, **kwargs)
-    assert filters is not None
-    kept = [p for p in engine.search(query, max(top_k, MAX_DEPTH), **kwargs) if _passes(filters, p)]
-    return [replace(p, rank=i) for i, p in enumerate(kept[:top_k], 1)]
+    """Ranked passages of `query` within `collections` that pass (any of) `filters`."""
+    return engine.search(query, top_k, allowed=scope(engine, collections, filters))
 
 
 def ask(
@@ -108,27 +84,22 @@ def ask(
     top_k: int,
     *,
     collections: Sequence[str] | None = None,
-    filters: Filters | None = None,
+    filters: Alternatives = None,
 ) -> AskResult:
-    """`engine.ask` within `collections` and `filters` (see the module docstring)."""
-    kwargs = _scope(engine, "ask", collections, filters)
-    if is_empty(filters) or "filters" in kwargs:
-        return engine.ask(question, top_k, **kwargs)
-    assert filters is not None
-    result = engine.ask(question, max(top_k, MAX_DEPTH), **kwargs)
-    kept = [p for p in result.passages if _passes(filters, p)][:top_k]
-    answer = result.answer
-    if answer is not None and not matches(
-        filters, answer.published, answer.source, getattr(answer, "metadata", None)
-    ):
-        answer = None
-    if answer is None:
-        kept = [replace(p, highlight=None) for p in kept]
-    passages = [replace(p, rank=i) for i, p in enumerate(kept, 1)]
-    if answer is not None and hasattr(answer, "passage_rank"):
-        ranks = [p.rank for p in passages if p.highlight is not None]
-        answer = replace(answer, passage_rank=ranks[0]) if ranks else None
-    return replace(result, answer=answer, passages=passages)
+    """`engine.ask` within `collections` and (any of) `filters`."""
+    return engine.ask(question, top_k, allowed=scope(engine, collections, filters))
+
+
+def retrieve(
+    engine: Engine,
+    question: str,
+    top_k: int,
+    *,
+    collections: Sequence[str] | None = None,
+    filters: Alternatives = None,
+) -> Retrieved:
+    """`engine.retrieve` (the first half of `ask`, for streaming) within the scope."""
+    return engine.retrieve(question, top_k, allowed=scope(engine, collections, filters))
 
 
 RELEVANCE_MIDPOINT = 1.0

@@ -15,8 +15,10 @@ Routers are made with `api_router(...)`, so a new router gets both without think
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -88,3 +90,27 @@ def _strings(
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _strings(item, (*loc, i))
+
+
+def path_methods(request: Request) -> list[str]:
+    """The documented methods of the request's path (every operation of `/openapi.json`
+    whose path template matches it), for a 405's `Allow`.
+
+    Starlette's own 405 names the methods of the first matching route only; a path served by
+    several routes (PUT and DELETE of one resource) needs all of them. The path is read as
+    the client sent it, with `%2F` kept inside its segment (`a%2Fb` is one name with a
+    slash, not two segments)."""
+    raw = request.scope.get("raw_path")
+    path = request.url.path
+    if raw:
+        text = raw.decode("ascii", "replace").replace("%2F", "%252F").replace("%2f", "%252F")
+        path = unquote(text)
+    found: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            found.update(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+    return sorted(found)
+
+
+HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})

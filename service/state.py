@@ -16,6 +16,7 @@ import anyio
 import anyio.to_thread
 
 from index.engine import Engine
+from index.library import Library
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -32,6 +33,8 @@ class AppState:
     preloaded: Engine | None = None
     """Served instead of loading `settings.index_dir` at start-up, when given."""
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    library: Library | None = None
+    """The document store and its index (None when serving a preloaded engine)."""
     limiter: anyio.CapacityLimiter | None = None
 
     def swap(self, engine: Engine) -> None:

@@ -27,30 +27,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """The real server with `env` added to the environment; yields its URL once ready.
+def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real server with `env` added to the environment; (process, URL) once ready.
 
-    Rate limiting is off unless `env` says otherwise (tests send many requests).
+    Rate limiting is off unless `env` says otherwise (tests send many requests). The document
+    store and segments live in `data/` beside `log_path` unless `env` sets `RAGQA_DATA_DIR`.
+    The caller stops the process (tests of crashes kill it).
     """
     port = free_port()
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGQA_RATE_LIMIT_PER_MINUTE": "0", **env}
+    full_env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "RAGQA_RATE_LIMIT_PER_MINUTE": "0",
+        # Each server its own document store, beside its log, unless the test names one.
+        "RAGQA_DATA_DIR": str(log_path.parent / "data"),
+        **env,
+    }
     command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, log_path)
-        SERVER_PIDS[base] = process.pid
+    except BaseException:
+        stop(process)
+        raise
+    return process, base
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server (kill it if it does not stop within 30 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """The real server (see `start_server`); yields its URL once ready, stops it after."""
+    process, base = start_server(env, log_path)
+    SERVER_PIDS[base] = process.pid
+    try:
         yield base
     finally:
         SERVER_PIDS.pop(base, None)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def rss_bytes(pid: int) -> int:

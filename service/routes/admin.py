@@ -17,6 +17,7 @@ from fastapi import Body, Depends
 from index.build import build_index
 from index.embedder import Embedder, resolve_encoder
 from index.engine import Engine
+from index.library import Library
 from service.auth import require_key
 from service.deps import StateDep
 from service.errors import ReloadInProgress
@@ -48,6 +49,13 @@ async def reload_index(
         embedder = getattr(state.engine, "embedder", None)
         if body is not None and body.rebuild:
             await anyio.to_thread.run_sync(_build, settings, embedder)
+        library = state.library
+        if library is not None:
+            # The corpus index is imported into `default` (a no-op when it is unchanged); the
+            # library publishes the new view itself.
+            await anyio.to_thread.run_sync(_sync, library, settings)
+            engine = library.engine
+            return summary(engine, (time.perf_counter() - start) * 1000)
         engine = await anyio.to_thread.run_sync(
             partial(
                 Engine.load, settings.index_dir, settings.model, embedder, encoder=settings.encoder
@@ -55,6 +63,14 @@ async def reload_index(
         )
         state.swap(engine)
         return summary(engine, (time.perf_counter() - start) * 1000)
+
+
+def _sync(library: Library, settings: Settings) -> None:
+    from index.store import read_index
+
+    library.refresh(force=True)
+    if settings.import_corpus:
+        library.sync_corpus(read_index(settings.index_dir))
 
 
 def _build(settings: Settings, embedder: Embedder | None) -> None:

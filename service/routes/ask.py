@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from index.engine import Engine
+from index.errors import CollectionNotFoundError, shown_id
+from index.types import Filters
+from service import queries
 from service.deps import EngineDep, StateDep
-from service.errors import error_body, to_api_error
+from service.errors import CollectionNotFound, error_body, to_api_error
 from service.routing import api_router
 from service.schemas import (
     AskRequest,
     AskResponse,
+    FiltersIn,
     PassageOut,
     StreamAnswerEvent,
     StreamPassagesEvent,
@@ -31,8 +36,21 @@ T = TypeVar("T")
 # idle connections, and a client can tell a slow answer from a dead one. Tests lower it.
 KEEPALIVE_SECONDS = 10.0
 
-ASK_ERROR_STATUSES = (400, 413, 422, 429, 503)
+ASK_ERROR_STATUSES = (400, 404, 413, 422, 429, 503)
 ASK_ERRORS = error_responses(*ASK_ERROR_STATUSES)
+
+
+def restriction(
+    engine: Engine, collections: Sequence[str] | None, filters: FiltersIn | None
+) -> tuple[list[str] | None, Filters | None]:
+    """The scope of a request (see `service.queries`); 404 naming an unknown collection."""
+    try:
+        names = queries.check_collections(engine, collections)
+    except CollectionNotFoundError as exc:
+        name = shown_id(exc.args[0])
+        raise CollectionNotFound(f"collections: no collection named {name}") from None
+    return names, (filters.to_filters() if filters is not None else None)
+
 
 STREAM_DESCRIPTION = """
 Same request body as `POST /v1/ask`. Validation errors are ordinary JSON 4xx responses;
@@ -61,8 +79,24 @@ async def ask(
 ) -> AskResponse:
     """Answer a question: ranked passages plus the shortest verbatim span that answers it."""
     request.state.question_chars = len(body.question)
-    result = await state.run_cpu(engine.ask, body.question, body.top_k)
+    collections, filters = restriction(engine, body.collections, body.filters)
+    result = await state.run_cpu(
+        partial(queries.ask, engine, collections=collections, filters=filters),
+        body.question,
+        body.top_k,
+    )
     return AskResponse.model_validate(result)
+
+
+async def stream_scope(request: Request, engine: EngineDep) -> None:
+    """An unknown collection is a 404 before the stream starts. (The route is a generator:
+    its body runs only once the 200 is sent, so it cannot refuse anything itself.) A body
+    that is not a valid request is left to the route's own validation (422)."""
+    try:
+        body = AskRequest.model_validate_json(await request.body())
+    except ValueError:
+        return
+    restriction(engine, body.collections, body.filters)
 
 
 @router.post(
@@ -70,6 +104,7 @@ async def ask(
     response_class=EventSourceResponse,
     responses=json_error_responses(*ASK_ERROR_STATUSES),
     description=STREAM_DESCRIPTION,
+    dependencies=[Depends(stream_scope)],
 )
 async def ask_stream(
     body: AskRequest, request: Request, engine: EngineDep, state: StateDep
@@ -84,7 +119,9 @@ async def _ask_events(
     engine: Engine, state: AppState, body: AskRequest
 ) -> AsyncIterator[ServerSentEvent]:
     try:
-        retrieval = asyncio.ensure_future(state.run_cpu(engine.retrieve, body.question, body.top_k))
+        collections, filters = restriction(engine, body.collections, body.filters)
+        retrieve = partial(queries.retrieve, engine, collections=collections, filters=filters)
+        retrieval = asyncio.ensure_future(state.run_cpu(retrieve, body.question, body.top_k))
         async for ping in _keepalive_until(retrieval):
             yield ping
         retrieved = retrieval.result()

@@ -16,14 +16,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from index.engine import Engine
-from index.types import Filters, Passage
+from index.types import Filters
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.dify import (
     ConditionError,
     DifyRetrievalRequest,
     DifyRetrievalResponse,
-    merge_rankings,
     to_filters,
     to_records,
 )
@@ -77,12 +76,12 @@ def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalRespon
     except ConditionError as exc:
         raise InvalidRequest(str(exc)) from exc
     top_k = body.retrieval_setting.top_k
-    rankings: list[list[Passage]] = [
-        queries.search(engine, body.query, top_k, collections=[knowledge], filters=f)
-        for f in alternatives
-    ]
-    passages = rankings[0] if len(rankings) == 1 else merge_rankings(rankings, top_k)
-    return to_records(passages, body.retrieval_setting.score_threshold)
+    # The alternatives of an `or` are one restriction (their union): one ranking, one scale.
+    passages = queries.search(
+        engine, body.query, top_k, collections=[knowledge], filters=alternatives
+    )
+    urls = {p.doc_id: engine.document(p.doc_id).url for p in passages}
+    return to_records(passages, body.retrieval_setting.score_threshold, urls)
 
 
 @router.post(

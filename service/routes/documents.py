@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
+from index.engine import Engine
 from service.deps import EngineDep
+from service.errors import CollectionNotFound
 from service.routing import api_router
 from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
 
@@ -10,11 +16,20 @@ router = api_router(prefix="/v1", tags=["documents"])
 
 
 @router.get(
-    "/documents", response_model=list[DocumentSummaryOut], responses=error_responses(429, 503)
+    "/documents",
+    response_model=list[DocumentSummaryOut],
+    responses=error_responses(404, 429, 503),
 )
-async def list_documents(engine: EngineDep) -> list[DocumentSummaryOut]:
-    """Every indexed document, in corpus order, without its text."""
-    return [DocumentSummaryOut.model_validate(d) for d in engine.documents()]
+async def list_documents(
+    engine: EngineDep,
+    collection: Annotated[
+        str | None, Query(description="only this collection", examples=["default"])
+    ] = None,
+) -> list[DocumentSummaryOut]:
+    """Every indexed document (of one collection, if given), in index order, without text."""
+    if collection is not None and collection not in engine.catalog.names:
+        raise CollectionNotFound(f"no collection named {collection!r}")
+    return [DocumentSummaryOut.model_validate(d) for d in engine.documents(collection)]
 
 
 @router.get(
@@ -22,7 +37,12 @@ async def list_documents(engine: EngineDep) -> list[DocumentSummaryOut]:
 )
 async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
     """One document with its cleaned text; every offset of the API points into `text`."""
-    document = engine.document(doc_id)  # DocumentNotFoundError → 404 in service/errors.py
+    return document_out(engine, doc_id)  # DocumentNotFoundError → 404 in service/errors.py
+
+
+def document_out(engine: Engine, doc_id: str) -> DocumentOut:
+    """The `DocumentOut` of a live document (shared by this route and the MCP tool)."""
+    document = engine.document(doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         title=document.title,
@@ -30,5 +50,8 @@ async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
         published=document.published,
         n_chars=len(document.text),
         n_passages=engine.n_passages_of(doc_id),
+        collection=engine.collection_of(doc_id),
         text=document.text,
+        url=document.url,
+        metadata=dict(engine.metadata_of(doc_id)),
     )

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Annotated
 
 from fastapi import Query, Request
+from pydantic import ValidationError
 
+from service import queries
 from service.deps import EngineDep, StateDep
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, validation_error
+from service.routes.ask import restriction
 from service.routing import api_router
 from service.schemas import (
+    DATE_SCHEMA,
     DEFAULT_TOP_K,
     MAX_TOP_K,
     QUESTION_PATTERN,
     QUESTION_RULE,
+    FiltersIn,
     PassageOut,
     SearchResponse,
     clean_question,
@@ -23,8 +29,33 @@ from service.schemas import (
 
 router = api_router(prefix="/v1", tags=["search"])
 
+COLLECTIONS_ITEM = r"[^,\s]"
+"""A `collections` value names at least one collection (it is split on commas)."""
 
-@router.get("/search", response_model=SearchResponse, responses=error_responses(422, 429, 503))
+
+def _filters(
+    published_from: str | None, published_to: str | None, source: list[str], metadata: list[str]
+) -> FiltersIn | None:
+    if published_from is None and published_to is None and not source and not metadata:
+        return None
+    pairs: dict[str, str] = {}
+    for item in metadata:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise InvalidRequest(f"metadata: {item!r} is not key:value")
+        pairs[key] = value
+    try:
+        return FiltersIn(
+            published_from=published_from,
+            published_to=published_to,
+            source=source,
+            metadata=dict(pairs),
+        )
+    except ValidationError as exc:
+        raise validation_error(exc.errors()) from exc
+
+
+@router.get("/search", response_model=SearchResponse, responses=error_responses(404, 422, 429, 503))
 async def search(
     request: Request,
     engine: EngineDep,
@@ -37,15 +68,54 @@ async def search(
         ),
     ],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K,
+    collections: Annotated[
+        list[str] | None,
+        Query(
+            description="collections to search (repeat, or comma-separated); default: all",
+            json_schema_extra={"items": {"type": "string", "pattern": COLLECTIONS_ITEM}},
+        ),
+    ] = None,
+    published_from: Annotated[
+        str | None,
+        Query(
+            description="ISO date, inclusive",
+            examples=["2025-01-01"],
+            json_schema_extra=DATE_SCHEMA,
+        ),
+    ] = None,
+    published_to: Annotated[
+        str | None, Query(description="ISO date, inclusive", json_schema_extra=DATE_SCHEMA)
+    ] = None,
+    source: Annotated[list[str] | None, Query(description="exact source names (repeat)")] = None,
+    metadata: Annotated[
+        list[str] | None,
+        Query(
+            description="key:value that must match (repeat)",
+            json_schema_extra={"items": {"type": "string", "pattern": "^[^:]+:"}},
+        ),
+    ] = None,
 ) -> SearchResponse:
-    """The passages `/v1/ask` would return, best first, without an answer."""
+    """The passages `/v1/ask` would return, best first, without an answer. Filters as in
+    `/v1/ask`'s `filters`, as query parameters."""
     try:
         query = clean_question(q)
     except ValueError as exc:
         raise InvalidRequest(f"q: {exc}") from exc
+    names = (
+        [n.strip() for value in collections for n in value.split(",") if n.strip()]
+        if collections is not None
+        else None
+    )
+    if names is not None and not names:
+        raise InvalidRequest("collections: must name at least one collection")
+    wanted, filters = restriction(
+        engine, names, _filters(published_from, published_to, source or [], metadata or [])
+    )
     request.state.question_chars = len(query)
     start = time.perf_counter()
-    passages = await state.run_cpu(engine.search, query, top_k)
+    passages = await state.run_cpu(
+        partial(queries.search, engine, collections=wanted, filters=filters), query, top_k
+    )
     return SearchResponse(
         query=query,
         passages=[PassageOut.model_validate(p) for p in passages],

@@ -87,6 +87,25 @@ def test_in_process_filters_restrict_the_passages(engine: Any) -> None:
     assert none == []
 
 
+def test_filters_and_collections_over_http_match_in_process(live_server: str, engine: Any) -> None:
+    scopes: list[dict[str, Any]] = [
+        {"filters": {"published_from": "2025-01-01", "published_to": "2025-12-31"}},
+        {"filters": {"sources": ["001_8546bbd5f1ad3438.txt"]}, "collections": ["default"]},
+        {"filters": {"sources": ["nothing.txt"]}},
+    ]
+    for scope in scopes:
+        over_http = RagqaRetriever(base_url=live_server, **scope).invoke(QUERY)
+        in_process = RagqaRetriever(engine=engine, **scope).invoke(QUERY)
+        assert [(d.page_content, d.metadata) for d in over_http] == [
+            (d.page_content, d.metadata) for d in in_process
+        ], scope
+    dated = RagqaRetriever(base_url=live_server, **scopes[0]).invoke(QUERY)
+    assert dated and {d.metadata["published"] for d in dated} == {"2025-01-22"}
+    one = RagqaRetriever(base_url=live_server, **scopes[1]).invoke(QUERY)
+    assert one and {d.metadata["source"] for d in one} == {"001_8546bbd5f1ad3438.txt"}
+    assert RagqaRetriever(base_url=live_server, **scopes[2]).invoke(QUERY) == []
+
+
 def test_bad_input_is_refused_with_the_reason(live_server: str, engine: Any) -> None:
     with pytest.raises(ValueError, match="exactly one of base_url"):
         RagqaRetriever()

@@ -55,3 +55,27 @@ def make_client(
 def client(make_client: Callable[..., AbstractContextManager[TestClient]]) -> Iterator[TestClient]:
     with make_client() as c:
         yield c
+
+
+DOCS_MAX_FILE_BYTES = 100_000
+"""Upload limit per file of `docs_server` (small, so the 413 test sends little)."""
+
+
+@pytest.fixture(scope="session")
+def docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real server with a document store of its own (the seed corpus imported into
+    `default`), for the documents API tests; yields (URL, data directory). Tests write into
+    collections of their own, so they do not depend on each other's order."""
+    from tests.conftest import TEST_API_KEY
+    from tests.servers import running_server
+
+    tmp = tmp_path_factory.mktemp("docs_server")
+    env = {
+        "RAGQA_INDEX_DIR": str(index_dir),
+        "RAGQA_DATA_DIR": str(tmp / "data"),
+        "RAGQA_API_KEY": TEST_API_KEY,
+        "RAGQA_MAX_FILE_BYTES": str(DOCS_MAX_FILE_BYTES),
+        "RAGQA_LOG_LEVEL": "warning",
+    }
+    with running_server(env, tmp / "server.log") as base:
+        yield base, tmp / "data"

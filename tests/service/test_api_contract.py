@@ -30,7 +30,15 @@ ANSWER_FIELDS = {
     "char_end",
     "passage_rank",
 }
-SUMMARY_FIELDS = {"doc_id", "title", "source", "published", "n_chars", "n_passages"}
+SUMMARY_FIELDS = {
+    "doc_id",
+    "title",
+    "source",
+    "published",
+    "n_chars",
+    "n_passages",
+    "collection",
+}
 
 
 def document_text(client: TestClient, doc_id: str, cache: dict[str, str]) -> str:
@@ -107,7 +115,8 @@ def test_documents_list_and_detail_agree(client: TestClient, engine: Any) -> Non
     for summary in listing:
         assert set(summary) == SUMMARY_FIELDS
         detail = client.get(f"/v1/documents/{summary['doc_id']}").json()
-        assert set(detail) == SUMMARY_FIELDS | {"text"}
+        assert set(detail) == SUMMARY_FIELDS | {"text", "url", "metadata"}
+        assert summary["collection"] == "default"
         assert {k: detail[k] for k in SUMMARY_FIELDS} == summary
         assert len(detail["text"]) == summary["n_chars"]
 

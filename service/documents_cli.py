@@ -1,0 +1,304 @@
+"""`ragqa add`, `ragqa rm`, `ragqa collections`: the document store from the terminal.
+
+Each works on the local store (`RAGQA_DATA_DIR`, `RAGQA_STORE_URL`) or, with `--url` and
+`--api-key`, on a running service through the HTTP API. A running service picks up local
+writes within a second. Files are read by the same `corpus/` code as the service's uploads;
+long work shows a progress bar, and every file or line not stored is listed with the reason.
+Exit code 1 when nothing could be stored or the service refused the request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ragqa.console import domain_errors, fail, load_settings
+
+if TYPE_CHECKING:
+    from index.library import Library, NewDocument
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", help="a running service, e.g. http://127.0.0.1:8000 [env RAGQA_URL]"),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--api-key", help="its API key [env RAGQA_API_KEY]", show_default=False),
+]
+CollectionOpt = Annotated[
+    str, typer.Option("--collection", "-c", help="collection (created if missing)")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
+BATCH_DOCUMENTS = 200
+"""Documents per local write (one segment each) and files per HTTP request at most."""
+HTTP_BATCH_BYTES = 8 * 1024 * 1024
+
+out = Console(soft_wrap=True)  # a skip report line is never cut inside a path
+
+
+@dataclass
+class Outcome:
+    """What `ragqa add` did, for the summary and the skip report."""
+
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self, written: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> None:
+        for item in written:
+            getattr(self, item["status"]).append(item["doc_id"])
+        self.skipped += [(s["item"], s["reason"]) for s in skipped]
+
+
+def expand(paths: list[Path]) -> Iterator[Path]:
+    """Files given, and the files of directories given (recursively, hidden ones left out)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            )
+        else:
+            yield path
+
+
+def _errors(*more: type[BaseException]) -> tuple[type[BaseException], ...]:
+    return (*domain_errors(), *more)
+
+
+def _remote(url: str | None) -> str | None:
+    return (url or os.environ.get("RAGQA_URL") or "").rstrip("/") or None
+
+
+def _client(url: str, api_key: str | None) -> Any:
+    import httpx
+
+    key = api_key or os.environ.get("RAGQA_API_KEY")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=url, headers=headers, timeout=600)
+
+
+def _check(response: Any) -> Any:
+    if response.status_code >= 400:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        request = response.request
+        fail(f"{request.method} {request.url.path}: {response.status_code} {message}")
+    return response.json()
+
+
+def _open_library(quiet: bool) -> Library:
+    from index.embedder import load_embedder
+    from index.library import Library
+
+    settings = load_settings()
+    try:
+        return Library.open(
+            settings.data_dir,
+            load_embedder(settings.model),
+            url=settings.store_url,
+            background_merge=False,
+        )
+    except domain_errors() as exc:
+        fail(str(exc))
+
+
+def _report(outcome: Outcome, collection: str) -> None:
+    out.print(
+        f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
+        f"{len(outcome.unchanged)} unchanged (not re-embedded), {len(outcome.skipped)} skipped"
+    )
+    if outcome.skipped:
+        out.print("skip report:")
+        for item, reason in outcome.skipped:
+            out.print(Text(f"  {item}: {reason}"))
+
+
+def add(
+    paths: Annotated[list[Path], typer.Argument(help=".txt/.md/.html/.jsonl files or folders")],
+    collection: CollectionOpt = "default",
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Add articles from files to a collection (same content again: nothing re-embedded)."""
+    from tqdm import tqdm
+
+    from corpus.formats import READERS
+    from service.document_schemas import collection_name
+
+    try:
+        collection_name(collection)
+    except ValueError as exc:
+        fail(f"--collection: {exc}", code=2)
+    quiet = quiet or bool(os.environ.get("CI"))
+    outcome = Outcome()
+    files: list[Path] = []
+    for path in expand(paths):
+        if not path.exists():
+            outcome.skipped.append((str(path), "no such file"))
+        elif path.suffix.lower() not in READERS:
+            outcome.skipped.append((str(path), "unsupported file type"))
+        else:
+            files.append(path)
+    base = _remote(url)
+    bar = tqdm(total=len(files), unit="file", disable=quiet, desc=f"adding to {collection}")
+    if base is not None:
+        _add_remote(base, api_key, collection, files, outcome, bar)
+    else:
+        _add_local(collection, files, outcome, bar, quiet)
+    bar.close()
+    _report(outcome, collection)
+    if files and not (outcome.created or outcome.replaced or outcome.unchanged):
+        raise typer.Exit(1)
+
+
+def _add_remote(
+    base: str, api_key: str | None, collection: str, files: list[Path], outcome: Outcome, bar: Any
+) -> None:
+    with _client(base, api_key) as client:
+        _check(client.put(f"/v1/collections/{collection}"))
+        batch: list[Path] = []
+        size = 0
+        for path in [*files, None]:
+            full = path is None or len(batch) >= BATCH_DOCUMENTS or size > HTTP_BATCH_BYTES
+            if full and batch:
+                _post_files(client, collection, batch, outcome)
+                bar.update(len(batch))
+                batch, size = [], 0
+            if path is not None:
+                batch.append(path)
+                size += path.stat().st_size
+
+
+def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcome) -> None:
+    parts = [("files", (p.name, p.read_bytes())) for p in batch]
+    response = client.post(f"/v1/collections/{collection}/documents", files=parts)
+    if response.status_code in (413, 415, 422) and len(batch) > 1:
+        for path in batch:  # find the file the service refused; store the others
+            _post_files(client, collection, [path], outcome)
+        return
+    if response.status_code in (413, 415, 422):
+        outcome.skipped.append((str(batch[0]), response.json()["error"]["message"]))
+        return
+    body = _check(response)
+    outcome.record(body["documents"], body["skipped"])
+
+
+def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
+    from index.library import Skipped
+    from service.errors import ApiError
+    from service.uploads import file_documents
+
+    library = _open_library(quiet)
+    try:
+        library.create_collection(collection)
+        documents: list[NewDocument] = []
+        skipped: list[Skipped] = []
+        for path in files:
+            try:
+                found, lines = file_documents(path.name, path.read_bytes())
+            except ApiError as exc:
+                outcome.skipped.append((str(path), exc.message))
+            else:
+                documents += found
+                skipped += lines
+            bar.update(1)
+        for start in range(0, len(documents), BATCH_DOCUMENTS):
+            batch = documents[start : start + BATCH_DOCUMENTS]
+            report = library.add(collection, batch, skipped=skipped, progress=not quiet)
+            skipped = []
+            outcome.record(
+                [w.__dict__ for w in report.documents], [s.__dict__ for s in report.skipped]
+            )
+        library.merge()
+    except _errors(ValueError) as exc:
+        fail(str(exc))
+    finally:
+        library.close()
+
+
+def rm(
+    doc_id: Annotated[str, typer.Argument(help="the document id")],
+    collection: Annotated[
+        str | None, typer.Option("--collection", "-c", help="its collection (looked up if omitted)")
+    ] = None,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """Delete a document from the store and the index."""
+    base = _remote(url)
+    if base is not None:
+        with _client(base, api_key) as client:
+            if collection is None:
+                collection = _check(client.get(f"/v1/documents/{doc_id}"))["collection"]
+            _check(client.delete(f"/v1/collections/{collection}/documents/{doc_id}"))
+    else:
+        library = _open_library(True)
+        try:
+            if collection is None:
+                collection = library.stored(doc_id).collection
+            library.delete(collection, doc_id)
+        except _errors(LookupError) as exc:
+            fail(f"no document {doc_id!r}" if isinstance(exc, LookupError) else str(exc))
+        finally:
+            library.close()
+    out.print(f"deleted {doc_id} from {collection}")
+
+
+def collections(
+    create: Annotated[str | None, typer.Option("--create", help="create this collection")] = None,
+    drop: Annotated[
+        str | None, typer.Option("--drop", help="drop this collection and its documents")
+    ] = None,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """List the collections (or create or drop one)."""
+    from service.document_schemas import collection_name
+
+    for option, value in (("--create", create), ("--drop", drop)):
+        if value is not None:
+            try:
+                collection_name(value)
+            except ValueError as exc:
+                fail(f"{option}: {exc}", code=2)
+    base = _remote(url)
+    if base is not None:
+        with _client(base, api_key) as client:
+            if create is not None:
+                _check(client.put(f"/v1/collections/{create}"))
+            if drop is not None:
+                _check(client.delete(f"/v1/collections/{drop}"))
+            rows = [
+                (c["name"], c["documents"], c["created_at"])
+                for c in _check(client.get("/v1/collections"))
+            ]
+    else:
+        library = _open_library(True)
+        try:
+            if create is not None:
+                library.create_collection(create)
+            if drop is not None:
+                library.drop_collection(drop)
+            rows = [(c.name, c.documents, c.created_at) for c in library.collections()]
+        except _errors(LookupError) as exc:
+            fail(f"no collection {drop!r}" if isinstance(exc, LookupError) else str(exc))
+        finally:
+            library.close()
+    table = Table("collection", "documents", "created")
+    for name, count, created in rows:
+        table.add_row(name, str(count), created)
+    out.print(table)

@@ -1,0 +1,144 @@
+"""Request bodies of `POST /v1/collections/{c}/documents`: JSON documents or uploaded files.
+
+JSON is one document object or a list of up to 1,000; each is validated and an error names
+it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html`/`.jsonl`
+files, read by the same `corpus/` code as the bundled articles (cleaning, splitting a page
+into articles; GB18030/GBK and Big5 recognised first); a bad line of a JSONL file is skipped and
+reported, a file that yields nothing is refused naming the file. Every file is checked for
+size and type before any is read, and nothing is stored unless the whole request is valid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from corpus.formats import READERS, read_articles
+from index.library import NewDocument, Skipped
+from service.document_schemas import MAX_BATCH, DocumentIn
+from service.errors import (
+    InvalidRequest,
+    MalformedRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    validation_error,
+)
+
+SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".jsonl"}))
+
+
+def parse_document(raw: Any, item: str) -> NewDocument:
+    """One JSON document, or InvalidRequest naming `item` and the field."""
+    try:
+        return DocumentIn.model_validate(raw).to_new(item)
+    except ValidationError as exc:
+        error = validation_error(exc.errors())
+        raise type(error)(f"{item}.{error.message}" if item else error.message) from exc
+
+
+def parse_json_documents(body: bytes) -> list[NewDocument]:
+    """`{...}` or `[{...}, ...]` (at most MAX_BATCH) as documents."""
+    try:
+        raw = json.loads(body)
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest("body: could not be decoded; send UTF-8 encoded JSON") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedRequest(f"body: malformed JSON ({exc.msg})") from exc
+    if isinstance(raw, dict):
+        return [parse_document(raw, "document")]
+    if not isinstance(raw, list):
+        raise InvalidRequest("body: must be a document object or a list of them")
+    if not raw:
+        raise InvalidRequest("body: the list of documents is empty")
+    if len(raw) > MAX_BATCH:
+        raise InvalidRequest(
+            f"body: at most {MAX_BATCH} documents per request, got {len(raw)}; send batches"
+        )
+    return [parse_document(item, f"documents[{i}]") for i, item in enumerate(raw)]
+
+
+async def parse_upload(
+    request: Request, max_file_bytes: int
+) -> tuple[list[NewDocument], list[Skipped]]:
+    """The documents of every uploaded file, and the lines skipped."""
+    form = await request.form(max_files=MAX_BATCH, max_fields=100)
+    files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+    if not files:
+        raise InvalidRequest("files: no file in the upload; send files as multipart form data")
+    names = []
+    for upload in files:
+        name = PurePath(upload.filename or "").name
+        if not name:
+            raise InvalidRequest("files: a file part has no file name")
+        suffix = PurePath(name).suffix.lower()
+        if suffix not in READERS:
+            raise UnsupportedMediaType(f"{name}: unsupported file type; send {SUPPORTED} files")
+        if upload.size is not None and upload.size > max_file_bytes:
+            raise PayloadTooLarge(
+                f"{name}: {upload.size} bytes, over the limit of {max_file_bytes}"
+            )
+        names.append(name)
+    documents: list[NewDocument] = []
+    skipped: list[Skipped] = []
+    for name, upload in zip(names, files, strict=True):
+        data = await upload.read()
+        if len(data) > max_file_bytes:
+            raise PayloadTooLarge(f"{name}: {len(data)} bytes, over the limit of {max_file_bytes}")
+        found, lines = file_documents(name, data)
+        documents += found
+        skipped += lines
+    return documents, skipped
+
+
+CHINESE_ENCODINGS = ("gb18030", "big5")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """`data`, or its GB18030/GBK or Big5 text re-encoded as UTF-8 when it is not UTF-8.
+
+    Older newsroom systems export GBK or Big5. The corpus build refuses such files (with a
+    hint to convert them); an upload is decoded once here, and every offset points into the
+    decoded text the store keeps. charset-normalizer is restricted to these encodings, so
+    random bytes are not "recognised" as something and are refused naming the file."""
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(CHINESE_ENCODINGS)).best()
+    if best is None or best.encoding not in CHINESE_ENCODINGS:
+        return data
+    return str(best).encode("utf-8")
+
+
+def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skipped]]:
+    """The articles of one file, read as the corpus reads it, and the lines skipped; a file
+    that yields nothing is InvalidRequest naming it (the HTTP upload and `ragqa add`)."""
+    parsed, problems = read_articles(name, as_utf8(data))
+    if not parsed:
+        reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
+        raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")
+    skipped = [
+        Skipped(f"{p.source}:{p.line}" if p.line is not None else p.source, p.message)
+        for p in problems
+    ]
+    single = len(parsed) == 1
+    documents = [
+        NewDocument(
+            title=p.article.title.strip() or PurePath(name).stem,
+            text=p.article.text,
+            published=p.article.published,
+            url=p.url,
+            source=name,
+            item=name if single else f"{name}:{p.position}",
+        )
+        for p in parsed
+    ]
+    return documents, skipped

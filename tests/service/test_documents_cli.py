@@ -1,0 +1,108 @@
+"""`ragqa add`, `ragqa rm` and `ragqa collections`, against a running server and locally."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, TEST_API_KEY
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(docs_server: tuple[str, Path]) -> tuple[str, Path]:
+    return docs_server
+
+
+def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ragqa", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def articles(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "gansu.txt").write_text(
+        "陇南电商\n\n2025年陇南市电商销售额达到320亿元，带动农户增收。", encoding="utf-8"
+    )
+    lines = [
+        json.dumps({"title": "庆阳石油", "text": "庆阳市原油产量达到1200万吨。"}),
+        "{broken",
+    ]
+    (folder / "more.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.7")
+    return folder
+
+
+def test_add_lists_what_it_stored_and_a_skip_report(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, _ = served
+    folder = articles(tmp_path / "articles")
+    remote = ("--url", base, "--api-key", TEST_API_KEY)
+    added = ragqa("add", str(folder), "--collection", "cli", *remote)
+    assert added.returncode == 0, added.stderr
+    assert "cli: 2 created, 0 replaced, 0 unchanged (not re-embedded), 2 skipped" in added.stdout
+    assert "scan.pdf" in added.stdout and "unsupported file type" in added.stdout
+    assert "more.jsonl:2" in added.stdout
+    again = ragqa("add", str(folder), "--collection", "cli", *remote)
+    assert "0 created, 0 replaced, 2 unchanged" in again.stdout
+    listed = ragqa("collections", *remote)
+    assert listed.returncode == 0 and "cli" in listed.stdout
+    documents = httpx.get(f"{base}/v1/documents", params={"collection": "cli"}).json()
+    assert sorted(d["title"] for d in documents) == ["庆阳石油", "陇南电商"]
+    removed = ragqa("rm", documents[0]["doc_id"], *remote)
+    assert removed.returncode == 0, removed.stderr
+    assert httpx.get(f"{base}/v1/documents/{documents[0]['doc_id']}").status_code == 404
+
+
+def test_errors_are_one_line_and_a_non_zero_exit(served: tuple[str, Path]) -> None:
+    base, _ = served
+    wrong_key = ragqa("collections", "--create", "x", "--url", base, "--api-key", "wrong" * 4)
+    assert wrong_key.returncode == 1 and "401" in wrong_key.stderr
+    bad_name = ragqa("add", "nothing.txt", "--collection", "a/b", "--url", base)
+    assert bad_name.returncode == 2 and "--collection" in bad_name.stderr
+    missing = ragqa("rm", "no-such-doc", "--url", base, "--api-key", TEST_API_KEY)
+    assert missing.returncode == 1 and "404" in missing.stderr
+    assert "Traceback" not in wrong_key.stderr + bad_name.stderr + missing.stderr
+
+
+def test_a_local_add_is_seen_by_the_running_server(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, data_dir = served
+    article = tmp_path / "pingliang.md"
+    article.write_text(
+        "# 平凉苹果\n\n平凉市苹果种植面积达到180万亩，年产量超过200万吨，远销东南亚和中东地区。"
+        "\n\n当地还建成了苹果冷链物流中心，可以储存苹果30万吨。\n",
+        encoding="utf-8",
+    )
+    added = ragqa(
+        "add", str(article), "--collection", "local", env={"RAGQA_DATA_DIR": str(data_dir)}
+    )
+    assert added.returncode == 0, added.stderr
+    assert "local: 1 created" in added.stdout
+    deadline = time.monotonic() + 60  # a guard against hanging; the server polls every second
+    while time.monotonic() < deadline:
+        found = httpx.get(f"{base}/v1/documents", params={"collection": "local"})
+        if found.status_code == 200 and found.json():
+            break
+        time.sleep(0.2)
+    assert [d["title"] for d in found.json()] == ["平凉苹果"]
+    listed = ragqa("collections", env={"RAGQA_DATA_DIR": str(data_dir)})
+    assert "local" in listed.stdout
