@@ -50,6 +50,7 @@ RERANK_FIELDS = ("rerank_fused", "rerank_sentence", "rerank_keywords", "rerank_n
 ANSWER_FIELDS = (
     "w_similarity",
     "w_keywords",
+    "w_beyond_title",
     "w_context",
     "w_focus",
     "w_subject",
@@ -60,6 +61,7 @@ ANSWER_FIELDS = (
 FEATURE_OF = {
     "w_similarity": "similarity",
     "w_keywords": "keywords",
+    "w_beyond_title": "beyond_title",
     "w_context": "context_keywords",
     "w_focus": "focus",
     "w_subject": "subject",
@@ -260,8 +262,10 @@ def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: Answ
             for c in candidates
         ]
         y = [1.0 if contains_answer(c.text, item.question.answers) else 0.0 for c in candidates]
-        rows.append((np.asarray(x, dtype=np.float64).reshape(-1, 8), np.asarray(y)))
-    return Groups.stack(rows, d=8)
+        rows.append(
+            (np.asarray(x, dtype=np.float64).reshape(-1, len(ANSWER_FIELDS)), np.asarray(y))
+        )
+    return Groups.stack(rows, d=len(ANSWER_FIELDS))
 
 
 def choice(item: Item, fitted_ranking: RankingParams, answering: AnswerParams) -> Any:
@@ -487,13 +491,7 @@ def fitted_from_json(data: dict[str, Any]) -> Fitted:
     return Fitted(
         RankingParams(**data["ranking"]),
         AnswerParams(**data["answer"]),
-        AbstentionModel(
-            tuple(model["mean"]),
-            tuple(model["scale"]),
-            tuple(model["weights"]),
-            float(model["bias"]),
-            float(model["threshold"]),
-        ),
+        AbstentionModel.from_json(model),
     )
 
 

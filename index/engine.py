@@ -199,7 +199,14 @@ class Engine:
         mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
         if also is not None:
             mask = also.documents if mask is None else mask & also.documents
-        return None if mask is None else Allowed(mask)
+        if mask is None:
+            return None
+        if also is None:
+            named = tuple(collections) if collections is not None else None
+            return Allowed(mask, (named, filters))
+        if collections is None and filters is None:
+            return Allowed(mask, also.where)
+        return Allowed(mask)
 
     def ask(
         self,

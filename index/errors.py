@@ -57,3 +57,12 @@ class InvalidDocumentError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class BackendUnavailableError(IndexError_):
+    """The index backend (a Milvus server, say) cannot be reached or failed to answer in time."""
+
+
+class BackendConfigError(IndexError_):
+    """The backend settings are wrong (an unknown backend, a URI it cannot use): the message
+    names the setting."""

@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from corpus.documents import Document
+from index.backend import Backend, FaissBackend
 from index.chunking import ChunkingParams
 from index.docstore import (
     CollectionInfo,
@@ -167,8 +168,12 @@ class Library:
         embed_titles: bool = True,
         config: RetrievalConfig | None = None,
         background_merge: bool = True,
+        backend: Backend | None = None,
     ) -> None:
         self.store = store
+        self.backend: Backend = backend or FaissBackend()
+        """Where the views' vectors and BM25 live (Milvus keeps in step at each publish)."""
+        self._backend_behind = False
         self.segments_dir = segments_dir
         self.embedder = embedder
         self.chunking = chunking or ChunkingParams()
@@ -204,6 +209,7 @@ class Library:
         if merger is not None:
             merger.join(timeout=60)
         self.store.close()
+        self.backend.close()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -226,7 +232,7 @@ class Library:
 
     def refresh(self, force: bool = False) -> bool:
         """Rebuild the view if the store changed (another process wrote); True if rebuilt."""
-        if not force and self.store.generation() == self._generation:
+        if not force and not self._backend_behind and self.store.generation() == self._generation:
             return False
         with self._lock:
             self._publish()
@@ -259,7 +265,13 @@ class Library:
             for stale in set(self._segments) - set(names):
                 del self._segments[stale]
         catalog = catalog_for(parts, live, self.store.collection_names())
-        engine = Engine(parts.data, self.embedder, self.config, catalog=catalog)
+        try:
+            view = self.backend.view(parts.data, catalog)
+        except BaseException:
+            self._backend_behind = True  # the next refresh (or `ragqa index verify`) retries
+            raise
+        self._backend_behind = False
+        engine = Engine(parts.data, self.embedder, self.config, catalog=catalog, view=view)
         self._engine = engine
         self._generation = generation
         for listener in self.listeners:
@@ -605,6 +617,16 @@ class Library:
             for old_name in dropped:
                 shutil.rmtree(self.segments_dir / old_name, ignore_errors=True)
             return True
+
+    def check_backend(self) -> str | None:
+        """None when the backend holds exactly the live rows of the store, else what differs."""
+        return self.backend.check(self.engine.index)
+
+    def verify(self) -> str | None:
+        """Make the backend agree with the store; None if it did, else what was repaired."""
+        with self._writing():
+            self._publish()  # a fresh view of the store's live rows, synced into the backend
+            return self.backend.last_sync
 
     def check_collection(self, name: str) -> None:
         """Raise CollectionNotFoundError unless `name` exists."""

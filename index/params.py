@@ -74,6 +74,8 @@ class AnswerParams:
     """Weight of the sentence's cosine similarity with the question."""
     w_keywords: float = 0.4
     """Weight of the IDF-weighted share of the question's keywords in the sentence."""
+    w_beyond_title: float = 0.0
+    """Weight of the same share counting only the keywords the document's title lacks."""
     w_context: float = 0.0
     """Weight of the same share in the sentence's passage (title + passage)."""
     w_focus: float = 0.2

@@ -335,7 +335,9 @@ def answer_candidates(
             a, b = max(s_start, start), min(s_end, end)
             if b > a:
                 candidates.append(
-                    SentenceCandidate(position, a, b, doc.text[a:b], context, float(sim), prior)
+                    SentenceCandidate(
+                        position, a, b, doc.text[a:b], context, float(sim), prior, doc.title
+                    )
                 )
     return candidates
 

@@ -129,6 +129,9 @@ class Allowed:
     """
 
     documents: npt.NDArray[np.bool_]
+    where: tuple[tuple[str, ...] | None, Filters | None] | None = None
+    """The collections and filters the mask was made from, when it was made from them alone
+    (deleted documents aside): a backend that filters by expression (Milvus) uses them."""
 
     @classmethod
     def only(cls, n_documents: int, rows: Iterable[int]) -> Allowed:

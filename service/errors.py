@@ -161,6 +161,16 @@ class ModelUnavailable(ApiError):
     code = "model_unavailable"
 
 
+class BackendUnavailable(ApiError):
+    """The index backend (Milvus) did not answer in time: retry later."""
+
+    status = 503
+    code = "backend_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "5"})
+
+
 class DifyInvalidAuthorization(ApiError):
     """Dify 1001: the Authorization header is not `Bearer <key>`."""
 
@@ -268,6 +278,10 @@ def to_api_error(exc: BaseException) -> ApiError:
         return InvalidRequest(str(exc))
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
+    from index.errors import BackendUnavailableError
+
+    if isinstance(exc, BackendUnavailableError):
+        return BackendUnavailable(str(exc) or "the index backend is unavailable")
     if isinstance(exc, IndexError_):
         return IndexInvalid(str(exc) or type(exc).__name__)
     logger.exception("unexpected error", exc_info=exc)

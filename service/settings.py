@@ -7,12 +7,15 @@ pydantic ValidationError as one line per bad key for the CLI.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ragqa import paths
+
+if TYPE_CHECKING:
+    from index.milvus import MilvusSettings
 
 ENV_PREFIX = "RAGQA_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -72,6 +75,19 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Limit per uploaded file."""
     log_level: str = "info"
+    backend: Literal["faiss", "milvus"] = Field(
+        default="faiss",
+        description="where the vectors and BM25 live: faiss (in this process) or milvus",
+    )
+    milvus_uri: str = Field(
+        default="",
+        description="milvus-lite file path ending in .db, or http://host:19530 for a server",
+    )
+    milvus_token: SecretStr | None = Field(default=None, description="Milvus token, if any")
+    milvus_prefix: str = Field(
+        default="ragqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", description="collection prefix"
+    )
+    milvus_timeout_s: float = Field(default=10.0, gt=0, le=300, description="per Milvus call")
 
     @field_validator("cors_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
@@ -125,6 +141,31 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_encoder(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _lower_backend(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _check_milvus_uri(cls, value: str) -> str:
+        from index.errors import BackendConfigError
+        from index.milvus import check_uri
+
+        if value:
+            try:
+                check_uri(value)
+            except BackendConfigError as exc:
+                raise ValueError(str(exc).removeprefix(f"RAGQA_MILVUS_URI={value!r}: ")) from None
+        return value
+
+    def milvus(self) -> MilvusSettings:
+        """The Milvus settings (`RAGQA_MILVUS_*`) as the backend takes them."""
+        from index.milvus import MilvusSettings
+
+        token = self.milvus_token.get_secret_value() if self.milvus_token is not None else ""
+        return MilvusSettings(self.milvus_uri, token, self.milvus_prefix, self.milvus_timeout_s)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer import answer_type_match, novelty
+from index.answer import answer_type_match, beyond_title, novelty
+from index.retrieval import QueryTerms
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,16 @@ def test_novelty_is_the_share_of_content_characters_the_question_lacks() -> None
     assert novelty("白银炉能耗", "白银炉能耗。") == 0.0  # a restatement
     assert novelty("白银炉能耗", "。”") == 0.0  # no content at all
     assert novelty("What is it?", "ＷＨＡＴ") == 0.0  # NFKC and case folded
+
+
+def test_beyond_title_keeps_the_keywords_the_title_does_not_name() -> None:
+    terms = QueryTerms(
+        tokens=frozenset({"黄鳍", "紫鱼", "体长"}),
+        weights={"黄鳍": 5.0, "紫鱼": 5.0, "体长": 2.0},
+        focus=frozenset({"体长"}),
+        numbers=frozenset(),
+        lexical_share=1.0,
+    )
+    assert beyond_title(terms, "黄鳍紫鱼") == frozenset({"体长"})
+    assert beyond_title(terms, "鱼类图鉴") == frozenset({"黄鳍", "紫鱼", "体长"})
+    assert beyond_title(terms, "黄鳍紫鱼的体长") == frozenset()
