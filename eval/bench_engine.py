@@ -225,6 +225,7 @@ def bench_load(mode: Mode, say: Any) -> dict[str, Any]:
     say(f"== load: scripts/loadtest, 8 clients, {mode.load_seconds} s ({load_average()}) ==")
     for variant in LOAD_VARIANTS:
         out = WORKDIR / f"load-{variant.encoder}-{variant.workers}x{variant.threads}.json"
+        out.unlink(missing_ok=True)  # a failed run must not report the previous one
         command = [
             sys.executable, str(ROOT / "scripts" / "loadtest"),
             "--clients", "8", "--seconds", str(mode.load_seconds),
