@@ -1,8 +1,9 @@
 """The documents API over the real server, store and index: collections, writes, filters.
 
-One server (`docs_server`: its own SQLite store and segments, the seed corpus imported into
+One server per index backend (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
+milvus-lite; each its own SQLite store and segments, the seed corpus imported into
 `default`) is shared; each test writes into collections of its own, so the tests do not
-depend on their order.
+depend on their order. Every test runs on both backends.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ WIND = {
 
 
 @pytest.fixture(scope="module")
-def http(docs_server: tuple[str, Path]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=docs_server[0], timeout=120) as client:
+def http(api_server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_server[0], timeout=120) as client:
         yield client
 
 
