@@ -125,7 +125,9 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def test_ragqa_index_verify_repairs_rows_lost_in_milvus(index_dir: Path, tmp_path: Path) -> None:
+def test_the_start_up_check_and_ragqa_index_verify_repair_rows_lost_in_milvus(
+    index_dir: Path, tmp_path: Path
+) -> None:
     lite = str(tmp_path / "milvus.db")
     env = {
         "RAGQA_INDEX_DIR": str(index_dir),
@@ -141,6 +143,13 @@ def test_ragqa_index_verify_repairs_rows_lost_in_milvus(index_dir: Path, tmp_pat
         "keys = sorted(r['key'] for r in m.client.query(m.passages, filter='', "
         "output_fields=['key'], limit=5)); m.client.delete(m.passages, ids=keys); m.close()"
     )
+    subprocess.run([sys.executable, "-c", lose], cwd=ROOT, check=True, timeout=120)
+    log = tmp_path / "restart.log"
+    with running_server(env, log) as base:  # the start-up check reports it (and repairs)
+        assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
+    logged = " ".join(log.read_text().split())  # the log handler may wrap the line
+    assert "start-up check: Milvus at" in logged
+    assert "disagreed with the document store (passages +5 -0, sentences +0 -0); repaired" in logged
     subprocess.run([sys.executable, "-c", lose], cwd=ROOT, check=True, timeout=120)
     repaired = run_cli(["index", "verify"], env)
     assert repaired.returncode == 0, repaired.stderr
