@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 
 from index.params import AnswerParams
-from index.retrieval import QueryTerms, coverage
-from index.tokenize import normalize
+from index.retrieval import QueryTerms, coverage, normalized
 
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个家项次倍年名位成座条台种]|多大|多高|多快|多厚|多薄|多长|多远|比例|比重|占比|增速|增幅"
@@ -71,7 +70,7 @@ class AnswerFeatures:
 def answer_type_match(question: str, sentence: str, question_numbers: frozenset[str]) -> float:
     """1 when the sentence holds the kind of thing asked for (or nothing specific is asked)."""
     if _ASKS_QUANTITY.search(question):
-        found = set(_NUMBER.findall(_DATE.sub(" ", normalize(sentence))))
+        found = set(_NUMBER.findall(_DATE.sub(" ", normalized(sentence))))
         return 1.0 if found - question_numbers else 0.0
     if _ASKS_PERSON.search(question):
         return 1.0 if _PERSON_CUE.search(sentence) else 0.0
@@ -82,8 +81,8 @@ def answer_type_match(question: str, sentence: str, question_numbers: frozenset[
 
 def novelty(question: str, sentence: str) -> float:
     """Share of the sentence's characters the question does not contain (0 = a restatement)."""
-    asked = set(normalize(question))
-    chars = _CONTENT_CHAR.findall(normalize(sentence))
+    asked = set(normalized(question))
+    chars = _CONTENT_CHAR.findall(normalized(sentence))
     if not chars:
         return 0.0
     return sum(1 for c in chars if c not in asked) / len(chars)
@@ -96,7 +95,7 @@ def beyond_title(terms: QueryTerms, title: str) -> frozenset[str]:
     repeat it; the words left ("体长") are what the answering sentence has to say. Fitted by
     `ragqa eval tune` (`AnswerParams.w_beyond_title`), held out by article, this feature took
     CMRC trial answer accuracy from 71.3% to 76.5% (2026-12-02)."""
-    named = normalize(title)
+    named = normalized(title)
     return frozenset(t for t in terms.tokens if t not in named)
 
 

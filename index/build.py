@@ -34,6 +34,10 @@ from index.dense import AnnParams
 from index.embedcache import EmbeddingCache, cache_path, embed_passages
 from index.embedder import DEFAULT_ENCODER, Embedder, load_embedder, resolve_encoder
 from index.errors import IndexError_
+from index.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS, LatePlan
+from index.late_chunking import cache_keys as late_cache_keys
+from index.late_chunking import embed as embed_late
+from index.late_chunking import plan as late_plan
 from index.sentences import split_sentences
 from index.store import (
     IndexData,
@@ -100,7 +104,12 @@ def _spans(documents: list[Document], params: ChunkingParams) -> tuple[np.ndarra
 
 
 def _reusable_parts(
-    index_dir: Path, model: str, params: ChunkingParams, titles: bool, encoder: str
+    index_dir: Path,
+    model: str,
+    params: ChunkingParams,
+    titles: bool,
+    encoder: str,
+    sentence_vectors: str,
 ) -> dict[str, _FilePart]:
     """Per-file parts of the existing index, if it was built the same way; else nothing."""
     try:
@@ -110,9 +119,10 @@ def _reusable_parts(
     m = old.manifest
     if m.model != model or m.chunking != _chunking_json(params) or m.embed_titles != titles:
         return {}
-    if m.encoder != encoder:
+    if m.encoder != encoder or m.sentence_vectors != sentence_vectors:
         return {}
     chunk_vectors = dense.all_vectors(old.passages)
+    old_sentence_vectors = old.all_sentence_vectors()
     parts: dict[str, _FilePart] = {}
     for source, info in m.sources.items():
         rows = [i for i, d in enumerate(old.documents) if d.source == source]
@@ -132,7 +142,7 @@ def _reusable_parts(
             chunks,
             sentences,
             chunk_vectors[c_mask],
-            old.sentence_vectors[s_mask],
+            old_sentence_vectors[s_mask],
         )
     return parts
 
@@ -164,15 +174,40 @@ def pipeline_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def _late_layout(part: _FilePart, titles: bool) -> tuple[list[str], LatePlan, list[str]]:
+    """A part's passage texts as embedded, which passage each sentence is pooled from, and
+    the sentence texts (for sentences embedded alone)."""
+    docs = part.documents
+    texts = [passage_text_for_embedding(docs[r], a, b, titles) for r, a, b in part.chunks]
+    shifts = [len(t) - (b - a) for t, (_, a, b) in zip(texts, part.chunks.tolist(), strict=True)]
+    alone = [docs[r].text[a:b] for r, a, b in part.sentences]
+    return texts, late_plan(part.chunks, part.sentences, shifts), alone
+
+
 def _embed_parts(
     parts: list[_FilePart],
     embedder: Embedder,
     titles: bool,
     progress: bool,
     cache: EmbeddingCache | None,
+    sentence_vectors: str = DEFAULT_SENTENCE_VECTORS,
 ) -> tuple[int, int]:
-    """Fill in the vectors of parts that have none (texts embedded, texts from the cache)."""
+    """Fill in the vectors of parts that have none (texts embedded, texts from the cache).
+
+    ``late``: one encoder pass per passage, sentence vectors pooled from it
+    (`index.late_chunking`); ``separate``: passages and sentences each embedded on their own.
+    """
     todo = [p for p in parts if p.chunk_vectors is None]
+    if sentence_vectors == "late":
+        n_embedded = n_cached = 0
+        for part in todo:
+            passage_texts, layout, alone = _late_layout(part, titles)
+            late = embed_late(embedder, passage_texts, layout, alone, cache, progress=progress)
+            part.chunk_vectors = late.passages.reshape(-1, embedder.dim)
+            part.sentence_vectors = late.sentences.reshape(-1, embedder.dim)
+            n_embedded += late.n_embedded
+            n_cached += late.n_cached
+        return n_embedded, n_cached
     texts: list[str] = []
     for part in todo:
         texts += [
@@ -213,10 +248,13 @@ def build_index(
     embedder: Embedder | None = None,
     checkpoints: bool = True,
     encoder: str = DEFAULT_ENCODER,
+    sentence_vectors: str = DEFAULT_SENTENCE_VECTORS,
 ) -> BuildReport:
     """Build `index_dir` from `corpus_dir` atomically, re-embedding only changed files.
 
-    `encoder` (int8, fp32 or auto) picks the variant when no `embedder` is given.
+    `encoder` (int8, fp32 or auto) picks the variant when no `embedder` is given;
+    `sentence_vectors` (late or separate) how sentence vectors are made
+    (`index.late_chunking`); both are recorded in the manifest and its config id.
 
     `checkpoints` keeps every computed vector in the cache beside the index (see
     `index.embedcache`), so a killed build resumes; raises BuildInProgressError if another
@@ -224,11 +262,18 @@ def build_index(
     started = time.perf_counter()
     params = chunking or ChunkingParams()
     ann_params = AnnParams(kind=ann)
+    if sentence_vectors not in SENTENCE_VECTORS:
+        raise ValueError(
+            f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, "
+            f"got {sentence_vectors!r}"
+        )
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus directory {corpus_dir} does not exist")
     with build_lock(index_dir) as removed:
         embedder = embedder or load_embedder(model, encoder=encoder)
-        old_parts = _reusable_parts(index_dir, model, params, embed_titles, embedder.encoder)
+        old_parts = _reusable_parts(
+            index_dir, model, params, embed_titles, embedder.encoder, sentence_vectors
+        )
         parts: list[_FilePart] = []
         problems: list[LoadProblem] = []
         reused = 0
@@ -256,11 +301,15 @@ def build_index(
             print(f"skipped {problem}", file=sys.stderr)
         cache = EmbeddingCache.open(cache_path(index_dir), embedder) if checkpoints else None
         try:
-            n_embedded, n_cached = _embed_parts(parts, embedder, embed_titles, progress, cache)
-            data = _assemble(parts, embedder, params, ann_params, embed_titles)
+            n_embedded, n_cached = _embed_parts(
+                parts, embedder, embed_titles, progress, cache, sentence_vectors
+            )
+            data = _assemble(
+                parts, embedder, params, ann_params, embed_titles, pooling=sentence_vectors
+            )
             write_index(index_dir, data)
             if cache is not None:
-                cache.retain(_embedded_texts(parts, embed_titles))
+                cache.retain(_embedded_texts(parts, embed_titles, sentence_vectors))
         finally:
             if cache is not None:
                 cache.close()
@@ -277,9 +326,17 @@ def build_index(
     )
 
 
-def _embedded_texts(parts: list[_FilePart], titles: bool) -> list[str]:
+def _embedded_texts(
+    parts: list[_FilePart], titles: bool, sentence_vectors: str = DEFAULT_SENTENCE_VECTORS
+) -> list[str]:
     """Every text the encoder saw for the index being written (what the cache keeps)."""
     texts: list[str] = []
+    if sentence_vectors == "late":
+        for part in parts:
+            passages, layout, alone = _late_layout(part, titles)
+            texts += late_cache_keys(passages, layout)
+            texts += [alone[s] for s in (layout.owner < 0).nonzero()[0].tolist()]
+        return texts
     for part in parts:
         texts += [
             passage_text_for_embedding(part.documents[r], a, b, titles) for r, a, b in part.chunks
@@ -294,6 +351,7 @@ def _assemble(
     params: ChunkingParams,
     ann: AnnParams,
     titles: bool,
+    pooling: str = DEFAULT_SENTENCE_VECTORS,
 ) -> IndexData:
     documents: list[Document] = []
     chunks, sentences, c_vecs, s_vecs = [], [], [], []
@@ -324,6 +382,7 @@ def _assemble(
     manifest = IndexManifest(
         model=embedder.name,
         encoder=embedder.encoder,
+        sentence_vectors=pooling,
         dim=dim,
         chunking=_chunking_json(params),
         ann=asdict(ann),
@@ -357,9 +416,10 @@ def index_is_current(
     chunking: ChunkingParams | None = None,
     *,
     encoder: str = DEFAULT_ENCODER,
+    sentence_vectors: str = DEFAULT_SENTENCE_VECTORS,
 ) -> bool:
     """True when `index_dir` was built from exactly these files, with this model, encoder
-    variant, chunking and pipeline code."""
+    variant, sentence vectors (late or separate), chunking and pipeline code."""
 
     try:
         manifest = read_manifest(index_dir)
@@ -368,6 +428,8 @@ def index_is_current(
     if manifest.model != model or manifest.chunking != _chunking_json(chunking or ChunkingParams()):
         return False
     if manifest.encoder != resolve_encoder(encoder, model):
+        return False
+    if manifest.sentence_vectors != sentence_vectors:
         return False
     current = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
     indexed = {name: info.sha256 for name, info in manifest.sources.items()}

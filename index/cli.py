@@ -23,6 +23,14 @@ IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="embedding model [env RAGQA_MODEL]")]
+SentenceVectorsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sentence-vectors",
+        help="separate (default) or late: pooled from the passage's one encoder pass "
+        "[env RAGQA_SENTENCE_VECTORS]",
+    ),
+]
 EncoderOpt = Annotated[
     str | None,
     typer.Option("--encoder", help="int8 (default), fp32, or auto [env RAGQA_ENCODER]"),
@@ -35,7 +43,8 @@ def build(
     index: IndexOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    ann: Annotated[str, typer.Option(help="vector index: flat or hnsw")] = "flat",
+    sentence_vectors: SentenceVectorsOpt = None,
+    ann: Annotated[str, typer.Option(help="vector index: flat, hnsw or ivf")] = "flat",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
 ) -> None:
     """Build (or incrementally update) the index from the corpus.
@@ -43,9 +52,15 @@ def build(
     Exit status, the same as `ragqa corpus inspect` on the same corpus: 0 when every file
     loaded, 1 when some file, line or over-long article was skipped (the index is still
     written, without them; each is listed on stderr), 2 for a usage error."""
-    if ann not in ("flat", "hnsw"):
-        fail(f"--ann must be flat or hnsw, not {ann!r}", code=2)
-    settings = load_settings(corpus_dir=corpus, index_dir=index, model=model, encoder=encoder)
+    if ann not in ("flat", "hnsw", "ivf"):
+        fail(f"--ann must be flat, hnsw or ivf, not {ann!r}", code=2)
+    settings = load_settings(
+        corpus_dir=corpus,
+        index_dir=index,
+        model=model,
+        encoder=encoder,
+        sentence_vectors=sentence_vectors,
+    )
     quiet = quiet or bool(os.environ.get("CI"))
     from index.build import build_index
 
@@ -57,6 +72,7 @@ def build(
             ann=ann,
             progress=not quiet,
             encoder=settings.encoder,
+            sentence_vectors=settings.sentence_vectors,
         )
     except domain_errors() as exc:
         fail(str(exc))

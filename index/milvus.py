@@ -623,7 +623,7 @@ class MilvusView(IndexView):
                     "doc_id": self.documents[r].doc_id,
                     "char_start": a,
                     "char_end": b,
-                    "vector": np.asarray(self.data.sentence_vectors[i], dtype=np.float32).tolist(),
+                    "vector": self.data.sentence_rows(np.array([i]))[0].tolist(),
                 }
 
     # -- the restriction as a filter ---------------------------------------------------------

@@ -63,6 +63,14 @@ class OnnxEncoder:
         self, texts: list[str], prompt_name: str | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Token states (n, tokens, dim) float32 and the attention mask (n, tokens) of one batch."""
+        states, mask, _ = self.token_states_with_offsets(texts, prompt_name)
+        return states, mask
+
+    def token_states_with_offsets(
+        self, texts: list[str], prompt_name: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`token_states` plus each token's ``[start, end)`` characters in its text, counted
+        from the start of the prompt (n, tokens, 2; special and padding tokens are (0, 0))."""
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
         batch = self.tokenizer(
             [prefix + t for t in texts],
@@ -70,11 +78,13 @@ class OnnxEncoder:
             truncation=True,
             max_length=self.max_seq_length,
             return_tensors="np",
+            return_offsets_mapping=True,
         )
         mask = batch["attention_mask"].astype(np.int64)
         feeds = {"input_ids": batch["input_ids"].astype(np.int64), "attention_mask": mask}
         (states,) = self.session.run(None, feeds)
-        return np.asarray(states, dtype=np.float32), mask
+        offsets = np.asarray(batch["offset_mapping"], dtype=np.int64)
+        return np.asarray(states, dtype=np.float32), mask, offsets
 
     def encode(
         self,

@@ -42,7 +42,7 @@ from index.retrieval import (
     fuse_rrf,
     fuse_weighted,
     query_terms,
-    top_k,
+    top_positive,
 )
 from index.tokenize import has_cjk
 from index.types import Allowed
@@ -59,6 +59,7 @@ class SentenceScores:
         self._index = index
         self._vector = vector
         self._of: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = {}
+        self._best: dict[int, float] = {}
 
     @property
     def passages_scored(self) -> int:
@@ -81,18 +82,22 @@ class SentenceScores:
         runs = [self._index.sentence_rows(c) for c in todo]
         rows = np.concatenate(runs) if runs else np.empty(0, dtype=np.int64)
         sims = self._index.sentence_similarity(rows, self._vector)
-        pos = 0
-        for chunk, run in zip(todo, runs, strict=True):
-            self._of[chunk] = (run, sims[pos : pos + len(run)])
-            pos += len(run)
+        sizes = np.array([len(run) for run in runs], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        filled = sizes > 0
+        maxima = np.full(len(todo), -1.0, dtype=np.float32)
+        if filled.any():  # one reduction for every passage, not one call each
+            maxima[filled] = np.maximum.reduceat(sims, starts[filled])
+        for chunk, run, start, top in zip(
+            todo, runs, starts.tolist(), maxima.tolist(), strict=True
+        ):
+            self._of[chunk] = (run, sims[start : start + len(run)])
+            self._best[chunk] = top
 
     def best(self, chunks: list[int]) -> npt.NDArray[np.float32]:
         """Each passage's best sentence similarity (-1 for a passage without sentences)."""
         self.prefetch(chunks)
-        return np.array(
-            [float(s.max()) if s.size else -1.0 for _, s in (self._of[c] for c in chunks)],
-            dtype=np.float32,
-        )
+        return np.array([self._best[c] for c in chunks], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -226,8 +231,8 @@ def lexical_only(query: Query, found: Candidates, params: RankingParams) -> Rank
     """The `depth` best BM25 passages with a non-zero score."""
     assert found.lexical is not None
     scores = found.lexical
-    order = top_k(scores, params.depth)
-    return Ranking(tuple((int(i), float(scores[i])) for i in order if scores[i] > 0))
+    order = top_positive(scores, params.depth)
+    return Ranking(tuple((int(i), float(scores[i])) for i in order))
 
 
 def weighted_fusion(query: Query, found: Candidates, params: RankingParams) -> Ranking:

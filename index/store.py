@@ -7,7 +7,10 @@ Layout (format 1)::
     chunks.npy             int64 (n, 3): document row, char_start, char_end
     sentences.npy          int64 (m, 3): document row, char_start, char_end
     passages.faiss         FAISS index of passage vectors (row i = chunk i)
-    sentence_vectors.npy   float32 (m, dim): sentence vectors for re-scoring and answers
+    sentence_vectors.npy   float32 (m, dim): sentence vectors for re-scoring and answers, or
+                           int8 codes with
+    sentence_scales.npy    float32 (m,): one scale per row (``sentence_storage: int8``, the
+                           archive-scale storage; see `index.quantize`)
     bm25/                  bm25s files (JSON + .npy)
     pinyin.json            pinyin → vocabulary words, for English questions naming places
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap as mmap_module
 import os
 import shutil
 import uuid
@@ -34,6 +38,7 @@ from corpus.loader import file_sha256
 from index import dense
 from index.bm25 import BM25Index
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from index.quantize import dequantize_rows
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -69,6 +74,11 @@ class IndexManifest:
     encoder: str = "fp32"
     """Encoder variant that made the vectors (``int8`` or ``fp32``; manifests without the field
     predate the int8 encoder and were fp32)."""
+    sentence_vectors: str = "separate"
+    """How sentence vectors were made: ``late`` (pooled from their passage's encoder pass) or
+    ``separate`` (each sentence embedded alone; manifests without the field)."""
+    sentence_storage: str = "float32"
+    """How sentence vectors are stored: ``float32``, or ``int8`` codes with a scale per row."""
 
     @property
     def config_id(self) -> str:
@@ -81,6 +91,8 @@ class IndexManifest:
         }
         if self.encoder != "fp32":  # so fp32 indexes keep the ids they had before the field
             config["encoder"] = self.encoder
+        if self.sentence_vectors != "separate":  # likewise for indexes made before late chunking
+            config["sentence_vectors"] = self.sentence_vectors
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
@@ -111,6 +123,21 @@ class IndexData:
     sentence_vectors: np.ndarray
     bm25: BM25Index
     pinyin: dict[str, list[str]]
+    sentence_scales: np.ndarray | None = None
+    """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
+
+    def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 sentence vectors of `rows` (only those rows are read)."""
+        stored = np.asarray(self.sentence_vectors[rows], dtype=np.float32)
+        if self.sentence_scales is None:
+            return stored
+        return stored * np.asarray(self.sentence_scales[rows], dtype=np.float32)[:, None]
+
+    def all_sentence_vectors(self) -> np.ndarray:
+        """Every sentence vector as float32 (incremental rebuilds reuse them)."""
+        if self.sentence_scales is None:
+            return np.asarray(self.sentence_vectors, dtype=np.float32)
+        return dequantize_rows(self.sentence_vectors, self.sentence_scales)
 
 
 def _write_documents(path: Path, documents: list[Document]) -> None:
@@ -143,18 +170,25 @@ def write_index(index_dir: Path, data: IndexData) -> IndexManifest:
         _write_documents(tmp / "documents.jsonl", data.documents)
         np.save(tmp / "chunks.npy", data.chunks.astype(np.int64), allow_pickle=False)
         np.save(tmp / "sentences.npy", data.sentences.astype(np.int64), allow_pickle=False)
+        quantized = data.sentence_scales is not None
         np.save(
             tmp / "sentence_vectors.npy",
-            data.sentence_vectors.astype(np.float32),
+            np.asarray(data.sentence_vectors, dtype=np.int8 if quantized else np.float32),
             allow_pickle=False,
         )
+        if data.sentence_scales is not None:
+            scales = np.asarray(data.sentence_scales, dtype=np.float32)
+            np.save(tmp / "sentence_scales.npy", scales, allow_pickle=False)
         dense.save(data.passages, tmp / "passages.faiss")
         (tmp / "bm25").mkdir()
         data.bm25.save(tmp / "bm25")
         (tmp / "pinyin.json").write_text(
             json.dumps(data.pinyin, ensure_ascii=False), encoding="utf-8"
         )
-        manifest = IndexManifest.from_json({**data.manifest.to_json(), "files": _file_table(tmp)})
+        storage = "int8" if quantized else "float32"
+        manifest = IndexManifest.from_json(
+            {**data.manifest.to_json(), "files": _file_table(tmp), "sentence_storage": storage}
+        )
         (tmp / MANIFEST).write_text(
             json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
         )
@@ -208,6 +242,14 @@ def verify_files(index_dir: Path, manifest: IndexManifest) -> None:
             raise IndexCorruptError(f"index file {rel} in {index_dir} is damaged; rebuild")
 
 
+def _random_access(array: np.ndarray) -> None:
+    """Tell the kernel a memory-mapped array is read by scattered rows (no read-ahead): a
+    query reads the sentences of ~100 passages, and read-ahead would page in whole runs."""
+    mapping = getattr(array, "_mmap", None)
+    if isinstance(mapping, mmap_module.mmap) and hasattr(mmap_module, "MADV_RANDOM"):
+        mapping.madvise(mmap_module.MADV_RANDOM)
+
+
 def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> IndexData:
     """Load `index_dir`, checking it against its manifest.
 
@@ -226,8 +268,16 @@ def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> I
         sentence_vectors = np.load(
             index_dir / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode
         )
+        scales = None
+        if manifest.sentence_storage == "int8":
+            scales = np.load(index_dir / "sentence_scales.npy", allow_pickle=False, mmap_mode=mode)
+        if mmap:
+            _random_access(sentence_vectors)
         passages = dense.load(
-            index_dir / "passages.faiss", manifest.ann.get("ef_search"), mmap=mmap
+            index_dir / "passages.faiss",
+            manifest.ann.get("ef_search"),
+            mmap=mmap,
+            nprobe=manifest.ann.get("nprobe"),
         )
         bm25 = BM25Index.load(index_dir / "bm25", len(chunks), mmap=mmap)
         pinyin = json.loads((index_dir / "pinyin.json").read_text(encoding="utf-8"))
@@ -240,8 +290,9 @@ def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> I
         or passages.ntotal != counts["chunks"]
         or len(sentences) != counts["sentences"]
         or sentence_vectors.shape != (counts["sentences"], manifest.dim)
+        or (scales is not None and scales.shape != (counts["sentences"],))
     ):
         raise IndexCorruptError(f"index at {index_dir} does not match its manifest; rebuild")
     return IndexData(
-        manifest, documents, chunks, sentences, passages, sentence_vectors, bm25, pinyin
+        manifest, documents, chunks, sentences, passages, sentence_vectors, bm25, pinyin, scales
     )

@@ -117,8 +117,7 @@ class IndexView:
         """Cosine of `vector` with the sentences `rows` (only those rows are read)."""
         if not len(rows):
             return np.empty(0, dtype=np.float32)
-        stored = np.asarray(self.data.sentence_vectors[rows], dtype=np.float32)
-        return np.asarray(stored @ vector, dtype=np.float32)
+        return np.asarray(self.data.sentence_rows(rows) @ vector, dtype=np.float32)
 
     # -- lexical --------------------------------------------------------------------------
 
@@ -152,9 +151,13 @@ class IndexView:
 
 
 def _search_params(index: faiss.Index) -> Any:
-    """Search parameters of the index's kind (HNSW keeps its efSearch)."""
+    """Search parameters of the index's kind (HNSW keeps its efSearch, IVF its nprobe)."""
     if hasattr(index, "hnsw"):
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         params.efSearch = index.hnsw.efSearch
         return params
+    if hasattr(index, "nprobe"):
+        ivf = faiss.SearchParametersIVF()
+        ivf.nprobe = index.nprobe
+        return ivf
     return faiss.SearchParameters()

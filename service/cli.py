@@ -88,7 +88,11 @@ def ensure_index(settings: Settings) -> None:
 
     try:
         if index_is_current(
-            settings.corpus_dir, settings.index_dir, settings.model, encoder=settings.encoder
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            encoder=settings.encoder,
+            sentence_vectors=settings.sentence_vectors,
         ):
             return
         err.print(f"building the index at {settings.index_dir} (missing or stale)")
@@ -98,6 +102,7 @@ def ensure_index(settings: Settings) -> None:
             settings.model,
             progress=True,
             encoder=settings.encoder,
+            sentence_vectors=settings.sentence_vectors,
         )
     except domain_errors() as exc:
         fail(str(exc))

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="int8 ONNX encoder (default), fp32 PyTorch, or auto: int8 if intact, "
         "else fp32 with a warning",
     )
+    sentence_vectors: Literal["late", "separate"] = Field(
+        default="separate",
+        description="how the build makes sentence vectors: separate (each sentence embedded "
+        "on its own) or late (pooled from its passage's one encoder pass)",
+    )
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")

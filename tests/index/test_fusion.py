@@ -35,3 +35,17 @@ def test_coverage_is_the_share_of_terms_found() -> None:
     assert coverage(frozenset({"白银", "能耗"}), "白银炉的综合能耗") == 1.0
     assert coverage(frozenset({"白银", "粮食"}), "白银炉") == 0.5
     assert coverage(frozenset(), "任何") == 0.0
+
+
+def test_bm25_candidates_are_the_best_matching_passages_without_a_full_sort() -> None:
+    from index.retrieval import top_k, top_positive
+
+    scores = np.array([0.0, 2.0, 0.0, 5.0, 2.0, 1.0, 0.0], dtype=np.float32)
+    assert top_positive(scores, 3).tolist() == [3, 1, 4]  # ties in passage order
+    assert top_positive(scores, 10).tolist() == [3, 1, 4, 5]  # never a passage scoring 0
+    assert top_positive(np.zeros(4, dtype=np.float32), 2).tolist() == []
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        sparse = np.where(rng.random(500) < 0.1, rng.random(500), 0.0).astype(np.float32)
+        expected = [i for i in top_k(sparse, 30).tolist() if sparse[i] > 0]
+        assert top_positive(sparse, 30).tolist() == expected

@@ -356,6 +356,42 @@ def test_search_takes_collections_and_filters_as_parameters(
     assert {p["doc_id"] for p in found["passages"]} == {filtered["b"]}
 
 
+def test_dify_filters_collections_and_urls_come_from_the_store(
+    http: httpx.Client, filtered: dict[str, str]
+) -> None:
+    """Dify's knowledge_id is a collection, its conditions restrict the candidates (metadata
+    too), `or` is one ranking over the union, and `url` is the document's own."""
+
+    def records(knowledge: str, condition: dict[str, Any] | None = None) -> list[Any]:
+        body: dict[str, Any] = {
+            "knowledge_id": knowledge,
+            "query": "新项目的规模",
+            "retrieval_setting": {"top_k": 10, "score_threshold": 0.0},
+        }
+        if condition is not None:
+            body["metadata_condition"] = condition
+        response = http.post("/retrieval", json=body, headers=AUTH)
+        assert response.status_code == 200, response.text
+        return list(response.json()["records"])
+
+    def desk(value: str) -> dict[str, Any]:
+        return {"name": "desk", "comparison_operator": "is", "value": value}
+
+    only_a = records("news-a")
+    assert {r["metadata"]["document_id"] for r in only_a} == {filtered["a"]}
+    assert {r["metadata"]["url"] for r in only_a} == {None}
+    make_collection(http, "dify-urls")
+    linked = post(http, "dify-urls", {**WIND, "url": "https://example.org/wind"}).json()
+    found = records("dify-urls")
+    assert {r["metadata"]["url"] for r in found} == {"https://example.org/wind"}
+    assert {r["metadata"]["document_id"] for r in found} == set(linked["doc_ids"])
+    either = {"logical_operator": "or", "conditions": [desk("economy"), desk("sports")]}
+    assert {r["metadata"]["document_id"] for r in records("news-a", either)} == {filtered["a"]}
+    assert records("news-b", either) == []
+    both = {"logical_operator": "and", "conditions": [desk("energy"), desk("economy")]}
+    assert records("news-b", both) == []
+
+
 # -- bad input: a 4xx naming the field or file, and nothing stored changes --------------------
 
 
