@@ -279,7 +279,8 @@ def bench_scale(mode: Mode, say: Any) -> dict[str, Any]:
     say(
         f"  RSS: index {result['rss_index_mb']:.0f} MB after the queries (process "
         f"{result['rss_process_mb']:.0f} MB, peak {result['rss_peak_mb']:.0f} MB); on disk "
-        f"{result['disk_mb']:.0f} MB; load {result['load_s']:.1f} s"
+        f"{result['disk_mb']:.0f} MB; load {result['load_s']:.1f} s after reading the files into "
+        f"the page cache ({result['page_cache_warmup_s']:.1f} s)"
     )
     return {"spec": asdict(spec), **result}
 
