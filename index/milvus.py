@@ -65,6 +65,11 @@ MAX_IN_LIST = 16384
 """More keys than this in one `in [...]` filter are sent in several queries."""
 _KEY_MASK = (1 << 63) - 1
 CALL_ATTEMPTS = 2
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 310_000, "grpc.keepalive_permit_without_calls": 0}
+"""Keep-alive pings no more often than a gRPC server accepts by default (every 5 minutes, and
+not on an idle channel): pymilvus pings every 10 s, which milvus-lite's server (Python gRPC
+defaults) answers with GOAWAY "too_many_pings", dropping the channel. A Milvus server accepts
+either; every call has its own timeout, so a dead peer is still noticed at once."""
 
 PUNCTUATION = tuple("，。、；：？！…—·「」『』（）《》〈〉【】“”‘’,.;:?!()[]{}<>\"'-_/\\|%~`")
 ANALYZER: dict[str, Any] = {
@@ -159,7 +164,9 @@ def connect(settings: MilvusSettings) -> Any:
         Path(uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         uri = str(Path(uri).expanduser().resolve())
     try:
-        return MilvusClient(uri=uri, token=settings.token, timeout=settings.timeout_s)
+        return MilvusClient(
+            uri=uri, token=settings.token, timeout=settings.timeout_s, grpc_options=GRPC_OPTIONS
+        )
     except Exception as exc:
         raise BackendUnavailableError(
             f"cannot reach Milvus at RAGQA_MILVUS_URI={settings.uri!r}: {_short(exc)}"

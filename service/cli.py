@@ -41,6 +41,7 @@ def serve(
     """Build the index if it is missing or stale, then serve the HTTP API."""
     settings = load_settings(host=host, port=port)
     ensure_index(settings)
+    check_backend(settings)
     # The app reads its settings from the environment (workers are separate processes).
     os.environ["RAGQA_HOST"], os.environ["RAGQA_PORT"] = settings.host, str(settings.port)
     import uvicorn
@@ -55,6 +56,30 @@ def serve(
         log_config=log_config(settings.log_level),
         access_log=False,  # our access log is the structured one
     )
+
+
+def check_backend(settings: Settings) -> None:
+    """Stop with a message naming the setting when the backend cannot serve: Milvus
+    unreachable at RAGQA_MILVUS_URI, a collection of another dimension, milvus-lite (one
+    process) asked to serve several workers."""
+    if settings.backend == "faiss":
+        return
+    from index.backend import open_backend
+    from index.store import read_manifest
+
+    milvus = settings.milvus()
+    if not milvus.uri:
+        fail("RAGQA_BACKEND=milvus needs RAGQA_MILVUS_URI (a .db file path or http://host:19530)")
+    if milvus.is_lite and settings.workers > 1:
+        fail(
+            f"RAGQA_MILVUS_URI={milvus.uri!r} is milvus-lite, which lives inside one process: "
+            f"set RAGQA_WORKERS=1 (not {settings.workers}) or use a Milvus server"
+        )
+    try:
+        dim = read_manifest(settings.index_dir).dim
+        open_backend(settings.backend, dim, milvus).close()
+    except domain_errors() as exc:
+        fail(str(exc))
 
 
 def ensure_index(settings: Settings) -> None:

@@ -100,16 +100,19 @@ def _check(response: Any) -> Any:
 
 
 def _open_library(quiet: bool) -> Library:
+    from index.backend import open_backend
     from index.embedder import load_embedder
     from index.library import Library
 
     settings = load_settings()
     try:
+        embedder = load_embedder(settings.model)
         return Library.open(
             settings.data_dir,
-            load_embedder(settings.model),
+            embedder,
             url=settings.store_url,
             background_merge=False,
+            backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
         )
     except domain_errors() as exc:
         fail(str(exc))

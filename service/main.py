@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def open_library(settings: Settings) -> Library:
     """The library in `settings.data_dir`, with the corpus index imported into `default`."""
+    from index.backend import open_backend
     from index.embedder import load_embedder, resolve_encoder
     from index.errors import IndexMismatchError, IndexNotFoundError
     from index.store import read_index
@@ -86,7 +87,8 @@ def open_library(settings: Settings) -> Library:
                 f"RAGQA_ENCODER={index.manifest.encoder}"
             )
     embedder = load_embedder(settings.model, encoder=encoder)
-    library = Library.open(settings.data_dir, embedder, url=settings.store_url)
+    backend = open_backend(settings.backend, embedder.dim, settings.milvus())
+    library = Library.open(settings.data_dir, embedder, url=settings.store_url, backend=backend)
     if index is not None:
         library.sync_corpus(index)
     elif settings.import_corpus and not library.store.segments():

@@ -55,6 +55,8 @@ def scope(
     CollectionNotFoundError for a collection that does not exist."""
     collections = check_collections(engine, collections)
     alternatives = [filters] if filters is None or isinstance(filters, Filters) else filters
+    if len(alternatives) == 1:  # as the engine made it (a backend may filter by expression)
+        return engine.allowed(collections, alternatives[0])
     union: np.ndarray | None = None
     for alternative in alternatives:
         allowed = engine.allowed(collections, alternative)

@@ -97,3 +97,41 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> 
             pass
         time.sleep(0.2)
     pytest.fail(f"server not ready after {START_TIMEOUT_S} s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def running_milvus_lite(
+    data_dir: Path, log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A milvus-lite gRPC server in its own process on 127.0.0.1 (to the client what a Milvus
+    standalone is: an http:// URI); yields (URI, process). Tests of failure kill it."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "milvus_lite",
+        "server",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"milvus-lite server did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.kill()
+        process.wait(timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
+from index.errors import BackendUnavailableError
 from service.deps import StateDep
 from service.errors import NotReady
 from service.metrics import CONTENT_TYPE_LATEST
@@ -21,9 +22,15 @@ async def healthz() -> StatusResponse:
 
 @router.get("/readyz", response_model=StatusResponse, responses=error_responses(503))
 async def readyz(state: StateDep) -> StatusResponse:
-    """200 once the index is loaded, 503 before."""
+    """200 once the index is loaded and its backend answers (Milvus, within its timeout);
+    503 before, or while the backend does not answer."""
     if state.engine is None:
         raise NotReady("the index is not loaded yet")
+    if state.library is not None:
+        try:
+            await state.run_cpu(state.library.backend.ping)
+        except BackendUnavailableError as exc:
+            raise NotReady(f"the index backend does not answer: {exc}") from exc
     return StatusResponse(status="ready")
 
 

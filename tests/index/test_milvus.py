@@ -5,9 +5,7 @@ filters, deletes, half-way failures, and bad configuration."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -33,6 +31,7 @@ from index.store import IndexData, read_index
 from index.types import Allowed, Filters
 from index.view import IndexView
 from service.settings import Settings, describe_settings_error
+from tests.servers import free_port, running_milvus_lite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,12 +57,6 @@ def seed_milvus(
     report = milvus.sync(view)
     yield milvus, view, report
     milvus.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def without_time(result: Any) -> Any:
@@ -355,42 +348,9 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def milvus_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A milvus-lite gRPC server in its own process on 127.0.0.1 (what a Milvus standalone is
-    to the client: an http:// URI); yields its URI and the process."""
-    port = free_port()
-    log = (tmp_path / "milvus.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "milvus_lite",
-            "server",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the milvus-lite server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.kill()
-        process.wait(timeout=30)
-        log.close()
+    """A milvus-lite server process on 127.0.0.1 (`tests.servers.running_milvus_lite`)."""
+    with running_milvus_lite(tmp_path / "data", tmp_path / "milvus.log") as server:
+        yield server
 
 
 def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(

@@ -79,3 +79,31 @@ def docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     with running_server(env, tmp / "server.log") as base:
         yield base, tmp / "data"
+
+
+@pytest.fixture(scope="session")
+def milvus_docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """`docs_server` on the Milvus backend: milvus-lite in a temporary directory, inside the
+    server process; yields (URL, data directory)."""
+    from tests.conftest import TEST_API_KEY
+    from tests.servers import running_server
+
+    tmp = tmp_path_factory.mktemp("milvus_docs_server")
+    env = {
+        "RAGQA_INDEX_DIR": str(index_dir),
+        "RAGQA_DATA_DIR": str(tmp / "data"),
+        "RAGQA_API_KEY": TEST_API_KEY,
+        "RAGQA_MAX_FILE_BYTES": str(DOCS_MAX_FILE_BYTES),
+        "RAGQA_LOG_LEVEL": "warning",
+        "RAGQA_BACKEND": "milvus",
+        "RAGQA_MILVUS_URI": str(tmp / "milvus.db"),
+    }
+    with running_server(env, tmp / "server.log") as base:
+        yield base, tmp / "data"
+
+
+@pytest.fixture(scope="session", params=["faiss", "milvus"])
+def api_server(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    """The documents API server on each index backend (the HTTP suite runs on both)."""
+    name = "docs_server" if request.param == "faiss" else "milvus_docs_server"
+    return tuple(request.getfixturevalue(name))  # type: ignore[return-value]

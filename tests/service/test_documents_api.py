@@ -1,8 +1,9 @@
 """The documents API over the real server, store and index: collections, writes, filters.
 
-One server (`docs_server`: its own SQLite store and segments, the seed corpus imported into
+One server per index backend (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
+milvus-lite; each its own SQLite store and segments, the seed corpus imported into
 `default`) is shared; each test writes into collections of its own, so the tests do not
-depend on their order.
+depend on their order. Every test runs on both backends.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.service.conftest import DOCS_MAX_FILE_BYTES as MAX_FILE_BYTES
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
 
 HYDROGEN = {
@@ -41,8 +43,8 @@ WIND = {
 
 
 @pytest.fixture(scope="module")
-def http(docs_server: tuple[str, Path]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=docs_server[0], timeout=120) as client:
+def http(api_server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_server[0], timeout=120) as client:
         yield client
 
 
@@ -268,6 +270,44 @@ def test_one_merged_ranking_covers_several_collections(
     assert {p["doc_id"] for p in only_b["passages"]} == {filtered["b"]}
     everything = ask(http, "酒泉风电装机容量达到多少", top_k=5)
     assert filtered["b"] in {p["doc_id"] for p in everything["passages"]}
+
+
+def test_every_cited_span_is_the_stored_text_at_its_offsets(
+    http: httpx.Client, filtered: dict[str, str]
+) -> None:
+    """The offsets invariant, on ask, search and the stream: text == document[start:end]."""
+    lines = (ROOT / "eval" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines if line.strip()][:10]
+    questions.append("兰州新区氢能产业园每年可生产多少辆氢燃料电池汽车")
+    texts: dict[str, str] = {}
+
+    def text_of(doc_id: str) -> str:
+        if doc_id not in texts:
+            texts[doc_id] = http.get(f"/v1/documents/{doc_id}").json()["text"]
+        return texts[doc_id]
+
+    checked = 0
+    for question in questions:
+        result = ask(http, question, top_k=5)
+        found = http.get("/v1/search", params={"q": question, "top_k": 5}).json()["passages"]
+        for passage in result["passages"] + found:
+            start, end = passage["char_start"], passage["char_end"]
+            assert text_of(passage["doc_id"])[start:end] == passage["text"]
+            checked += 1
+        answer = result["answer"]
+        if answer is not None:
+            start, end = answer["char_start"], answer["char_end"]
+            assert text_of(answer["doc_id"])[start:end] == answer["text"]
+    assert checked == 2 * 5 * len(questions)
+    stream = http.post("/v1/ask/stream", json={"question": questions[0], "top_k": 3})
+    events = [
+        json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")
+    ]
+    streamed = [p for e in events if "passages" in e for p in e["passages"]]
+    assert streamed
+    for passage in streamed:
+        start, end = passage["char_start"], passage["char_end"]
+        assert text_of(passage["doc_id"])[start:end] == passage["text"]
 
 
 @pytest.mark.parametrize(
