@@ -25,9 +25,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 CACHE_SUFFIX = ".embeddings.sqlite"
 MIN_GROUP = 32
@@ -216,7 +218,7 @@ def embed_passages(
     # Similar lengths together (the encoder pads each batch to its longest text).
     todo = sorted(unique, key=len)
     group = checkpoint_group(len(todo))
-    for batch in _groups(todo, group, progress):
+    for batch in progress_batches(todo, group, progress):
         encoded = embedder.encode_passages(batch)
         cache.store(batch, encoded)
         for text, vector in zip(batch, encoded, strict=True):
@@ -224,15 +226,19 @@ def embed_passages(
     return EmbedResult(vectors, len(todo), len(texts) - len(misses))
 
 
-def _groups(texts: list[str], size: int, progress: bool) -> Iterator[list[str]]:
+def progress_batches(
+    items: list[T], size: int, progress: bool, unit: str = "text"
+) -> Iterator[list[T]]:
+    """`items` in consecutive batches of `size` (at least 1), with a progress bar on stderr
+    counting `unit`s when `progress` is set."""
     bar = None
-    if progress and texts:
+    if progress and items:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr)
+        bar = tqdm(total=len(items), desc="embedding", unit=unit, file=sys.stderr)
     try:
-        for start in range(0, len(texts), size):
-            batch = texts[start : start + size]
+        for start in range(0, len(items), max(size, 1)):
+            batch = items[start : start + size]
             yield batch
             if bar is not None:
                 bar.update(len(batch))

@@ -19,14 +19,13 @@ the other way computes (up to the int8 encoder's activation scales, which are se
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from index.embedcache import EmbeddingCache, checkpoint_group
+from index.embedcache import EmbeddingCache, checkpoint_group, progress_batches
 from index.embedder import Embedder
 
 SENTENCE_VECTORS = ("late", "separate")
@@ -219,7 +218,7 @@ def embed(
             passages[p] = found[p]
             spans_out[p] = found[mine[1:]].reshape(len(spans), dim)
             n_cached += 1
-    for group in _groups(todo, checkpoint_group(len(todo)), progress):
+    for group in progress_batches(todo, checkpoint_group(len(todo)), progress, "passage"):
         result = encode(embedder, [texts[p] for p in group], [layout.spans[p] for p in group])
         for j, p in enumerate(group):
             passages[p], spans_out[p] = result.passages[j], result.spans[j]
@@ -245,20 +244,3 @@ def embed(
         n_embedded += extra.n_embedded
         n_cached += extra.n_cached
     return LateResult(passages, sentences, n_embedded, n_cached)
-
-
-def _groups(rows: list[int], size: int, progress: bool) -> Iterator[list[int]]:
-    bar = None
-    if progress and rows:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(rows), desc="embedding", unit="passage", file=sys.stderr)
-    try:
-        for start in range(0, len(rows), max(size, 1)):
-            group = rows[start : start + size]
-            yield group
-            if bar is not None:
-                bar.update(len(group))
-    finally:
-        if bar is not None:
-            bar.close()

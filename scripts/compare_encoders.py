@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from eval.dataset import Question, load_questions  # noqa: E402
 from eval.metrics import MetricSummary, summarize  # noqa: E402
 from eval.runner import EngineAnswerer, run_questions  # noqa: E402
+from eval.tables import pct  # noqa: E402
 
 VARIANTS = ("fp32", "int8")
 DEFAULT_CMRC = ROOT.parent / "shared" / "eval" / "outside" / "cmrc2018_trial.json"
@@ -120,9 +121,6 @@ def main() -> None:
                 f"{json.dumps(asdict(summary))}",
                 file=sys.stderr,
             )
-
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{100 * value:.1f}"
 
     print(f"\nencoder quality, {time.strftime('%Y-%m-%d')}, hybrid+rerank, top 10")
     print("| set | questions | encoder | hit@1 | hit@5 | MRR@10 | answer acc |")

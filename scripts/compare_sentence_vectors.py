@@ -28,6 +28,7 @@ from compare_encoders import DEFAULT_CMRC, cmrc_corpus  # noqa: E402
 from eval.dataset import Question, load_questions  # noqa: E402
 from eval.metrics import MetricSummary, summarize  # noqa: E402
 from eval.runner import EngineAnswerer, run_questions  # noqa: E402
+from eval.tables import pct  # noqa: E402
 
 WAYS = ("separate", "late")
 
@@ -96,9 +97,6 @@ def main() -> None:
                 file=sys.stderr,
                 flush=True,
             )
-
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{100 * value:.1f}"
 
     print(
         f"\nsentence vectors, {time.strftime('%Y-%m-%d')}, {args.encoder} encoder, "
