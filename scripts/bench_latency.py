@@ -1,0 +1,171 @@
+"""Query latency of today's code against the code from before issue 12, in one run.
+
+Issue 12 (answers that hold on unseen articles) may not make questions slower by more than
+20%. This benchmark answers the dev and own seed questions in-process, index warm, with:
+
+- ``before``: the code at BEFORE (default 933e2e2, the last commit before issue 12's work),
+  checked out as a detached git worktree and run with this repository's virtualenv, over an
+  index that code builds itself from the same `corpus/articles`;
+- ``defaults``: today's code on its documented defaults (no fitted parameters);
+- ``fitted``: today's code with the final parameters of `eval/heldout_params.json` (ranking,
+  answer weights and abstention model fitted by `ragqa eval tune`).
+
+Each variant runs in its own process (one model, 2 threads, as the service does), and the
+variants take turns for `--rounds` rounds so that they share the machine's state; p50 and p95
+are over every question of every round. Chinese and English questions are reported apart,
+because English questions take the cross-lingual path. Prints numbers; asserts nothing.
+
+    .venv/bin/python scripts/bench_latency.py [--before 933e2e2] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "var" / "bench" / "latency"
+VARIANTS = ("before", "defaults", "fitted")
+
+
+def _questions() -> list[tuple[str, bool]]:
+    """(question, is English) of the dev and own sets, in file order."""
+    out: list[tuple[str, bool]] = []
+    for name in ("dev_questions.jsonl", "questions.jsonl"):
+        for line in (REPO / "eval" / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                q = json.loads(line)["question"]
+                out.append((q, not any("\u4e00" <= c <= "\u9fff" for c in q)))
+    return out
+
+
+def worker(tree: str, index_dir: str, variant: str, questions_file: str) -> None:
+    """Runs inside the variant's process: time every question, print one JSON line."""
+    sys.path.insert(0, tree)
+    from index.engine import Engine
+
+    if variant == "before":
+        from index.build import build_index
+        from index.embedder import DEFAULT_MODEL, load_embedder
+
+        embedder = load_embedder(DEFAULT_MODEL)
+        build_index(
+            Path(tree) / "corpus" / "articles",
+            Path(index_dir),
+            DEFAULT_MODEL,
+            progress=False,
+            embedder=embedder,
+        )
+        engine = Engine.load(Path(index_dir), embedder=embedder)
+    else:
+        engine = Engine.load(Path(index_dir))
+        if variant == "fitted":
+            from eval.heldout import read_folds
+
+            _, _, final = read_folds()
+            fitted = engine.with_params(final.ranking, final.answering)
+            fitted.abstention = final.abstention
+            engine = fitted
+    questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
+    for q, _ in questions[:10]:
+        engine.ask(q, top_k=5)
+    times = []
+    for q, english in questions:
+        t0 = time.perf_counter()
+        engine.ask(q, top_k=5)
+        times.append(((time.perf_counter() - t0) * 1000, english))
+    print(json.dumps(times))
+
+
+def _tree(before: str) -> Path:
+    tree = BENCH / f"tree-{before}"
+    if not tree.exists():
+        BENCH.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), before],
+            check=True,
+            capture_output=True,
+        )
+    return tree
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="933e2e2", help="commit of the code before")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    tree = _tree(args.before)
+    today_index = REPO / "var" / "index"
+    if not (today_index / "manifest.json").is_file():
+        print("build today's index first: .venv/bin/ragqa build", file=sys.stderr)
+        return 2
+    questions = _questions()
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(questions, f, ensure_ascii=False)
+    where = {
+        "before": (str(tree), str(BENCH / f"index-{args.before}")),
+        "defaults": (str(REPO), str(today_index)),
+        "fitted": (str(REPO), str(today_index)),
+    }
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    results: dict[str, list[tuple[float, bool]]] = {v: [] for v in VARIANTS}
+    load = os.getloadavg()[0]
+    for r in range(args.rounds):
+        for variant in VARIANTS:
+            tree_path, index_dir = where[variant]
+            code = (
+                f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); "
+                f"import bench_latency as b; b.worker({tree_path!r}, {index_dir!r}, "
+                f"{variant!r}, {f.name!r})"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=tree_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if out.returncode != 0:
+                print(f"{variant} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+                return 1
+            results[variant] += [tuple(t) for t in json.loads(out.stdout.splitlines()[-1])]
+            print(f"round {r + 1}/{args.rounds}: {variant} done", file=sys.stderr)
+    n_zh = sum(1 for _, en in questions if not en)
+    print(
+        f"query latency, in-process, warm, top_k 5, {len(questions)} seed questions "
+        f"({n_zh} Chinese, {len(questions) - n_zh} English) x {args.rounds} rounds; "
+        f"load average at start {load:.1f}; before = {args.before}"
+    )
+    print("| variant | Chinese p50 / p95 ms | English p50 / p95 ms | all p50 / p95 ms |")
+    print("|---|---|---|---|")
+    p50 = {}
+    for variant in VARIANTS:
+        cells = []
+        for pick in (False, True, None):
+            ms = [t for t, en in results[variant] if pick is None or en == pick]
+            cells.append(f"{_pct(ms, 50):.1f} / {_pct(ms, 95):.1f}")
+            if pick is None:
+                p50[variant] = _pct(ms, 50)
+        print(f"| {variant} | " + " | ".join(cells) + " |")
+    for variant in ("defaults", "fitted"):
+        ratio = p50[variant] / p50["before"]
+        verdict = "ok" if ratio <= 1.2 else "SLOWER than +20%"
+        print(f"{variant} / before, p50: {ratio:.2f} ({verdict})")
+    print(f"fitted / defaults, p50: {p50['fitted'] / p50['defaults']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
