@@ -1,9 +1,11 @@
 """One searchable view over many segments: what the engine reads, built once per commit.
 
 Segments are concatenated in their store order into the arrays an `IndexData` holds, so the
-ranking code runs unchanged over any number of segments. BM25 is rebuilt over all chunks from
-the tokens each segment stored (corpus statistics stay global, as Lucene computes them over
-all segments), which costs no tokenization and no embedding. Rows of documents the store no
+ranking code runs unchanged over any number of segments. BM25 is not rebuilt: each segment's
+`TermStats` (computed once per segment) are combined by `SegmentedBM25` into global corpus
+statistics at query time, as Lucene does, with scores identical to one bm25s index over the
+same chunks. Tombstoned rows still count in those statistics until a merge drops them (as in
+Lucene). Rows of documents the store no
 longer points at (replaced or deleted) are tombstones: kept in the arrays, never allowed.
 
 A view is immutable; a commit builds a new one and the service swaps the reference, so a
@@ -20,7 +22,7 @@ import numpy as np
 
 from corpus.documents import Document
 from index import dense
-from index.bm25 import BM25Index
+from index.bm25 import SegmentedBM25
 from index.dense import AnnParams
 from index.docstore import LiveRow
 from index.filters import Catalog
@@ -44,7 +46,6 @@ def assemble(
     """Concatenate segments (in order) into one `IndexData`."""
     documents: list[Document] = []
     chunks, sentences, c_vecs, s_vecs = [], [], [], []
-    tokens: list[list[str]] = []
     pinyin: dict[str, set[str]] = {}
     starts: list[int] = []
     for segment in segments:
@@ -55,7 +56,6 @@ def assemble(
         sentences.append(segment.sentences + offset)
         c_vecs.append(segment.chunk_vectors)
         s_vecs.append(segment.sentence_vectors)
-        tokens += segment.tokens
         for key, words in segment.pinyin.items():
             pinyin.setdefault(key, set()).update(words)
     dim = segments[0].dim if segments else 384
@@ -87,7 +87,7 @@ def assemble(
         sentences=all_sentences,
         passages=dense.build_faiss(vectors, AnnParams()),
         sentence_vectors=sentence_vectors,
-        bm25=BM25Index.from_tokens(tokens),
+        bm25=SegmentedBM25([segment.terms for segment in segments]),
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
     )
     return ViewParts(data, tuple(names), tuple(starts))

@@ -36,7 +36,7 @@ import numpy as np
 from corpus.documents import Document
 from corpus.loader import file_sha256
 from index import dense
-from index.bm25 import BM25Index
+from index.bm25 import BM25Index, LexicalIndex
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.quantize import dequantize_rows
 
@@ -121,7 +121,8 @@ class IndexData:
     sentences: np.ndarray
     passages: faiss.Index
     sentence_vectors: np.ndarray
-    bm25: BM25Index
+    bm25: LexicalIndex
+    """bm25s (`BM25Index`) for a built index; per-segment statistics for a library view."""
     pinyin: dict[str, list[str]]
     sentence_scales: np.ndarray | None = None
     """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
@@ -180,6 +181,8 @@ def write_index(index_dir: Path, data: IndexData) -> IndexManifest:
             scales = np.asarray(data.sentence_scales, dtype=np.float32)
             np.save(tmp / "sentence_scales.npy", scales, allow_pickle=False)
         dense.save(data.passages, tmp / "passages.faiss")
+        if not isinstance(data.bm25, BM25Index):
+            raise TypeError("only a built index (bm25s) is written as an index directory")
         (tmp / "bm25").mkdir()
         data.bm25.save(tmp / "bm25")
         (tmp / "pinyin.json").write_text(
