@@ -158,3 +158,53 @@ def test_filters_make_one_mask_over_document_rows() -> None:
     desk = allowed_documents(catalog, docs, None, Filters(metadata=(("desk", "energy"),)))
     assert desk is not None and desk.tolist() == [False, False, False]
     assert allowed_documents(Catalog.single(3), docs, None, Filters()) is None
+
+
+def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
+    from index.build import build_index
+    from index.chunking import ChunkingParams, chunk_document
+    from index.errors import IndexMismatchError
+    from service.main import open_library
+    from service.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "白银炉能耗降低\n\n现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。", "utf-8"
+    )
+    small = ChunkingParams(size=40, overlap=10)
+    build_index(
+        corpus, tmp_path / "index", embedder.name, chunking=small, progress=False, embedder=embedder
+    )
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+        model=embedder.name,
+        encoder=embedder.encoder,
+        api_key=None,
+    )
+    library = open_library(settings)
+    try:
+        assert library.chunking == small
+        assert [d.doc_id for d in library.engine.documents()] == ["a.txt:0"]
+        library.create_collection("wind")
+        text = (
+            "瓜州第1号风电场位于戈壁滩上，装机容量为20万千瓦；"
+            + "今年发电量达到3亿千瓦时，同比增长一成。"
+        )
+        written = library.add("wind", [NewDocument(title="风电", text=text)]).documents[0]
+        engine = library.engine
+        row = next(i for i, d in enumerate(engine.data.documents) if d.doc_id == written.doc_id)
+        spans = [(a, b) for r, a, b in engine.data.chunks.tolist() if r == row]
+        expected = chunk_document(engine.data.documents[row], small)
+        assert spans == [(c.char_start, c.char_end) for c in expected]
+        assert len(spans) >= 2 and max(b - a for a, b in spans) <= 40
+    finally:
+        library.close()
+    default = Library.open(tmp_path / "other", embedder, background_merge=False)
+    try:
+        with pytest.raises(IndexMismatchError, match="chunks of 40 characters overlapping 10"):
+            default.sync_corpus(read_index(tmp_path / "index"))
+    finally:
+        default.close()
