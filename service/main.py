@@ -53,7 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.swap(engine)
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
-            tasks.start_soon(_follow_store, state.library)
+            tasks.start_soon(follow_store, state.library)
         yield
         tasks.cancel_scope.cancel()
     if state.library is not None:
@@ -129,7 +129,7 @@ def corpus_manifest(settings: Settings) -> IndexManifest | None:
         return None
 
 
-async def _follow_store(library: Library) -> None:
+async def follow_store(library: Library) -> None:
     """Pick up writes made by another process (a worker, `ragqa add`) within a second."""
     while True:
         await anyio.sleep(STORE_POLL_SECONDS)
