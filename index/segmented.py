@@ -1,7 +1,9 @@
 """One searchable view over many segments: what the engine reads, built once per commit.
 
-Segments are concatenated in their store order into the arrays an `IndexData` holds, so the
-ranking code runs unchanged over any number of segments. BM25 is not rebuilt: each segment's
+Segments are concatenated in their store order into the spans an `IndexData` holds, so the
+ranking code runs unchanged over any number of segments. Vectors are not copied: each segment
+keeps its own flat FAISS index and sentence vectors, searched and read as one
+(`dense.SegmentedFlat`, `dense.RowBlocks`). BM25 is not rebuilt: each segment's
 `TermStats` (computed once per segment) are combined by `SegmentedBM25` into global corpus
 statistics at query time, as Lucene does, with scores identical to one bm25s index over the
 same chunks. Tombstoned rows still count in those statistics until a merge drops them (as in
@@ -23,7 +25,6 @@ import numpy as np
 from corpus.documents import Document
 from index import dense
 from index.bm25 import SegmentedBM25
-from index.dense import AnnParams
 from index.docstore import LiveRow
 from index.filters import Catalog
 from index.segments import SegmentData
@@ -45,7 +46,7 @@ def assemble(
 ) -> ViewParts:
     """Concatenate segments (in order) into one `IndexData`."""
     documents: list[Document] = []
-    chunks, sentences, c_vecs, s_vecs = [], [], [], []
+    chunks, sentences = [], []
     pinyin: dict[str, set[str]] = {}
     starts: list[int] = []
     for segment in segments:
@@ -54,16 +55,12 @@ def assemble(
         documents += segment.documents
         chunks.append(segment.chunks + offset)
         sentences.append(segment.sentences + offset)
-        c_vecs.append(segment.chunk_vectors)
-        s_vecs.append(segment.sentence_vectors)
         for key, words in segment.pinyin.items():
             pinyin.setdefault(key, set()).update(words)
     dim = segments[0].dim if segments else 384
     model = segments[0].model if segments else ""
     all_chunks = np.concatenate(chunks) if chunks else np.empty((0, 3), np.int64)
     all_sentences = np.concatenate(sentences) if sentences else np.empty((0, 3), np.int64)
-    vectors = np.concatenate(c_vecs) if c_vecs else np.empty((0, dim), np.float32)
-    sentence_vectors = np.concatenate(s_vecs) if s_vecs else np.empty((0, dim), np.float32)
     manifest = IndexManifest(
         model=model,
         dim=dim,
@@ -85,8 +82,8 @@ def assemble(
         documents=documents,
         chunks=all_chunks,
         sentences=all_sentences,
-        passages=dense.build_faiss(vectors, AnnParams()),
-        sentence_vectors=sentence_vectors,
+        passages=dense.SegmentedFlat([s.passage_index for s in segments], dim),
+        sentence_vectors=dense.RowBlocks([s.sentence_vectors for s in segments], dim),
         bm25=SegmentedBM25([segment.terms for segment in segments]),
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
     )

@@ -29,10 +29,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from corpus.documents import Document
 from corpus.loader import file_sha256
+from index import dense
 from index.bm25 import TermStats
 from index.errors import IndexCorruptError
 
@@ -63,6 +65,11 @@ class SegmentData:
     def terms(self) -> TermStats:
         """This segment's BM25 statistics, computed once (the segment never changes)."""
         return TermStats.from_tokens(self.tokens)
+
+    @cached_property
+    def passage_index(self) -> faiss.Index:
+        """This segment's chunk vectors in a flat FAISS index, built once."""
+        return dense.build_faiss(self.chunk_vectors, dense.AnnParams())
 
 
 def new_segment_name() -> str:

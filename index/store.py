@@ -119,8 +119,9 @@ class IndexData:
     documents: list[Document]
     chunks: np.ndarray
     sentences: np.ndarray
-    passages: faiss.Index
-    sentence_vectors: np.ndarray
+    passages: faiss.Index | dense.SegmentedFlat
+    """One FAISS index for a built index; one flat index per segment for a library view."""
+    sentence_vectors: np.ndarray | dense.RowBlocks
     bm25: LexicalIndex
     """bm25s (`BM25Index`) for a built index; per-segment statistics for a library view."""
     pinyin: dict[str, list[str]]
@@ -138,7 +139,7 @@ class IndexData:
         """Every sentence vector as float32 (incremental rebuilds reuse them)."""
         if self.sentence_scales is None:
             return np.asarray(self.sentence_vectors, dtype=np.float32)
-        return dequantize_rows(self.sentence_vectors, self.sentence_scales)
+        return dequantize_rows(np.asarray(self.sentence_vectors), self.sentence_scales)
 
 
 def _write_documents(path: Path, documents: list[Document]) -> None:
