@@ -118,9 +118,11 @@ def embed_documents(
     )
 
 
-def from_index(data: IndexData, params: ChunkingParams) -> SegmentData:
-    """Every document of an index directory as one segment (vectors copied, none computed)."""
+def from_index(data: IndexData) -> SegmentData:
+    """Every document of an index directory as one segment (vectors copied, none computed),
+    with the config id of the chunking its manifest records."""
     manifest = data.manifest
+    params = ChunkingParams.from_manifest(manifest.chunking)
     tokens = chunk_tokens(data.documents, data.chunks, manifest.embed_titles)
     return SegmentData(
         documents=list(data.documents),
