@@ -3,7 +3,8 @@
 A thin facade over `index.pipeline`, where the stages are listed in order. This is the one
 object the service holds. It is read-only once loaded, so a reload builds a new engine and
 swaps the reference; in-flight requests finish on the old one. A request runs one encoder
-pass (the question); passages and sentences were embedded at build time.
+pass (the question, and an English question's words for the word bridge); passages and
+sentences were embedded at build time.
 """
 
 from __future__ import annotations
@@ -254,8 +255,11 @@ class Engine:
             took = (time.perf_counter() - started) * 1000
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
         allowed = self.allowed(collections, None, allowed)
-        vector = self.embedder.encode_queries([question])[0]
-        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
+        texts = pipeline.encoder_texts(self.index, question, self.answering)
+        vectors = self.embedder.encode_queries(texts)
+        query = pipeline.read_query(
+            self.index, question, vectors[0], self.ranking, allowed, vectors[1:]
+        )
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
         passages = [
             self._passage(rank, chunk, score)

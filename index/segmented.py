@@ -26,6 +26,7 @@ from index.docstore import LiveRow
 from index.filters import Catalog
 from index.segments import SegmentData
 from index.store import IndexData, IndexManifest
+from index.wordbridge import WordTable
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def assemble(
         sentence_vectors=sentence_vectors,
         bm25=BM25Index.from_tokens(tokens),
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
+        words=WordTable.merged([s.words for s in segments if s.words is not None], dim),
     )
     return ViewParts(data, tuple(names), tuple(starts))
 

@@ -22,6 +22,7 @@ from corpus.documents import Document
 from index.crosslingual import PinyinBridge
 from index.store import IndexData
 from index.types import Allowed
+from index.wordbridge import WordTable
 
 _SHIFT = np.int64(1 << 32)
 
@@ -58,6 +59,8 @@ class IndexView:
         self.sentences: np.ndarray = data.sentences
         self.bm25 = data.bm25
         self.bridge = PinyinBridge(data.pinyin)
+        self.words: WordTable = data.words or WordTable.empty(int(data.passages.d))
+        """Encoder vectors of the vocabulary words, for English questions."""
         self._sentence_lo, self._sentence_hi = overlap_runs(data.chunks, data.sentences)
 
     @property

@@ -117,3 +117,13 @@ def test_filters_make_one_mask_over_document_rows() -> None:
     desk = allowed_documents(catalog, docs, None, Filters(metadata=(("desk", "energy"),)))
     assert desk is not None and desk.tolist() == [False, False, False]
     assert allowed_documents(Catalog.single(3), docs, None, Filters()) is None
+
+
+def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any) -> None:
+    corpus = library.engine.index.words
+    assert "千瓦" in corpus.row and "瓜州" not in corpus.row
+    library.create_collection("wind")
+    library.add("wind", [doc(7)])
+    words = library.engine.index.words
+    assert "瓜州" in words.row  # new: encoded on upload
+    assert words.vectors[words.row["千瓦"]].tolist() == corpus.vectors[corpus.row["千瓦"]].tolist()
