@@ -25,9 +25,30 @@ import numpy as np
 from eval import tune as t
 from eval.fitting import Groups, fit_listwise, top1_accuracy
 
-THRESHOLDS = (0.80, 0.83, 0.86)
+THRESHOLDS = (0.80, 0.83, 0.86, 0.89, 0.92)
 PASSAGES = (1, 3)
 PAIRS = (True, False)
+"""The grid; ``--thresholds 0.86,0.89 --passages 3 --pairs on`` runs a part of it."""
+
+
+def _grid(argv: Sequence[str]) -> tuple[tuple[float, ...], tuple[int, ...], tuple[bool, ...]]:
+    options = dict(zip(argv[::2], argv[1::2], strict=False))
+    unknown = sorted(set(options) - {"--thresholds", "--passages", "--pairs"})
+    if unknown or len(argv) % 2:
+        raise SystemExit(
+            "usage: python -m eval.bridge_choice [--thresholds 0.83,0.86] "
+            "[--passages 1,3] [--pairs on,off]"
+        )
+
+    def split(key: str) -> list[str]:
+        return options[key].split(",")
+
+    thresholds = (
+        tuple(float(v) for v in split("--thresholds")) if "--thresholds" in options else THRESHOLDS
+    )
+    passages = tuple(int(v) for v in split("--passages")) if "--passages" in options else PASSAGES
+    pairs = tuple(v == "on" for v in split("--pairs")) if "--pairs" in options else PAIRS
+    return thresholds, passages, pairs
 
 
 def _setting_items(items: Sequence[t.Item], pairs: bool) -> list[t.Item]:
@@ -70,6 +91,7 @@ def _accuracy(groups: Sequence[Groups], w: Sequence[float], d: int) -> float:
 
 def main(argv: Sequence[str] = ()) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _grid(argv)  # a bad option fails before anything is loaded
     from eval.cli import DEFAULT_CACHE, DEFAULT_INDEX, _cmrc_engine, _load_engine, _load_named
     from eval.sets import named_set
     from index.params import AnswerParams, RankingParams
@@ -94,7 +116,8 @@ def main(argv: Sequence[str] = ()) -> int:
     d = len(t.ANSWER_FIELDS)
     base = AnswerParams()
     prior = [float(getattr(base, n)) for n in t.ANSWER_FIELDS]
-    settings = [(tau, n, pairs) for tau in THRESHOLDS for n in PASSAGES for pairs in PAIRS]
+    thresholds, passages, with_pairs = _grid(argv)
+    settings = [(tau, n, pairs) for tau in thresholds for n in passages for pairs in with_pairs]
     groups = {}
     for tau, n, pairs in settings:
         answering = replace(base, bridge_threshold=tau, bridge_passages=n, bridge_pairs=pairs)

@@ -95,7 +95,7 @@ class AnswerParams:
     (`index.wordbridge`). 0 until `ragqa eval tune` fits it: a hand-set value is not measured."""
 
     # -- the English→Chinese word bridge (`index.wordbridge`; chosen by scripts/bridge_choice) --
-    bridge_threshold: float = 0.83
+    bridge_threshold: float = 0.89
     """Least cosine between an English word (or word pair) and a Chinese word of the top
     passages for the Chinese word to count as bridged."""
     bridge_passages: int = 3
