@@ -351,7 +351,7 @@ def measure(out: Path, *, threads: int = 1, nprobe: int | None = None) -> dict[s
     t0 = time.perf_counter()
     data = read_index(out / "index", mmap=True, verify=False)
     if nprobe is not None:
-        data.passages.nprobe = nprobe  # type: ignore[attr-defined]
+        data.passages.nprobe = nprobe  # type: ignore[union-attr]
     view = IndexView(data)
     load_s = time.perf_counter() - t0
     rss_loaded, _ = _rss_mb()
@@ -368,7 +368,7 @@ def measure(out: Path, *, threads: int = 1, nprobe: int | None = None) -> dict[s
     exact = _run_queries(exact_view, questions, vectors, warmup)
     return {
         "passages": view.n_passages,
-        "nprobe": int(data.passages.nprobe),  # type: ignore[attr-defined]
+        "nprobe": int(data.passages.nprobe),  # type: ignore[union-attr]
         "sentences": len(data.sentences),
         "load_s": load_s,
         "page_cache_warmup_s": page_cache_s,

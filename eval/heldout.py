@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 DEFAULT_PARAMS = Path(__file__).resolve().parent / "heldout_params.json"
 """The fit of `ragqa eval tune` the gate reads. Not yet the engine's live `index/params.json`:
-with these parameters two of the three unanswerable questions of tests/index/test_engine.py
-get an answer, so the engine keeps its defaults until the fit is better."""
+with these parameters the engine answers "What is the population of Jiayuguan?" (a dev
+unanswerable question) and picks the wrong sentence for the English Lanzhou task-force
+question of tests/index/test_engine.py, so the engine keeps its defaults until the fit is
+better."""
 
 
 class HeldOutError(ValueError):

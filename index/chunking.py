@@ -8,6 +8,7 @@ the document so every chunk carries `[char_start, char_end)` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -31,6 +32,18 @@ class ChunkingParams:
             raise ValueError(f"chunk size must be at least 20 characters, got {self.size}")
         if not 0 <= self.overlap < self.size:
             raise ValueError(f"chunk overlap must be in [0, size), got {self.overlap}")
+
+    @classmethod
+    def from_manifest(cls, recorded: Mapping[str, object]) -> ChunkingParams:
+        """The parameters an index manifest records under ``chunking`` (defaults for any it
+        does not name)."""
+        default = cls()
+        size = recorded.get("size", default.size)
+        overlap = recorded.get("overlap", default.overlap)
+        separators = recorded.get("separators", default.separators)
+        assert isinstance(size, int) and isinstance(overlap, int)
+        assert isinstance(separators, list | tuple)
+        return cls(size=size, overlap=overlap, separators=tuple(str(s) for s in separators))
 
 
 def make_splitter(params: ChunkingParams) -> RecursiveCharacterTextSplitter:

@@ -132,9 +132,11 @@ def segment_words(
     return WordTable.merged([have, encode_words(embedder, new)], embedder.dim).restricted(words)
 
 
-def from_index(data: IndexData, params: ChunkingParams) -> SegmentData:
-    """Every document of an index directory as one segment (vectors copied, none computed)."""
+def from_index(data: IndexData) -> SegmentData:
+    """Every document of an index directory as one segment (vectors copied, none computed),
+    with the config id of the chunking its manifest records."""
     manifest = data.manifest
+    params = ChunkingParams.from_manifest(manifest.chunking)
     tokens = chunk_tokens(data.documents, data.chunks, manifest.embed_titles)
     vocabulary = {t for row in tokens for t in row if t}
     return SegmentData(

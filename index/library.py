@@ -479,12 +479,17 @@ class Library:
         with self._writing():
             if self.store.get_meta("corpus_key") == key:
                 return 0
-            segment = from_index(index, self.chunking)
+            segment = from_index(index)
             if segment.config_id != self.config_id:
+                chunking = ChunkingParams.from_manifest(index.manifest.chunking)
                 raise IndexMismatchError(
                     f"the corpus index was built with model {index.manifest.model!r} "
-                    f"({index.manifest.encoder}), the library uses {self.embedder.name!r} "
-                    f"({self.embedder.encoder})"
+                    f"({index.manifest.encoder}), chunks of {chunking.size} characters "
+                    f"overlapping {chunking.overlap}, titles "
+                    f"{'embedded' if index.manifest.embed_titles else 'not embedded'}; the "
+                    f"library uses {self.embedder.name!r} ({self.embedder.encoder}), chunks of "
+                    f"{self.chunking.size} overlapping {self.chunking.overlap}, titles "
+                    f"{'embedded' if self.embed_titles else 'not embedded'}"
                 )
             name = write_segment(self.segments_dir, segment) if segment.documents else None
             stamp = now()

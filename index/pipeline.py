@@ -389,11 +389,12 @@ def choose_answer(
         return None
     terms, question = query.terms, query.question
     bridged = bridged_words(index, query, ranking, params)
+    evidence_of = [features(c, question, terms, params, bridged) for c in candidates]
     scored = sorted(
-        ((score(features(c, question, terms, params, bridged), params), c) for c in candidates),
-        key=lambda pair: -pair[0],
+        ((score(f, params), i) for i, f in enumerate(evidence_of)), key=lambda pair: -pair[0]
     )
-    best_score, best = scored[0]
+    best_score, best_at = scored[0]
+    best = candidates[best_at]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     evidence = Evidence(
         score=best_score,
@@ -404,6 +405,7 @@ def choose_answer(
         lexical_share=terms.lexical_share,
         english=0.0 if has_cjk(question) else 1.0,
         has_focus=1.0 if terms.focus else 0.0,
+        answer_type=evidence_of[best_at].answer_type,
     )
     chunk = ranking.passages[best.passage_index][0]
     return AnswerChoice(best, chunk, best_score, evidence)

@@ -1,9 +1,13 @@
 """One searchable view over many segments: what the engine reads, built once per commit.
 
-Segments are concatenated in their store order into the arrays an `IndexData` holds, so the
-ranking code runs unchanged over any number of segments. BM25 is rebuilt over all chunks from
-the tokens each segment stored (corpus statistics stay global, as Lucene computes them over
-all segments), which costs no tokenization and no embedding. Rows of documents the store no
+Segments are concatenated in their store order into the spans an `IndexData` holds, so the
+ranking code runs unchanged over any number of segments. Vectors are not copied: each segment
+keeps its own flat FAISS index and sentence vectors, searched and read as one
+(`dense.SegmentedFlat`, `dense.RowBlocks`). BM25 is not rebuilt: each segment's
+`TermStats` (computed once per segment) are combined by `SegmentedBM25` into global corpus
+statistics at query time, as Lucene does, with scores identical to one bm25s index over the
+same chunks. Tombstoned rows still count in those statistics until a merge drops them (as in
+Lucene). Rows of documents the store no
 longer points at (replaced or deleted) are tombstones: kept in the arrays, never allowed.
 
 A view is immutable; a commit builds a new one and the service swaps the reference, so a
@@ -20,13 +24,12 @@ import numpy as np
 
 from corpus.documents import Document
 from index import dense
-from index.bm25 import BM25Index
-from index.dense import AnnParams
+from index.bm25 import SegmentedBM25
 from index.docstore import LiveRow
 from index.filters import Catalog
 from index.segments import SegmentData
 from index.store import IndexData, IndexManifest
-from index.wordbridge import WordTable
+from index.wordbridge import StackedWords
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,7 @@ def assemble(
 ) -> ViewParts:
     """Concatenate segments (in order) into one `IndexData`."""
     documents: list[Document] = []
-    chunks, sentences, c_vecs, s_vecs = [], [], [], []
-    tokens: list[list[str]] = []
+    chunks, sentences = [], []
     pinyin: dict[str, set[str]] = {}
     starts: list[int] = []
     for segment in segments:
@@ -54,17 +56,12 @@ def assemble(
         documents += segment.documents
         chunks.append(segment.chunks + offset)
         sentences.append(segment.sentences + offset)
-        c_vecs.append(segment.chunk_vectors)
-        s_vecs.append(segment.sentence_vectors)
-        tokens += segment.tokens
         for key, words in segment.pinyin.items():
             pinyin.setdefault(key, set()).update(words)
     dim = segments[0].dim if segments else 384
     model = segments[0].model if segments else ""
     all_chunks = np.concatenate(chunks) if chunks else np.empty((0, 3), np.int64)
     all_sentences = np.concatenate(sentences) if sentences else np.empty((0, 3), np.int64)
-    vectors = np.concatenate(c_vecs) if c_vecs else np.empty((0, dim), np.float32)
-    sentence_vectors = np.concatenate(s_vecs) if s_vecs else np.empty((0, dim), np.float32)
     manifest = IndexManifest(
         model=model,
         dim=dim,
@@ -86,11 +83,11 @@ def assemble(
         documents=documents,
         chunks=all_chunks,
         sentences=all_sentences,
-        passages=dense.build_faiss(vectors, AnnParams()),
-        sentence_vectors=sentence_vectors,
-        bm25=BM25Index.from_tokens(tokens),
+        passages=dense.SegmentedFlat([s.passage_index for s in segments], dim),
+        sentence_vectors=dense.RowBlocks([s.sentence_vectors for s in segments], dim),
+        bm25=SegmentedBM25([segment.terms for segment in segments]),
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
-        words=WordTable.merged([s.words for s in segments if s.words is not None], dim),
+        words=StackedWords([s.words for s in segments if s.words is not None], dim),
     )
     return ViewParts(data, tuple(names), tuple(starts))
 

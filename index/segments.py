@@ -8,7 +8,7 @@ Layout of a segment directory (format 1)::
     sentences.npy          int64 (m, 3)
     chunk_vectors.npy      float32 (n, dim)
     sentence_vectors.npy   float32 (m, dim)
-    tokens.json            the BM25 tokens of each chunk (BM25 is rebuilt over all segments)
+    tokens.json            the BM25 tokens of each chunk (its `TermStats` are computed on load)
     pinyin.json            pinyin → words of this segment's vocabulary (English questions)
     words.json             the vocabulary words with an encoder vector, and their
     word_vectors.npy       float16 vectors (`index.wordbridge`; absent in older segments)
@@ -27,13 +27,17 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from corpus.documents import Document
 from corpus.loader import file_sha256
+from index import dense
+from index.bm25 import TermStats
 from index.errors import IndexCorruptError
 from index.wordbridge import WordTable
 
@@ -61,6 +65,16 @@ class SegmentData:
     @property
     def dim(self) -> int:
         return int(self.chunk_vectors.shape[1])
+
+    @cached_property
+    def terms(self) -> TermStats:
+        """This segment's BM25 statistics, computed once (the segment never changes)."""
+        return TermStats.from_tokens(self.tokens)
+
+    @cached_property
+    def passage_index(self) -> faiss.Index:
+        """This segment's chunk vectors in a flat FAISS index, built once."""
+        return dense.build_faiss(self.chunk_vectors, dense.AnnParams())
 
 
 def new_segment_name() -> str:

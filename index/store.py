@@ -38,10 +38,10 @@ import numpy as np
 from corpus.documents import Document
 from corpus.loader import file_sha256
 from index import dense
-from index.bm25 import BM25Index
+from index.bm25 import BM25Index, LexicalIndex
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.quantize import dequantize_rows
-from index.wordbridge import WordTable
+from index.wordbridge import Words, WordTable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -122,13 +122,15 @@ class IndexData:
     documents: list[Document]
     chunks: np.ndarray
     sentences: np.ndarray
-    passages: faiss.Index
-    sentence_vectors: np.ndarray
-    bm25: BM25Index
+    passages: faiss.Index | dense.SegmentedFlat
+    """One FAISS index for a built index; one flat index per segment for a library view."""
+    sentence_vectors: np.ndarray | dense.RowBlocks
+    bm25: LexicalIndex
+    """bm25s (`BM25Index`) for a built index; per-segment statistics for a library view."""
     pinyin: dict[str, list[str]]
     sentence_scales: np.ndarray | None = None
     """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
-    words: WordTable | None = None
+    words: Words | None = None
     """Encoder vectors of the vocabulary words, for English questions (`index.wordbridge`)."""
 
     def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -142,7 +144,7 @@ class IndexData:
         """Every sentence vector as float32 (incremental rebuilds reuse them)."""
         if self.sentence_scales is None:
             return np.asarray(self.sentence_vectors, dtype=np.float32)
-        return dequantize_rows(self.sentence_vectors, self.sentence_scales)
+        return dequantize_rows(np.asarray(self.sentence_vectors), self.sentence_scales)
 
 
 def _write_documents(path: Path, documents: list[Document]) -> None:
@@ -185,6 +187,8 @@ def write_index(index_dir: Path, data: IndexData) -> IndexManifest:
             scales = np.asarray(data.sentence_scales, dtype=np.float32)
             np.save(tmp / "sentence_scales.npy", scales, allow_pickle=False)
         dense.save(data.passages, tmp / "passages.faiss")
+        if not isinstance(data.bm25, BM25Index):
+            raise TypeError("only a built index (bm25s) is written as an index directory")
         (tmp / "bm25").mkdir()
         data.bm25.save(tmp / "bm25")
         (tmp / "pinyin.json").write_text(

@@ -12,17 +12,15 @@ the index. The query path reads only the rows it needs, so the arrays may be mem
 
 from __future__ import annotations
 
-from typing import Any
-
-import faiss
 import numpy as np
 import numpy.typing as npt
 
 from corpus.documents import Document
+from index import dense
 from index.crosslingual import PinyinBridge
 from index.store import IndexData
 from index.types import Allowed
-from index.wordbridge import WordTable
+from index.wordbridge import Words, WordTable
 
 _SHIFT = np.int64(1 << 32)
 
@@ -59,7 +57,7 @@ class IndexView:
         self.sentences: np.ndarray = data.sentences
         self.bm25 = data.bm25
         self.bridge = PinyinBridge(data.pinyin)
-        self.words: WordTable = data.words or WordTable.empty(int(data.passages.d))
+        self.words: Words = data.words or WordTable.empty(int(data.passages.d))
         """Encoder vectors of the vocabulary words, for English questions."""
         self._sentence_lo, self._sentence_hi = overlap_runs(data.chunks, data.sentences)
 
@@ -88,22 +86,7 @@ class IndexView:
         self, vector: np.ndarray, k: int, allowed: Allowed | None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The `k` passages nearest to `vector` (cosine) among the allowed ones, best first."""
-        index = self.data.passages
-        k = min(k, index.ntotal)
-        if k <= 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
-        mask = self.passage_mask(allowed)
-        if mask is None:
-            scores, ids = index.search(query, k)
-        else:
-            bits = np.packbits(mask, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-            params = _search_params(index)
-            params.sel = selector
-            scores, ids = index.search(query, k, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
+        return dense.masked_search(self.data.passages, vector, k, self.passage_mask(allowed))
 
     def passage_vectors(self, chunks: np.ndarray) -> npt.NDArray[np.float32]:
         """The stored vectors of `chunks` (read from the FAISS index: there is no other copy)."""
@@ -151,16 +134,3 @@ class IndexView:
                 f"the index has {len(self.documents)}"
             )
         return np.asarray(allowed.documents, dtype=np.bool_)[self.chunks[:, 0]]
-
-
-def _search_params(index: faiss.Index) -> Any:
-    """Search parameters of the index's kind (HNSW keeps its efSearch, IVF its nprobe)."""
-    if hasattr(index, "hnsw"):
-        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-        params.efSearch = index.hnsw.efSearch
-        return params
-    if hasattr(index, "nprobe"):
-        ivf = faiss.SearchParametersIVF()
-        ivf.nprobe = index.nprobe
-        return ivf
-    return faiss.SearchParameters()

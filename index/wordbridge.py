@@ -134,6 +134,48 @@ class WordTable:
         return cls(tuple(words), vectors.astype(np.float16, copy=False))
 
 
+class StackedWords:
+    """Several tables seen as one without copying them (a Library view over its segments:
+    a write publishes a new view, and the view must not copy every segment's vectors). A
+    word's first table wins, as in `WordTable.merged`."""
+
+    def __init__(self, tables: Sequence[WordTable], dim: int) -> None:
+        self.tables = tuple(t for t in tables if len(t))
+        self._dim = dim
+
+    def __len__(self) -> int:
+        """Rows over all tables (a word in two segments counts twice)."""
+        return sum(len(t) for t in self.tables)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def restricted(self, words: Iterable[str]) -> WordTable:
+        """The rows of `words` any table has, in sorted order."""
+        left = set(words)
+        parts = []
+        for table in self.tables:
+            if not left:
+                break
+            part = table.restricted(left)
+            parts.append(part)
+            left.difference_update(part.words)
+        return WordTable.merged(parts, self._dim).restricted(
+            w for part in parts for w in part.words
+        )
+
+    def materialized(self) -> WordTable:
+        return WordTable.merged(self.tables, self._dim)
+
+    def save(self, directory: Path) -> None:
+        self.materialized().save(directory)
+
+
+Words = WordTable | StackedWords
+"""What an index reads word vectors from: one table, or a view's segments' tables."""
+
+
 class QueryEncoder(Protocol):
     """What word encoding needs of an embedder (`index.embedder.Embedder` is one)."""
 
@@ -183,7 +225,7 @@ def encode_words(
 
 
 def bridge(
-    phrase_vectors: np.ndarray, table: WordTable, candidates: Iterable[str], threshold: float
+    phrase_vectors: np.ndarray, table: Words, candidates: Iterable[str], threshold: float
 ) -> frozenset[str]:
     """The Chinese words the phrases name: for each phrase, the `candidates` word (of those
     the table has) with the highest cosine, kept when it reaches `threshold`."""

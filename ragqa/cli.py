@@ -52,14 +52,18 @@ def mcp(
     index: Annotated[
         Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="document store directory [env RAGQA_DATA_DIR]"),
+    ] = None,
 ) -> None:
     """Serve the MCP tools (search, ask, get_document) over stdio, for desktop MCP clients.
 
-    Logs go to stderr; stdout carries only the protocol. Over HTTP the same tools are at
-    /mcp of the running service (`ragqa serve`)."""
-    settings = load_settings(index_dir=index)
-    if not settings.index_dir.is_dir():
-        fail(f"no index at {settings.index_dir}: run `ragqa build`")
+    They read the same document store as the service (every collection, the uploaded
+    documents and the imported corpus), following its writes. Logs go to stderr; stdout
+    carries only the protocol. Over HTTP the same tools are at /mcp of the running service
+    (`ragqa serve`)."""
+    settings = load_settings(index_dir=index, data_dir=data_dir)
     from service.mcp_server import run_stdio
 
     try:

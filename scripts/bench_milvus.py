@@ -54,7 +54,6 @@ def main() -> int:
     from eval.sets import named_set
     from index import dense
     from index.bm25 import BM25Index
-    from index.chunking import ChunkingParams
     from index.dense import AnnParams
     from index.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
@@ -78,7 +77,7 @@ def main() -> int:
         rss_faiss = rss_mib()
         n_chunks, n_sentences = len(data.chunks), len(data.sentences)
 
-        segment = from_index(data, ChunkingParams())  # the tokens and vectors a segment holds
+        segment = from_index(data)  # the tokens and vectors a segment holds
         vectors = segment.chunk_vectors
         started = time.perf_counter()
         dense.build_faiss(vectors, AnnParams())

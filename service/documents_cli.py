@@ -103,6 +103,7 @@ def _open_library(quiet: bool) -> Library:
     from index.backend import open_backend
     from index.embedder import load_embedder
     from index.library import Library
+    from service.main import corpus_manifest, library_options
 
     settings = load_settings()
     try:
@@ -113,6 +114,7 @@ def _open_library(quiet: bool) -> Library:
             url=settings.store_url,
             background_merge=False,
             backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
+            **library_options(corpus_manifest(settings)),
         )
     except domain_errors() as exc:
         fail(str(exc))

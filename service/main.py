@@ -9,13 +9,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 
+from index.chunking import ChunkingParams
 from index.engine import Engine
 from index.library import Library
+from index.store import IndexManifest
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
@@ -50,7 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.swap(engine)
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
-            tasks.start_soon(_follow_store, state.library)
+            tasks.start_soon(follow_store, state.library)
         yield
         tasks.cancel_scope.cancel()
     if state.library is not None:
@@ -88,7 +91,13 @@ def open_library(settings: Settings) -> Library:
             )
     embedder = load_embedder(settings.model, encoder=encoder)
     backend = open_backend(settings.backend, embedder.dim, settings.milvus())
-    library = Library.open(settings.data_dir, embedder, url=settings.store_url, backend=backend)
+    library = Library.open(
+        settings.data_dir,
+        embedder,
+        url=settings.store_url,
+        backend=backend,
+        **library_options(index.manifest if index is not None else None),
+    )
     if index is not None:
         library.sync_corpus(index)
     elif settings.import_corpus and not library.store.segments():
@@ -96,7 +105,31 @@ def open_library(settings: Settings) -> Library:
     return library
 
 
-async def _follow_store(library: Library) -> None:
+def library_options(manifest: IndexManifest | None) -> dict[str, Any]:
+    """How the library chunks and embeds new documents: as the corpus index was built (its
+    manifest), so uploads and the imported corpus are cut alike; the defaults without one."""
+    if manifest is None:
+        return {}
+    return {
+        "chunking": ChunkingParams.from_manifest(manifest.chunking),
+        "embed_titles": manifest.embed_titles,
+    }
+
+
+def corpus_manifest(settings: Settings) -> IndexManifest | None:
+    """The manifest of the corpus index the library imports, if there is one."""
+    from index.errors import IndexNotFoundError
+    from index.store import read_manifest
+
+    if not settings.import_corpus:
+        return None
+    try:
+        return read_manifest(settings.index_dir)
+    except IndexNotFoundError:
+        return None
+
+
+async def follow_store(library: Library) -> None:
     """Pick up writes made by another process (a worker, `ragqa add`) within a second."""
     while True:
         await anyio.sleep(STORE_POLL_SECONDS)

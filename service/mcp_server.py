@@ -6,7 +6,8 @@ Two transports, the same tools (`build_server`):
   the SDK's DNS-rebinding protection (allowed Host and Origin headers: loopback, the bind
   address, `RAGQA_MCP_ALLOWED_HOSTS`, and the CORS origins). The app's lifespan runs the
   session manager. The route is not in /openapi.json: it speaks JSON-RPC, described by MCP.
-- stdio (`run_stdio`, the `ragqa mcp` command), the transport desktop clients start.
+- stdio (`run_stdio`, the `ragqa mcp` command), the transport desktop clients start; it opens
+  the same document library as the service (`RAGQA_DATA_DIR`), so agents see every collection.
 
 Each tool returns structured content (the same JSON as `/v1/search`, `/v1/ask` and
 `/v1/documents/{id}`, with its output schema) and a short text rendering for clients that
@@ -233,17 +234,29 @@ def mount(app: FastAPI, server: MCPServer, settings: Settings) -> None:
 
 
 def run_stdio(settings: Settings) -> None:
-    """Load the engine and serve the tools over stdio until the client closes stdin."""
+    """Serve the tools over stdio until the client closes stdin, on the same library the
+    HTTP service opens for `settings` (its document store, collections and the imported
+    corpus); writes made meanwhile by the service or `ragqa add` are seen within a second."""
     import anyio
     import anyio.to_thread
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from index.engine import Engine
+    from service.main import follow_store, open_library
 
-    loaded = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
+    library = open_library(settings)
 
     async def run(func: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(func)
 
-    server = build_server(lambda: loaded, run)
-    anyio.run(server.run_stdio_async)
+    server = build_server(lambda: library.engine, run)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(follow_store, library)
+            await server.run_stdio_async()
+            tasks.cancel_scope.cancel()
+
+    try:
+        anyio.run(main)
+    finally:
+        library.close()

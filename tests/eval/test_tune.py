@@ -6,7 +6,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from eval.dataset import Question
-from eval.tune import Figures, Fitted, Outcome, figures, fitted_from_json, fitted_json, render_table
+from eval.tune import (
+    Figures,
+    Fitted,
+    Outcome,
+    balanced,
+    figures,
+    fitted_from_json,
+    fitted_json,
+    render_table,
+)
 from index.abstain import AbstentionModel
 from index.params import AnswerParams, RankingParams
 
@@ -35,11 +44,21 @@ def test_figures_count_hits_answers_and_nulls_like_the_metrics() -> None:
     )
 
 
+def test_each_corpus_weighs_the_same_in_a_fit() -> None:
+    # 9 CMRC questions (over two sets) and 2 seed ones: the seed ones count 9 / 2 → 4 times over
+    items = [SimpleNamespace(set_name="cmrc", n=i) for i in range(6)]
+    items += [SimpleNamespace(set_name="cmrc-en", n=i) for i in range(6, 9)]
+    items += [SimpleNamespace(set_name="own", n=9), SimpleNamespace(set_name="dev", n=10)]
+    weighed = balanced(items)  # type: ignore[arg-type]
+    assert [i.n for i in weighed] == list(range(9)) + [9] * 4 + [10] * 4
+    assert balanced(items[:9]) == items[:9]  # one corpus: nothing repeated
+
+
 def test_fitted_parameters_round_trip_through_json() -> None:
     fitted = Fitted(
         RankingParams(rerank_fused=0.7),
         AnswerParams(w_focus=0.5),
-        AbstentionModel((0.0,) * 8, (1.0,) * 8, (0.1,) * 8, -0.2, 0.35),
+        AbstentionModel((0.0,) * 9, (1.0,) * 9, (0.1,) * 9, -0.2, 0.35),
     )
     doc = fitted_json(fitted)
     assert set(doc) == {"ranking", "answer", "abstention"}

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ EVIDENCE = Evidence(
     lexical_share=1.0,
     english=0.0,
     has_focus=1.0,
+    answer_type=0.0,
 )
 
 
@@ -40,37 +42,38 @@ def test_evidence_vector_follows_the_feature_order() -> None:
         "lexical_share",
         "english",
         "has_focus",
+        "answer_type",
     )
-    assert EVIDENCE.vector() == [2.0, 0.9, 0.5, 1.0, 0.25, 1.0, 0.0, 1.0]
+    assert EVIDENCE.vector() == [2.0, 0.9, 0.5, 1.0, 0.25, 1.0, 0.0, 1.0, 0.0]
 
 
 def test_probability_is_the_logistic_of_standardised_evidence() -> None:
-    only_support = _model((0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0), bias=-1.0)
+    only_support = _model((0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), bias=-1.0)
     assert only_support.probability(EVIDENCE) == pytest.approx(0.5)  # z = 2 × 0.5 - 1 = 0
     # standardising: (0.5 - 0.25) / 0.5 = 0.5, so z = 2 × 0.5 - 1 = 0 again
     shifted = replace(
-        only_support, mean=(0, 0, 0.25, 0, 0, 0, 0, 0), scale=(1, 1, 0.5, 1, 1, 1, 1, 1)
+        only_support, mean=(0, 0, 0.25, 0, 0, 0, 0, 0, 0), scale=(1, 1, 0.5, 1, 1, 1, 1, 1, 1)
     )
     assert shifted.probability(EVIDENCE) == pytest.approx(0.5)
-    score_and_margin = _model((1.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0))
+    score_and_margin = _model((1.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0))
     assert score_and_margin.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(-3.0)))
 
 
 def test_abstains_below_the_threshold_only() -> None:
-    model = _model((0.0,) * 8)  # probability 0.5 whatever the evidence
+    model = _model((0.0,) * 9)  # probability 0.5 whatever the evidence
     assert not replace(model, threshold=0.5).abstains(EVIDENCE)
     assert replace(model, threshold=0.51).abstains(EVIDENCE)
 
 
 def test_extreme_evidence_does_not_overflow() -> None:
-    model = _model((1000.0,) + (0.0,) * 7)
+    model = _model((1000.0,) + (0.0,) * 8)
     assert model.probability(EVIDENCE) == pytest.approx(1.0)
     assert model.probability(replace(EVIDENCE, score=-2.0)) == pytest.approx(0.0, abs=1e-20)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "abstention.json"
-    model = replace(_model((0.5,) * 8, bias=0.25, threshold=0.3), notes="fitted on x")
+    model = replace(_model((0.5,) * 9, bias=0.25, threshold=0.3), notes="fitted on x")
     model.save(path)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["features"] == list(FEATURES)
@@ -79,7 +82,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 def test_load_refuses_a_model_fitted_on_other_features(tmp_path: Path) -> None:
     path = tmp_path / "abstention.json"
-    _model((0.0,) * 8).save(path)
+    _model((0.0,) * 9).save(path)
     data = json.loads(path.read_text(encoding="utf-8"))
     data["features"] = ["score"]
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -98,3 +101,15 @@ def test_fit_separates_answerable_from_unanswerable_evidence() -> None:
     model = AbstentionModel(mean, scale, weights, bias, 0.5)
     assert all(not model.abstains(Evidence(*v)) for v in answerable)
     assert all(model.abstains(Evidence(*v)) for v in unanswerable)
+
+
+def test_a_best_sentence_without_the_kind_of_thing_asked_lowers_the_probability() -> None:
+    only_type = _model((0.0,) * 8 + (2.0,), bias=-1.0)
+    assert only_type.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(1.0)))  # type 0
+    typed = replace(EVIDENCE, answer_type=1.0)
+    assert only_type.probability(typed) == pytest.approx(1 / (1 + math.exp(-1.0)))
+
+
+def test_the_engine_records_whether_its_answer_holds_the_kind_of_thing_asked(engine: Any) -> None:
+    found = engine.evidence(engine.retrieve("白银炉能耗降低了多少", top_k=5))
+    assert found is not None and found[2].answer_type == 1.0  # "300公斤标煤降至210公斤标煤"

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
+from index.bm25 import BM25Index
 from index.filters import Catalog, allowed_documents
+from index.ingest import chunk_tokens
 from index.library import MAX_SEGMENTS, Library, NewDocument
 from index.segments import segment_names
 from index.store import read_index
+from index.tokenize import tokenize
 from index.types import Filters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +97,44 @@ def test_a_replaced_document_is_a_tombstone_until_the_merge(library: Any) -> Non
     assert not any("装机容量为11万千瓦" in t for t in texts)
 
 
+def _one_bm25s_index_over(engine: Any) -> BM25Index:
+    """bm25s over the view's passages (titled), as `ragqa build` would index them."""
+    return BM25Index.from_tokens(chunk_tokens(engine.data.documents, engine.data.chunks, True))
+
+
+def test_bm25_over_segments_scores_as_one_index_after_writes_deletes_and_merges(
+    library: Any,
+) -> None:
+    library.create_collection("wind")
+    ids = [d.doc_id for d in library.add("wind", [doc(1), doc(2)]).documents]
+    ids += [d.doc_id for d in library.add("wind", [doc(3)]).documents]
+    ids += [d.doc_id for d in library.add("wind", [doc(4)]).documents]
+    queries = ["瓜州风电场装机容量", "第3号风电场", "甘肃 风电 发电量 发电量", "zinc"]
+
+    def same_as_one_index() -> None:
+        engine = library.engine
+        single = _one_bm25s_index_over(engine)
+        assert engine.data.bm25.n_docs == len(engine.data.chunks)
+        for query in queries:
+            assert engine.data.bm25.scores(query).tolist() == single.scores(query).tolist()
+            tokens = tokenize(query)
+            assert engine.data.bm25.idf(tokens) == single.idf(tokens)
+            assert engine.data.bm25.vocabulary_hit(query) == single.vocabulary_hit(query)
+
+    same_as_one_index()  # seed + 3 segments
+    assert len(library.store.segments()) == 4
+    library.delete("wind", ids[0])  # a tombstone: still counted (as in Lucene), never served
+    same_as_one_index()
+    engine = library.engine
+    dead = [i for i, d in enumerate(engine.data.documents) if d.doc_id == ids[0]]
+    dead_chunks = [c for c, row in enumerate(engine.data.chunks[:, 0].tolist()) if row in dead]
+    lexical = engine.index.lexical_scores("第1号风电场", engine.allowed(None, None))
+    assert dead_chunks and lexical[dead_chunks].tolist() == [0.0] * len(dead_chunks)
+    assert library.merge()  # the half-dead segment is rewritten without the tombstone
+    assert ids[0] not in {d.doc_id for d in library.engine.data.documents}
+    same_as_one_index()
+
+
 def test_filters_make_one_mask_over_document_rows() -> None:
     from corpus.documents import Document
 
@@ -127,3 +168,53 @@ def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any)
     words = library.engine.index.words
     assert "瓜州" in words.row  # new: encoded on upload
     assert words.vectors[words.row["千瓦"]].tolist() == corpus.vectors[corpus.row["千瓦"]].tolist()
+
+
+def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
+    from index.build import build_index
+    from index.chunking import ChunkingParams, chunk_document
+    from index.errors import IndexMismatchError
+    from service.main import open_library
+    from service.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "白银炉能耗降低\n\n现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。", "utf-8"
+    )
+    small = ChunkingParams(size=40, overlap=10)
+    build_index(
+        corpus, tmp_path / "index", embedder.name, chunking=small, progress=False, embedder=embedder
+    )
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+        model=embedder.name,
+        encoder=embedder.encoder,
+        api_key=None,
+    )
+    library = open_library(settings)
+    try:
+        assert library.chunking == small
+        assert [d.doc_id for d in library.engine.documents()] == ["a.txt:0"]
+        library.create_collection("wind")
+        text = (
+            "瓜州第1号风电场位于戈壁滩上，装机容量为20万千瓦；"
+            + "今年发电量达到3亿千瓦时，同比增长一成。"
+        )
+        written = library.add("wind", [NewDocument(title="风电", text=text)]).documents[0]
+        engine = library.engine
+        row = next(i for i, d in enumerate(engine.data.documents) if d.doc_id == written.doc_id)
+        spans = [(a, b) for r, a, b in engine.data.chunks.tolist() if r == row]
+        expected = chunk_document(engine.data.documents[row], small)
+        assert spans == [(c.char_start, c.char_end) for c in expected]
+        assert len(spans) >= 2 and max(b - a for a, b in spans) <= 40
+    finally:
+        library.close()
+    default = Library.open(tmp_path / "other", embedder, background_merge=False)
+    try:
+        with pytest.raises(IndexMismatchError, match="chunks of 40 characters overlapping 10"):
+            default.sync_corpus(read_index(tmp_path / "index"))
+    finally:
+        default.close()

@@ -10,6 +10,7 @@ import pytest
 from index.embedcache import EmbeddingCache
 from index.params import AnswerParams
 from index.wordbridge import (
+    StackedWords,
     WordTable,
     bridge,
     encode_words,
@@ -161,3 +162,15 @@ def test_an_english_question_is_bridged_to_words_of_its_top_passages(engine) -> 
         pipeline.bridged_words(engine.index, chinese.query, chinese.ranking, engine.answering)
         == frozenset()
     )
+
+
+def test_stacked_tables_read_as_their_merge_without_copying() -> None:
+    other = table({"紫鱼": [1.0, 0.0, 0.0], "体重": [0.0, 1.0, 0.0]})
+    stacked = StackedWords([WORDS, WordTable.empty(3), other], dim=3)
+    assert len(stacked.tables) == 2 and len(stacked) == 6
+    part = stacked.restricted(["体重", "紫鱼", "不在表里"])
+    assert part.words == ("体重", "紫鱼")
+    assert part.vectors.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]  # 紫鱼 of the first
+    assert stacked.materialized().words == WordTable.merged([WORDS, other], 3).words
+    phrases = np.asarray([[0.0, 1.0, 0.0]], dtype=np.float32)
+    assert bridge(phrases, stacked, ["体重", "体长"], 0.9) == {"体重"}

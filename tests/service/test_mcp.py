@@ -135,3 +135,92 @@ def test_a_foreign_host_header_is_refused(live_server: str) -> None:
 def test_the_mcp_mount_is_not_in_the_openapi_document(live_server: str) -> None:
     paths = httpx.get(f"{live_server}/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/mcp")]
+
+
+HYDROGEN = {
+    "title": "兰州新区氢能产业园开工",
+    "text": "3月1日，兰州新区氢能产业园开工建设，总投资52亿元。园区建成后每年可生产氢燃料电池"
+    "汽车6800辆，带动就业4000人。",
+    "published": "2025-03-01",
+    "source": "甘肃日报",
+    "metadata": {"desk": "economy"},
+}
+SOLAR = {
+    "title": "敦煌光热电站并网",
+    "text": "敦煌100兆瓦熔盐塔式光热电站全面并网发电，年发电量可达3.9亿千瓦时。",
+    "published": "2025-05-10",
+    "source": "酒泉日报",
+    "metadata": {"desk": "energy"},
+}
+
+
+def test_stdio_serves_the_document_store_its_collections_and_filters(
+    docs_server: tuple[str, Path], index_dir: Path
+) -> None:
+    from tests.conftest import TEST_API_KEY
+
+    base, data_dir = docs_server
+    auth = {"Authorization": f"Bearer {TEST_API_KEY}"}
+    with httpx.Client(base_url=base, timeout=120, headers=auth) as http:
+        assert http.put("/v1/collections/mcp-energy").status_code in (200, 201)
+        added = http.post("/v1/collections/mcp-energy/documents", json=HYDROGEN)
+        assert added.status_code == 200, added.text
+        hydrogen_id = added.json()["documents"][0]["doc_id"]
+
+        server = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "ragqa", "mcp", "--index", str(index_dir), "--data-dir", str(data_dir)],
+            env={"HF_HUB_OFFLINE": "1", "RAGQA_LOG_LEVEL": "warning"},
+            cwd=str(ROOT),
+        )
+        question = "兰州新区氢能产业园总投资多少"
+
+        async def work(client: Client) -> dict[str, Any]:
+            def call(tool: str, **filters: Any) -> Awaitable[Any]:
+                return client.call_tool(tool, {"question": question, "filters": filters})
+
+            out: dict[str, Any] = {
+                "ask": await call("ask", collections=["mcp-energy"]),
+                "default": await call("search", collections=["default"]),
+                "economy": await call(
+                    "search", collections=["mcp-energy"], metadata={"desk": "economy"}
+                ),
+                "energy": await call(
+                    "search", collections=["mcp-energy"], metadata={"desk": "energy"}
+                ),
+                "unknown": await call("search", collections=["no-such-collection"]),
+                "document": await client.call_tool("get_document", {"doc_id": hydrogen_id}),
+            }
+            # a document written through the HTTP service while the MCP server runs
+            solar = await asyncio.to_thread(
+                http.post, "/v1/collections/mcp-energy/documents", json=SOLAR
+            )
+            out["solar_id"] = solar.json()["documents"][0]["doc_id"]
+            for _ in range(30):
+                found = await client.call_tool(
+                    "search",
+                    {
+                        "question": "敦煌光热电站年发电量",
+                        "filters": {"collections": ["mcp-energy"]},
+                    },
+                )
+                ids = [p["doc_id"] for p in found.structured_content["passages"]]
+                if out["solar_id"] in ids:
+                    break
+                await asyncio.sleep(0.5)
+            out["solar"] = ids
+            return out
+
+        results = run(server, work)
+
+    answer = results["ask"].structured_content["answer"]
+    assert answer is not None and answer["doc_id"] == hydrogen_id and "52亿元" in answer["text"]
+    default_ids = {p["doc_id"] for p in results["default"].structured_content["passages"]}
+    assert default_ids and hydrogen_id not in default_ids
+    economy = results["economy"].structured_content["passages"]
+    assert [p["doc_id"] for p in economy] == [hydrogen_id]
+    assert results["energy"].structured_content["passages"] == []
+    assert results["unknown"].is_error
+    assert "no collection named 'no-such-collection'" in results["unknown"].content[0].text
+    assert results["document"].structured_content["collection"] == "mcp-energy"
+    assert results["solar"][0] == results["solar_id"]
