@@ -161,13 +161,13 @@ def test_filters_make_one_mask_over_document_rows() -> None:
 
 
 def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any) -> None:
-    corpus = library.engine.index.words
-    assert "千瓦" in corpus.row and "瓜州" not in corpus.row
+    corpus = library.engine.index.words.restricted(["千瓦", "瓜州"])
+    assert corpus.words == ("千瓦",)  # the seed corpus has 千瓦, not 瓜州
     library.create_collection("wind")
     library.add("wind", [doc(7)])
-    words = library.engine.index.words
-    assert "瓜州" in words.row  # new: encoded on upload
-    assert words.vectors[words.row["千瓦"]].tolist() == corpus.vectors[corpus.row["千瓦"]].tolist()
+    words = library.engine.index.words.restricted(["千瓦", "瓜州"])
+    assert words.words == ("千瓦", "瓜州")  # 瓜州: new, encoded on upload
+    assert words.vectors[0].tolist() == corpus.vectors[0].tolist()
 
 
 def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
