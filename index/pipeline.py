@@ -1,7 +1,7 @@
 """The ranking pipeline in one place: what happens to a question, stage by stage.
 
-    0. query              encode the question once (an English one with its content words
-                          and word pairs, in the same call); read it for BM25 (as written, or
+    0. query              encode the question once (an English one's content words and word
+                          pairs too, in a second call, cached); read it for BM25 (as written, or
                           an English question through the pinyin/glossary bridge); its
                           keywords, focus words and numbers                        -> Query
     1. candidates         each source proposes passages, only from the allowed
@@ -164,9 +164,9 @@ class AnswerChoice:
 def encoder_texts(
     index: IndexView, question: str, params: AnswerParams, *, fitting: bool = False
 ) -> list[str]:
-    """What the one encoder call of a request encodes: the question, and for an English
-    question over an index with word vectors its content words and word pairs (the bridge),
-    when the bridge's answer weight is not 0 (or for `fitting` it)."""
+    """What a request encodes: the question, and for an English question over an index with
+    word vectors its content words and word pairs (the bridge), when the bridge's answer
+    weight is not 0 (or for `fitting` it)."""
     if has_cjk(question) or not len(index.words) or not (params.w_bridge or fitting):
         return [question]
     return [question, *english_phrases(question, params.bridge_pairs)]

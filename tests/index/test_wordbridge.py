@@ -174,3 +174,22 @@ def test_stacked_tables_read_as_their_merge_without_copying() -> None:
     assert stacked.materialized().words == WordTable.merged([WORDS, other], 3).words
     phrases = np.asarray([[0.0, 1.0, 0.0]], dtype=np.float32)
     assert bridge(phrases, stacked, ["体重", "体长"], 0.9) == {"体重"}
+
+
+def test_the_phrase_cache_encodes_only_phrases_it_has_not_seen_and_keeps_the_latest(
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    from index.wordbridge import PhraseCache
+
+    cache = PhraseCache(size=3)
+    first = cache.vectors(embedder, ["body", "length", "body length"])
+    assert np.array_equal(first, embedder.encode_queries(["body", "length", "body length"]))
+    assert len(cache) == 3
+    again = cache.vectors(embedder, ["length", "fish"])  # "body" is the least recent: dropped
+    assert np.array_equal(again[0], first[1])
+    assert len(cache) == 3
+    assert cache.vectors(embedder, []).shape == (0, embedder.dim)
+    marked = np.ones(embedder.dim, dtype=np.float32)
+    cache._vectors["fish"] = marked  # a cached phrase is not encoded again
+    assert cache.vectors(embedder, ["fish"])[0].tolist() == marked.tolist()
+    assert "body" not in cache._vectors
