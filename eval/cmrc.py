@@ -168,6 +168,7 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     from index.chunking import ChunkingParams
     from index.errors import IndexError_
     from index.store import read_manifest
+    from index.wordbridge import WORDS_FILE
 
     try:
         manifest = read_manifest(index_dir)
@@ -176,7 +177,8 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     params = ChunkingParams()
     chunking = manifest.chunking
     if (
-        manifest.model != model
+        WORDS_FILE not in manifest.files  # no word vectors (`index.wordbridge`): rebuild
+        or manifest.model != model
         or chunking.get("size") != params.size
         or chunking.get("overlap") != params.overlap
         or list(chunking.get("separators", [])) != list(params.separators)

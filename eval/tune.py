@@ -59,6 +59,7 @@ ANSWER_FIELDS = (
     "w_answer_type",
     "w_novelty",
     "w_passage",
+    "w_bridge",
 )
 FEATURE_OF = {
     "w_similarity": "similarity",
@@ -70,6 +71,7 @@ FEATURE_OF = {
     "w_answer_type": "answer_type",
     "w_novelty": "novelty",
     "w_passage": "passage_prior",
+    "w_bridge": "bridge",
 }
 DEFAULT_FOLDS = 5
 DEFAULT_MAX_NULL = 0.03
@@ -183,10 +185,17 @@ def collect(
     fusion = pipeline.RankingStages(
         (pipeline.dense_candidates, pipeline.lexical_candidates), pipeline.weighted_fusion
     )
-    vectors = cache.vectors(engine, [q.question for q in questions])
+    texts = [
+        pipeline.encoder_texts(engine.index, q.question, engine.answering, fitting=True)
+        for q in questions
+    ]
+    flat = cache.vectors(engine, [t for group in texts for t in group])
     items = []
-    for question, vector in zip(questions, vectors, strict=True):
-        query = pipeline.read_query(engine.index, question.question, vector, params)
+    at = 0
+    for question, group in zip(questions, texts, strict=True):
+        vector, phrases = flat[at], np.asarray(flat[at + 1 : at + len(group)])
+        at += len(group)
+        query = pipeline.read_query(engine.index, question.question, vector, params, None, phrases)
         fused = pipeline.rank(engine.index, query, fusion, params).passages[: params.rerank_depth]
         chunks = np.asarray([c for c, _ in fused], dtype=np.int64)
         scores = np.asarray([s for _, s in fused], dtype=np.float64)
@@ -247,6 +256,7 @@ def _answer_candidates(item: Item, ranking: RankingParams, answering: AnswerPara
 
 def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: AnswerParams) -> Groups:
     """Answer-choice features and labels of every answerable item (fitted ranking)."""
+    from index import pipeline
     from index.answer import features
 
     rows = []
@@ -254,11 +264,13 @@ def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: Answ
         if not item.question.answerable:
             continue
         candidates = _answer_candidates(item, ranking, answering)
+        order = ranked(item, ranking)
+        top = pipeline.Ranking(tuple((int(item.chunks[i]), 0.0) for i in order))
+        bridged = pipeline.bridged_words(item.engine.index, item.query, top, answering)
+        question, terms = item.question.question, item.query.terms
         x = [
             [
-                getattr(
-                    features(c, item.question.question, item.query.terms, answering), FEATURE_OF[n]
-                )
+                getattr(features(c, question, terms, answering, bridged), FEATURE_OF[n])
                 for n in ANSWER_FIELDS
             ]
             for c in candidates

@@ -65,6 +65,8 @@ class AnswerFeatures:
     answer_type: float
     novelty: float
     passage_prior: float
+    bridge: float = 0.0
+    """Share of the Chinese words bridged from an English question found in the sentence."""
 
 
 def answer_type_match(question: str, sentence: str, question_numbers: frozenset[str]) -> float:
@@ -100,9 +102,14 @@ def beyond_title(terms: QueryTerms, title: str) -> frozenset[str]:
 
 
 def features(
-    candidate: SentenceCandidate, question: str, terms: QueryTerms, params: AnswerParams
+    candidate: SentenceCandidate,
+    question: str,
+    terms: QueryTerms,
+    params: AnswerParams,
+    bridged: frozenset[str] = frozenset(),
 ) -> AnswerFeatures:
-    """The feature vector of one candidate sentence."""
+    """The feature vector of one candidate sentence; `bridged`: the Chinese words an English
+    question's words were matched to in the top passages (`index.wordbridge.bridge`)."""
     share = terms.lexical_share
     return AnswerFeatures(
         similarity=candidate.similarity,
@@ -115,6 +122,7 @@ def features(
         answer_type=answer_type_match(question, candidate.text, terms.numbers),
         novelty=min(novelty(question, candidate.text) / params.novelty_full, 1.0),
         passage_prior=candidate.passage_prior,
+        bridge=coverage(bridged, candidate.text),
     )
 
 
@@ -130,4 +138,5 @@ def score(f: AnswerFeatures, params: AnswerParams) -> float:
         + params.w_answer_type * f.answer_type
         + params.w_novelty * f.novelty
         + params.w_passage * f.passage_prior
+        + params.w_bridge * f.bridge
     )

@@ -47,6 +47,7 @@ from index.store import (
     read_manifest,
     write_index,
 )
+from index.wordbridge import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,7 @@ def build_index(
             data = _assemble(
                 parts, embedder, params, ann_params, embed_titles, pooling=sentence_vectors
             )
+            data.words = _word_table(data, embedder, index_dir, checkpoints, progress)
             write_index(index_dir, data)
             if cache is not None:
                 cache.retain(_embedded_texts(parts, embed_titles, sentence_vectors))
@@ -324,6 +326,20 @@ def build_index(
         n_cached=n_cached,
         removed_debris=tuple(removed),
     )
+
+
+def _word_table(
+    data: IndexData, embedder: Embedder, index_dir: Path, checkpoints: bool, progress: bool
+) -> WordTable:
+    """Encoder vectors of the BM25 vocabulary's words (`index.wordbridge`): words already in
+    the cache beside the index are looked up, so a rebuild encodes only new words."""
+    words = vocabulary_words(data.bm25.vocabulary)
+    if not checkpoints:
+        return encode_words(embedder, words, progress=progress)
+    with word_cache(cache_path(index_dir), embedder) as cache:
+        table = encode_words(embedder, words, cache, progress=progress)
+        cache.retain(words)
+    return table
 
 
 def _embedded_texts(
@@ -430,6 +446,8 @@ def index_is_current(
     if manifest.encoder != resolve_encoder(encoder, model):
         return False
     if manifest.sentence_vectors != sentence_vectors:
+        return False
+    if WORDS_FILE not in manifest.files:  # built before the word bridge: add its vectors
         return False
     current = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
     indexed = {name: info.sha256 for name, info in manifest.sources.items()}

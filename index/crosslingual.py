@@ -7,13 +7,16 @@ features can help an English question too. Only capitalised words of four letter
 are tried, and only multi-character Chinese words are targets, which keeps ordinary English
 words ("long", "fan") from matching Chinese homophones.
 
-Terms of economic news ("GDP" → 地区生产总值, "value added" → 增加值) come from a small
-glossary shipped beside this module (`glossary_en_zh.tsv`); the encoder alone does not know
-that "GDP" and 地区生产总值 mean the same thing.
+A glossary is an optional user dictionary, not the mechanism (the encoder's word bridge,
+`index.wordbridge`, is): ``RAGQA_GLOSSARY`` names a tab-separated file of English terms and
+their Chinese words, ``off`` turns it off, and unset it is the small glossary of economic-news
+terms shipped beside this module (`glossary_en_zh.tsv`, written for the seed articles:
+"GDP" → 地区生产总值, "value added" → 增加值).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -24,6 +27,22 @@ from pypinyin import lazy_pinyin
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 GLOSSARY = Path(__file__).with_name("glossary_en_zh.tsv")
+GLOSSARY_ENV = "RAGQA_GLOSSARY"
+
+
+def glossary_setting(value: str | None) -> Path | None:
+    """The glossary file a ``RAGQA_GLOSSARY`` value names: unset → the shipped one, ``off``
+    (or empty) → none; a file that does not exist is a ValueError naming the variable."""
+    if value is None:
+        return GLOSSARY
+    if value.strip().lower() in ("", "off", "none", "0", "false"):
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError(
+            f"{GLOSSARY_ENV}={value!r}: no such file (a TSV of term<TAB>words, or off)"
+        )
+    return path
 
 
 @lru_cache(maxsize=4)
@@ -43,10 +62,14 @@ def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[re.Pattern[str], tuple[s
 
 
 def glossary_terms(question: str) -> list[str]:
-    """Chinese words for the glossary terms in `question`; a matched span is used once."""
+    """Chinese words for the glossary terms in `question` (the ``RAGQA_GLOSSARY`` glossary;
+    none when it is off); a matched span is used once."""
+    path = glossary_setting(os.environ.get(GLOSSARY_ENV))
+    if path is None:
+        return []
     found: list[str] = []
     taken: list[tuple[int, int]] = []
-    for pattern, words in load_glossary():
+    for pattern, words in load_glossary(path):
         for match in pattern.finditer(question):
             span = match.span()
             if any(a < span[1] and span[0] < b for a, b in taken):

@@ -3,7 +3,8 @@
 A thin facade over `index.pipeline`, where the stages are listed in order. This is the one
 object the service holds. It is read-only once loaded, so a reload builds a new engine and
 swaps the reference; in-flight requests finish on the old one. A request runs one encoder
-pass (the question); passages and sentences were embedded at build time.
+pass (the question; an English question's words for the word bridge, when not cached, in a
+second one); passages and sentences were embedded at build time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from index.types import (
     Span,
 )
 from index.view import IndexView
+from index.wordbridge import PhraseCache
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Engine:
         self.ranking = ranking
         self.answering = answering
         self.index = view or IndexView(data)
+        self.phrases = PhraseCache()
+        """Vectors of English questions' words and word pairs (the word bridge)."""
         self.stages = pipeline.ranking_stages(self.config)
         self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
         """Collection, metadata and alive flag per document row (tombstones are not alive)."""
@@ -254,8 +258,10 @@ class Engine:
             took = (time.perf_counter() - started) * 1000
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
         allowed = self.allowed(collections, None, allowed)
+        texts = pipeline.encoder_texts(self.index, question, self.answering)
         vector = self.embedder.encode_queries([question])[0]
-        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
+        phrases = self.phrases.vectors(self.embedder, texts[1:]) if len(texts) > 1 else None
+        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed, phrases)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
         passages = [
             self._passage(rank, chunk, score)

@@ -26,6 +26,7 @@ from index.segments import SegmentData
 from index.sentences import split_sentences
 from index.store import IndexData
 from index.tokenize import tokenize
+from index.wordbridge import WordTable, encode_words, vocabulary_words
 
 
 def vector_config_id(
@@ -94,8 +95,10 @@ def embed_documents(
     params: ChunkingParams,
     embed_titles: bool,
     progress: bool = False,
+    known_words: Sequence[WordTable] = (),
 ) -> SegmentData:
-    """A new segment's data: the documents chunked, tokenized and embedded (one encoder run)."""
+    """A new segment's data: the documents chunked, tokenized and embedded (one encoder run),
+    and its vocabulary words' vectors (those in `known_words` copied, only new ones encoded)."""
     chunks, sentences = spans_of(documents, given, params)
     texts = [passage_text_for_embedding(documents[r], a, b, embed_titles) for r, a, b in chunks]
     texts += [documents[r].text[a:b] for r, a, b in sentences.tolist()]
@@ -105,6 +108,7 @@ def embed_documents(
         else np.empty((0, embedder.dim), np.float32)
     )
     tokens = chunk_tokens(documents, chunks, embed_titles)
+    vocabulary = {t for row in tokens for t in row if t}
     return SegmentData(
         documents=list(documents),
         chunks=chunks,
@@ -112,10 +116,20 @@ def embed_documents(
         chunk_vectors=np.ascontiguousarray(vectors[: len(chunks)], dtype=np.float32),
         sentence_vectors=np.ascontiguousarray(vectors[len(chunks) :], dtype=np.float32),
         tokens=tokens,
-        pinyin=pinyin_table({t for row in tokens for t in row if t}),
+        pinyin=pinyin_table(vocabulary),
         model=embedder.name,
         config_id=vector_config_id(embedder.name, params, embed_titles, embedder.encoder),
+        words=segment_words(embedder, vocabulary_words(vocabulary), known_words),
     )
+
+
+def segment_words(
+    embedder: Embedder, words: Sequence[str], known: Sequence[WordTable]
+) -> WordTable:
+    """The table of `words`: vectors the `known` tables hold are copied, the rest encoded."""
+    have = WordTable.merged([t.restricted(words) for t in known], embedder.dim)
+    new = [w for w in words if w not in have.row]
+    return WordTable.merged([have, encode_words(embedder, new)], embedder.dim).restricted(words)
 
 
 def from_index(data: IndexData) -> SegmentData:
@@ -124,6 +138,7 @@ def from_index(data: IndexData) -> SegmentData:
     manifest = data.manifest
     params = ChunkingParams.from_manifest(manifest.chunking)
     tokens = chunk_tokens(data.documents, data.chunks, manifest.embed_titles)
+    vocabulary = {t for row in tokens for t in row if t}
     return SegmentData(
         documents=list(data.documents),
         chunks=data.chunks.astype(np.int64),
@@ -131,9 +146,10 @@ def from_index(data: IndexData) -> SegmentData:
         chunk_vectors=dense.all_vectors(data.passages),
         sentence_vectors=np.asarray(data.sentence_vectors, dtype=np.float32),
         tokens=tokens,
-        pinyin=pinyin_table({t for row in tokens for t in row if t}),
+        pinyin=pinyin_table(vocabulary),
         model=manifest.model,
         config_id=vector_config_id(manifest.model, params, manifest.embed_titles, manifest.encoder),
+        words=data.words.restricted(vocabulary) if data.words is not None else None,
     )
 
 
@@ -176,4 +192,7 @@ def select_rows(parts: Sequence[tuple[SegmentData, Sequence[int]]]) -> SegmentDa
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
         model=first.model,
         config_id=first.config_id,
+        words=WordTable.merged([p.words for p, _ in parts if p.words is not None], dim).restricted(
+            vocabulary
+        ),
     )

@@ -417,8 +417,9 @@ class Library:
         for doc, *_ in todo:
             spans = locate_passages(doc.text, doc.passages) if doc.passages is not None else None
             given.append(spans if isinstance(spans, list) else None)
+        known = [s.words for s in self._segments.values() if s.words is not None]
         segment = embed_documents(
-            documents, given, self.embedder, self.chunking, self.embed_titles, progress
+            documents, given, self.embedder, self.chunking, self.embed_titles, progress, known
         )
         name = write_segment(self.segments_dir, segment)
         stamp = now()

@@ -90,6 +90,18 @@ class AnswerParams:
     """A sentence with this share of characters not in the question counts as fully novel."""
     w_passage: float = 0.2
     """Weight of the passage's rank prior: 1 for the first passage, falling linearly."""
+    w_bridge: float = 0.0
+    """Weight of the share of an English question's bridged Chinese words in the sentence
+    (`index.wordbridge`). 0 until `ragqa eval tune` fits it: a hand-set value is not measured."""
+
+    # -- the English→Chinese word bridge (`index.wordbridge`; chosen by scripts/bridge_choice) --
+    bridge_threshold: float = 0.89
+    """Least cosine between an English word (or word pair) and a Chinese word of the top
+    passages for the Chinese word to count as bridged."""
+    bridge_passages: int = 3
+    """The bridge matches against the vocabulary words of this many top passages."""
+    bridge_pairs: bool = True
+    """Match adjacent pairs of the question's content words too ("body length" → 体长)."""
 
 
 def _from_json(cls: type[Any], data: dict[str, Any], where: str) -> Any:

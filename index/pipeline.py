@@ -1,8 +1,9 @@
 """The ranking pipeline in one place: what happens to a question, stage by stage.
 
-    0. query              encode the question once; read it for BM25 (as written, or an
-                          English question through the pinyin/glossary bridge); its keywords,
-                          focus words and numbers                                  -> Query
+    0. query              encode the question once (an English one's content words and word
+                          pairs too, in a second call, cached); read it for BM25 (as written, or
+                          an English question through the pinyin/glossary bridge); its
+                          keywords, focus words and numbers                        -> Query
     1. candidates         each source proposes passages, only from the allowed
                           documents: dense (FAISS, re-ordered by each passage's best
                           sentence) and lexical (BM25)                         -> Candidates
@@ -10,8 +11,9 @@
                           a single source as it is                                -> Ranking
     3. sentence evidence  (hybrid+rerank) the top passages re-scored by their best sentence
                           and by the question's words and numbers in them          -> Ranking
-    4. answer choice      every sentence of the top passages scored; the best one, with the
-                          evidence the abstention model reads                 -> AnswerChoice
+    4. answer choice      every sentence of the top passages scored (an English question's
+                          words bridged to the Chinese words of those passages first); the
+                          best one, with the evidence the abstention model reads -> AnswerChoice
     5. abstention         the logistic model says whether the corpus answers at all
                                                                        -> AnswerChoice | None
 
@@ -44,9 +46,10 @@ from index.retrieval import (
     query_terms,
     top_positive,
 )
-from index.tokenize import has_cjk
+from index.tokenize import has_cjk, tokenize
 from index.types import Allowed
 from index.view import IndexView
+from index.wordbridge import bridge, english_phrases
 
 # -- the nouns passed between stages ------------------------------------------------------
 
@@ -113,6 +116,8 @@ class Query:
     allowed: Allowed | None
     """The documents the query may see; None = every document."""
     sentences: SentenceScores
+    phrase_vectors: np.ndarray | None = None
+    """An English question's `encoder_texts` phrases, encoded (None: nothing to bridge)."""
 
 
 @dataclass(frozen=True)
@@ -156,14 +161,26 @@ class AnswerChoice:
 # -- 0. query -------------------------------------------------------------------------------
 
 
+def encoder_texts(
+    index: IndexView, question: str, params: AnswerParams, *, fitting: bool = False
+) -> list[str]:
+    """What a request encodes: the question, and for an English question over an index with
+    word vectors its content words and word pairs (the bridge), when the bridge's answer
+    weight is not 0 (or for `fitting` it)."""
+    if has_cjk(question) or not len(index.words) or not (params.w_bridge or fitting):
+        return [question]
+    return [question, *english_phrases(question, params.bridge_pairs)]
+
+
 def read_query(
     index: IndexView,
     question: str,
     vector: np.ndarray,
     params: RankingParams,
     allowed: Allowed | None = None,
+    phrase_vectors: np.ndarray | None = None,
 ) -> Query:
-    """The question read for every stage.
+    """The question read for every stage (`phrase_vectors`: the rest of `encoder_texts`).
 
     A Chinese question is read by BM25 as is, trusted as far as its words occur in the corpus.
     An English question is read through the bridge: the place and company names it romanises
@@ -176,7 +193,9 @@ def read_query(
         lexical = " ".join(words)
         share = params.bridge_share * index.vocabulary_hit(lexical) if words else 0.0
     terms = query_terms(lexical, share, question, index.idf, params.focus_window)
-    return Query(question, vector, lexical, terms, allowed, SentenceScores(index, vector))
+    phrases = phrase_vectors if phrase_vectors is not None and len(phrase_vectors) else None
+    sentences = SentenceScores(index, vector)
+    return Query(question, vector, lexical, terms, allowed, sentences, phrases)
 
 
 def unsearchable_query(index: IndexView, question: str) -> Query:
@@ -347,6 +366,20 @@ def answer_candidates(
     return candidates
 
 
+def bridged_words(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> frozenset[str]:
+    """The Chinese words of the top `bridge_passages` passages that an English question's
+    words and word pairs name (`index.wordbridge.bridge`); empty for a Chinese question."""
+    if query.phrase_vectors is None:
+        return frozenset()
+    words: set[str] = set()
+    for chunk in ranking.top(params.bridge_passages):
+        doc, start, end = index.passage(chunk)
+        words.update(tokenize(f"{doc.title}\n{doc.text[start:end]}"))
+    return bridge(query.phrase_vectors, index.words, words, params.bridge_threshold)
+
+
 def choose_answer(
     index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
 ) -> AnswerChoice | None:
@@ -355,7 +388,8 @@ def choose_answer(
     if not candidates:
         return None
     terms, question = query.terms, query.question
-    evidence_of = [features(c, question, terms, params) for c in candidates]
+    bridged = bridged_words(index, query, ranking, params)
+    evidence_of = [features(c, question, terms, params, bridged) for c in candidates]
     scored = sorted(
         ((score(f, params), i) for i, f in enumerate(evidence_of)), key=lambda pair: -pair[0]
     )

@@ -29,6 +29,7 @@ from index.docstore import LiveRow
 from index.filters import Catalog
 from index.segments import SegmentData
 from index.store import IndexData, IndexManifest
+from index.wordbridge import StackedWords
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def assemble(
         sentence_vectors=dense.RowBlocks([s.sentence_vectors for s in segments], dim),
         bm25=SegmentedBM25([segment.terms for segment in segments]),
         pinyin={k: sorted(v) for k, v in sorted(pinyin.items())},
+        words=StackedWords([s.words for s in segments if s.words is not None], dim),
     )
     return ViewParts(data, tuple(names), tuple(starts))
 

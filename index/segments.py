@@ -10,6 +10,8 @@ Layout of a segment directory (format 1)::
     sentence_vectors.npy   float32 (m, dim)
     tokens.json            the BM25 tokens of each chunk (its `TermStats` are computed on load)
     pinyin.json            pinyin → words of this segment's vocabulary (English questions)
+    words.json             the vocabulary words with an encoder vector, and their
+    word_vectors.npy       float16 vectors (`index.wordbridge`; absent in older segments)
 
 A segment is written into a hidden temporary sibling, fsynced and renamed into place, so a
 directory with a segment's name is always complete. Which segments (and which rows of them)
@@ -37,6 +39,7 @@ from corpus.loader import file_sha256
 from index import dense
 from index.bm25 import TermStats
 from index.errors import IndexCorruptError
+from index.wordbridge import WordTable
 
 SEGMENT_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -56,6 +59,8 @@ class SegmentData:
     pinyin: dict[str, list[str]]
     model: str
     config_id: str
+    words: WordTable | None = None
+    """Encoder vectors of this segment's vocabulary words (English questions)."""
 
     @property
     def dim(self) -> int:
@@ -100,6 +105,8 @@ def write_segment(segments_dir: Path, data: SegmentData, name: str | None = None
         np.save(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float32))
         (tmp / "tokens.json").write_text(json.dumps(data.tokens, ensure_ascii=False), "utf-8")
         (tmp / "pinyin.json").write_text(json.dumps(data.pinyin, ensure_ascii=False), "utf-8")
+        if data.words is not None:
+            data.words.save(tmp)
         files = {
             p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
             for p in sorted(tmp.iterdir())
@@ -151,6 +158,7 @@ def read_segment(segments_dir: Path, name: str) -> SegmentData:
             pinyin=json.loads((path / "pinyin.json").read_text(encoding="utf-8")),
             model=manifest["model"],
             config_id=manifest["config_id"],
+            words=WordTable.load(path, int(manifest["dim"])),
         )
     except IndexCorruptError:
         raise

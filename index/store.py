@@ -13,6 +13,8 @@ Layout (format 1)::
                            archive-scale storage; see `index.quantize`)
     bm25/                  bm25s files (JSON + .npy)
     pinyin.json            pinyin → vocabulary words, for English questions naming places
+    words.json             the vocabulary words with an encoder vector (`index.wordbridge`), and
+    word_vectors.npy       float16 (w, dim): their vectors (absent in indexes made before them)
 
 The directory is written to a temporary sibling and renamed into place, so a crash never
 leaves a half index; loading verifies every file against the manifest.
@@ -39,6 +41,7 @@ from index import dense
 from index.bm25 import BM25Index, LexicalIndex
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.quantize import dequantize_rows
+from index.wordbridge import Words, WordTable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -127,6 +130,8 @@ class IndexData:
     pinyin: dict[str, list[str]]
     sentence_scales: np.ndarray | None = None
     """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
+    words: Words | None = None
+    """Encoder vectors of the vocabulary words, for English questions (`index.wordbridge`)."""
 
     def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
         """The float32 sentence vectors of `rows` (only those rows are read)."""
@@ -189,6 +194,8 @@ def write_index(index_dir: Path, data: IndexData) -> IndexManifest:
         (tmp / "pinyin.json").write_text(
             json.dumps(data.pinyin, ensure_ascii=False), encoding="utf-8"
         )
+        if data.words is not None:
+            data.words.save(tmp)
         storage = "int8" if quantized else "float32"
         manifest = IndexManifest.from_json(
             {**data.manifest.to_json(), "files": _file_table(tmp), "sentence_storage": storage}
@@ -285,6 +292,7 @@ def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> I
         )
         bm25 = BM25Index.load(index_dir / "bm25", len(chunks), mmap=mmap)
         pinyin = json.loads((index_dir / "pinyin.json").read_text(encoding="utf-8"))
+        words = WordTable.load(index_dir, manifest.dim)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index at {index_dir} ({exc}); rebuild it") from exc
     counts = manifest.counts
@@ -298,5 +306,14 @@ def read_index(index_dir: Path, *, verify: bool = True, mmap: bool = False) -> I
     ):
         raise IndexCorruptError(f"index at {index_dir} does not match its manifest; rebuild")
     return IndexData(
-        manifest, documents, chunks, sentences, passages, sentence_vectors, bm25, pinyin, scales
+        manifest,
+        documents,
+        chunks,
+        sentences,
+        passages,
+        sentence_vectors,
+        bm25,
+        pinyin,
+        scales,
+        words,
     )

@@ -20,6 +20,7 @@ from index import dense
 from index.crosslingual import PinyinBridge
 from index.store import IndexData
 from index.types import Allowed
+from index.wordbridge import Words, WordTable
 
 _SHIFT = np.int64(1 << 32)
 
@@ -56,6 +57,8 @@ class IndexView:
         self.sentences: np.ndarray = data.sentences
         self.bm25 = data.bm25
         self.bridge = PinyinBridge(data.pinyin)
+        self.words: Words = data.words or WordTable.empty(int(data.passages.d))
+        """Encoder vectors of the vocabulary words, for English questions."""
         self._sentence_lo, self._sentence_hi = overlap_runs(data.chunks, data.sentences)
 
     @property

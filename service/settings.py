@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=120, ge=0, description="0 disables rate limiting")
     rate_limit_burst: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=65536, ge=1024)
+    glossary: str | None = Field(
+        default=None,
+        description="English→Chinese user dictionary for English questions (TSV file), or "
+        "off; unset: the shipped glossary of economic-news terms (index/glossary_en_zh.tsv). "
+        "Read by the engine from the environment; checked here at start-up",
+    )
     data_dir: Path = paths.DATA_DIR
     """The document store (SQLite, unless `store_url` says otherwise) and index segments."""
     store_url: str | None = Field(
@@ -109,6 +115,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin like https://example.org")
             if origin.endswith("/"):
                 raise ValueError(f"{origin!r}: an origin has no trailing slash")
+        return value
+
+    @field_validator("glossary")
+    @classmethod
+    def _check_glossary(cls, value: str | None) -> str | None:
+        from index.crosslingual import glossary_setting
+
+        glossary_setting(value)  # a missing file fails at start-up, naming RAGQA_GLOSSARY
         return value
 
     @field_validator("store_url", mode="before")

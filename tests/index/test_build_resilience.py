@@ -20,7 +20,7 @@ import pytest
 from corpus import DEFAULT_CORPUS_DIR
 from index.build import build_index, index_is_current
 from index.buildlock import BuildInProgressError, build_lock, debris
-from index.embedcache import cache_path, checkpoint_group
+from index.embedcache import cache_path, checkpoint_group, encoder_fingerprint
 from index.store import MANIFEST, read_index
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,10 +95,13 @@ def test_a_second_build_of_the_same_index_is_refused_while_one_runs(
         )
 
 
-def _cached_rows(path: Path) -> int:
+def _cached_rows(path: Path, namespace: str) -> int:
+    """Passage vectors in the cache (the words' vectors, `index.wordbridge`, have their own
+    namespace and come after the passages)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-            return int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+            query = "SELECT COUNT(*) FROM vectors WHERE namespace = ?"
+            return int(db.execute(query, (namespace,)).fetchone()[0])
     except sqlite3.OperationalError:
         return 0  # not created yet
 
@@ -144,12 +147,13 @@ def test_a_build_killed_at_half_way_resumes_and_re_embeds_almost_nothing(
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _kill_when(process, lambda: _cached_rows(cache_file) >= total // 2)
-    done = _cached_rows(cache_file)
+    passages = encoder_fingerprint(embedder)
+    _kill_when(process, lambda: _cached_rows(cache_file, passages) >= total // 2)
+    done = _cached_rows(cache_file, passages)
     assert not target.exists() and debris(target) == []  # killed before writing anything
 
     resumed = build_index(corpus, target, embedder.name, progress=False, embedder=embedder)
-    unique = _cached_rows(cache_file)
+    unique = _cached_rows(cache_file, passages)
     re_embedded = resumed.n_embedded - (unique - done)
     print(
         f"\nresume after kill -9: {total} texts ({unique} distinct); killed with {done} "

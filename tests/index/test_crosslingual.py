@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from index.crosslingual import PinyinBridge, glossary_terms, pinyin_table
 
 VOCABULARY = ["白银", "白银炉", "金昌", "兰州", "新区", "银", "gdp", "长城", "长城汽车"]
@@ -42,3 +46,23 @@ def test_glossary_terms_prefer_the_longest_term_and_use_a_span_once() -> None:
     assert glossary_terms("industrial value added") == ["工业增加值"]
     assert glossary_terms("GDP per capita") == ["人均", "地区生产总值", "生产总值", "GDP"]
     assert glossary_terms("nothing to see") == []
+
+
+def test_the_glossary_is_a_setting_shipped_off_or_a_users_file(
+    tmp_path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from index.crosslingual import GLOSSARY, glossary_setting
+
+    assert glossary_setting(None) == GLOSSARY
+    assert glossary_setting("off") is None
+    assert glossary_setting("") is None
+    own = tmp_path / "terms.tsv"
+    own.write_text("# mine\nwind farm\t风电场\n", encoding="utf-8")
+    assert glossary_setting(str(own)) == own
+    with pytest.raises(ValueError, match=re.escape("RAGQA_GLOSSARY='nowhere.tsv': no such file")):
+        glossary_setting("nowhere.tsv")
+    monkeypatch.setenv("RAGQA_GLOSSARY", str(own))
+    assert glossary_terms("Where is the wind farm of GDP?") == ["风电场"]
+    monkeypatch.setenv("RAGQA_GLOSSARY", "off")
+    assert glossary_terms("GDP per capita") == []

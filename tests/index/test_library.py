@@ -160,6 +160,16 @@ def test_filters_make_one_mask_over_document_rows() -> None:
     assert allowed_documents(Catalog.single(3), docs, None, Filters()) is None
 
 
+def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any) -> None:
+    corpus = library.engine.index.words.restricted(["千瓦", "瓜州"])
+    assert corpus.words == ("千瓦",)  # the seed corpus has 千瓦, not 瓜州
+    library.create_collection("wind")
+    library.add("wind", [doc(7)])
+    words = library.engine.index.words.restricted(["千瓦", "瓜州"])
+    assert words.words == ("千瓦", "瓜州")  # 瓜州: new, encoded on upload
+    assert words.vectors[0].tolist() == corpus.vectors[0].tolist()
+
+
 def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
     from index.build import build_index
     from index.chunking import ChunkingParams, chunk_document

@@ -1,0 +1,195 @@
+"""The English→Chinese word bridge: vocabulary, phrases, word tables and the match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embedcache import EmbeddingCache
+from index.params import AnswerParams
+from index.wordbridge import (
+    StackedWords,
+    WordTable,
+    bridge,
+    encode_words,
+    english_phrases,
+    vocabulary_words,
+    word_cache,
+)
+
+
+def unit(*values: float) -> list[float]:
+    v = np.asarray(values, dtype=np.float64)
+    return (v / np.linalg.norm(v)).tolist()
+
+
+def table(words: dict[str, list[float]]) -> WordTable:
+    return WordTable(tuple(words), np.asarray(list(words.values()), dtype=np.float16))
+
+
+WORDS = table(
+    {
+        "体长": [1.0, 0.0, 0.0],
+        "鱼类": [0.0, 1.0, 0.0],
+        "黄鳍": unit(1.0, 1.0, 0.0),
+        "紫鱼": [0.0, 0.0, 1.0],
+    }
+)
+
+
+def test_vocabulary_words_are_distinct_chinese_words_of_two_to_six_characters() -> None:
+    tokens = ["体长", "鱼", "体长", "gdp", "黄鳍紫鱼", "中华人民共和国", "3.5", "鱼类"]
+    assert vocabulary_words(tokens) == ["体长", "鱼类", "黄鳍紫鱼"]
+
+
+def test_english_phrases_are_content_words_then_adjacent_pairs() -> None:
+    assert english_phrases("What is the body length of the yellowfin fish?") == [
+        "body",
+        "length",
+        "yellowfin",
+        "fish",
+        "body length",
+        "length yellowfin",
+        "yellowfin fish",
+    ]
+    assert english_phrases("What is the body length?", pairs=False) == ["body", "length"]
+    assert english_phrases("Who was it?") == []
+    assert english_phrases("Fish, fish and fish") == ["Fish", "fish", "Fish fish", "fish fish"]
+
+
+def test_bridge_keeps_each_phrases_best_candidate_word_at_or_above_the_threshold() -> None:
+    phrases = np.asarray([[1.0, 0.0, 0.0], unit(0.0, 0.5, 1.0)], dtype=np.float32)
+    # phrase 0: 体长 1.0 > 黄鳍 0.707; phrase 1: 紫鱼 0.894 > 鱼类 0.447
+    assert bridge(phrases, WORDS, ["体长", "黄鳍", "紫鱼", "鱼类"], 0.85) == {"体长", "紫鱼"}
+    assert bridge(phrases, WORDS, ["体长", "黄鳍", "紫鱼", "鱼类"], 0.9) == {"体长"}
+    # only the candidate words count: without 体长, phrase 0's best is 黄鳍 (0.707)
+    assert bridge(phrases, WORDS, ["黄鳍", "紫鱼", "不在表里"], 0.7) == {"黄鳍", "紫鱼"}
+    assert bridge(phrases, WORDS, ["不在表里"], 0.0) == frozenset()
+    assert bridge(np.empty((0, 3), np.float32), WORDS, ["体长"], 0.0) == frozenset()
+
+
+def test_a_restricted_table_keeps_the_known_words_sorted_with_their_vectors() -> None:
+    part = WORDS.restricted(["紫鱼", "体长", "不在表里"])
+    assert part.words == ("体长", "紫鱼")
+    assert part.vectors.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    assert len(WORDS.restricted([])) == 0
+
+
+def test_merged_tables_hold_every_word_once_the_first_vector_winning() -> None:
+    other = table({"紫鱼": [1.0, 0.0, 0.0], "体重": [0.0, 1.0, 0.0]})
+    merged = WordTable.merged([WORDS, other], dim=3)
+    assert merged.words == ("体长", "鱼类", "黄鳍", "紫鱼", "体重")
+    assert merged.vectors[merged.row["紫鱼"]].tolist() == [0.0, 0.0, 1.0]
+    assert merged.vectors[merged.row["体重"]].tolist() == [0.0, 1.0, 0.0]
+    assert len(WordTable.merged([], dim=3)) == 0
+
+
+def test_a_table_saves_and_loads_exactly_and_an_old_directory_has_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    WORDS.save(tmp_path)
+    loaded = WordTable.load(tmp_path, dim=3)
+    assert loaded.words == WORDS.words
+    assert loaded.vectors.dtype == np.float16
+    assert np.array_equal(loaded.vectors, WORDS.vectors)
+    assert len(WordTable.load(tmp_path / "nothing", dim=3)) == 0
+    with pytest.raises(ValueError, match="expected"):
+        WordTable.load(tmp_path, dim=4)
+    with pytest.raises(ValueError, match="2 words but 1 vectors"):
+        WordTable(("体长", "鱼类"), np.zeros((1, 3), np.float16))
+
+
+def test_encoded_words_are_the_models_query_vectors_and_come_from_the_cache_when_there(
+    tmp_path: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    words = ["体长", "黄鳍紫鱼"]
+    with word_cache(tmp_path / "cache.sqlite", embedder) as cache:
+        first = encode_words(embedder, words, cache)
+        assert len(cache) == 2
+        expected = embedder.encode_queries(words).astype(np.float16)
+        assert np.array_equal(first.vectors, expected)
+        marked = np.zeros((1, embedder.dim), np.float32)
+        marked[0, 0] = 1.0
+        cache.store(["体长"], marked)  # a cached word is looked up, not encoded again
+        second = encode_words(embedder, ["体长", "黄鳍紫鱼", "鱼类"], cache)
+        assert len(cache) == 3
+    assert second.words == ("体长", "黄鳍紫鱼", "鱼类")
+    assert second.vectors[0].tolist() == marked[0].tolist()
+    assert np.array_equal(second.vectors[1], expected[1])
+    with EmbeddingCache.open(tmp_path / "cache.sqlite", embedder) as passages:
+        assert len(passages) == 0  # word vectors live in their own namespace
+
+
+def test_the_index_stores_a_checksummed_vector_for_every_vocabulary_word(index_dir: Path) -> None:
+    from index.store import read_index
+
+    data = read_index(index_dir)
+    assert {"words.json", "word_vectors.npy"} <= set(data.manifest.files)
+    assert data.words is not None
+    assert list(data.words.words) == vocabulary_words(data.bm25.vocabulary)
+    assert data.words.vectors.shape == (len(data.words), data.manifest.dim)
+
+
+def test_an_english_question_is_bridged_to_words_of_its_top_passages(engine) -> None:  # type: ignore[no-untyped-def]
+    from index import pipeline
+    from index.tokenize import tokenize
+
+    question = (
+        "How many major scientific research projects did JISCO carry out during the 14th "
+        "Five-Year Plan?"
+    )
+    assert pipeline.encoder_texts(engine.index, question, AnswerParams(w_bridge=0.0)) == [question]
+    engine = engine.with_params(answering=AnswerParams(w_bridge=0.5))
+    texts = pipeline.encoder_texts(engine.index, question, engine.answering)
+    assert texts == [question, *english_phrases(question)]
+    retrieved = engine.retrieve(question)
+    assert retrieved.query.phrase_vectors is not None
+    assert retrieved.query.phrase_vectors.shape == (len(texts) - 1, engine.index.dim)
+    bridged = pipeline.bridged_words(
+        engine.index, retrieved.query, retrieved.ranking, engine.answering
+    )
+    assert {"重大", "项目", "研究"} <= bridged  # major, projects, research
+    top = set()
+    for chunk in retrieved.ranking.top(engine.answering.bridge_passages):
+        doc, start, end = engine.index.passage(chunk)
+        top.update(tokenize(f"{doc.title}\n{doc.text[start:end]}"))
+    assert bridged <= top
+    chinese = engine.retrieve("金川集团承担了多少项重大科研项目")
+    assert chinese.query.phrase_vectors is None
+    assert (
+        pipeline.bridged_words(engine.index, chinese.query, chinese.ranking, engine.answering)
+        == frozenset()
+    )
+
+
+def test_stacked_tables_read_as_their_merge_without_copying() -> None:
+    other = table({"紫鱼": [1.0, 0.0, 0.0], "体重": [0.0, 1.0, 0.0]})
+    stacked = StackedWords([WORDS, WordTable.empty(3), other], dim=3)
+    assert len(stacked.tables) == 2 and len(stacked) == 6
+    part = stacked.restricted(["体重", "紫鱼", "不在表里"])
+    assert part.words == ("体重", "紫鱼")
+    assert part.vectors.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]  # 紫鱼 of the first
+    assert stacked.materialized().words == WordTable.merged([WORDS, other], 3).words
+    phrases = np.asarray([[0.0, 1.0, 0.0]], dtype=np.float32)
+    assert bridge(phrases, stacked, ["体重", "体长"], 0.9) == {"体重"}
+
+
+def test_the_phrase_cache_encodes_only_phrases_it_has_not_seen_and_keeps_the_latest(
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    from index.wordbridge import PhraseCache
+
+    cache = PhraseCache(size=3)
+    first = cache.vectors(embedder, ["body", "length", "body length"])
+    assert np.array_equal(first, embedder.encode_queries(["body", "length", "body length"]))
+    assert len(cache) == 3
+    again = cache.vectors(embedder, ["length", "fish"])  # "body" is the least recent: dropped
+    assert np.array_equal(again[0], first[1])
+    assert len(cache) == 3
+    assert cache.vectors(embedder, []).shape == (0, embedder.dim)
+    marked = np.ones(embedder.dim, dtype=np.float32)
+    cache._vectors["fish"] = marked  # a cached phrase is not encoded again
+    assert cache.vectors(embedder, ["fish"])[0].tolist() == marked.tolist()
+    assert "body" not in cache._vectors
