@@ -21,6 +21,7 @@ import typer
 
 from eval.dataset import Question, QuestionSetError, load_questions
 from eval.sets import NamedSet, named_set
+from eval.tune import DEFAULT_MAX_NULL
 from ragqa import paths
 from ragqa.console import err, fail
 
@@ -519,7 +520,7 @@ def tune(
     folds: Annotated[int, typer.Option(min=2, max=20, help="article-held-out folds")] = 5,
     max_null: Annotated[
         float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
-    ] = 0.03,
+    ] = DEFAULT_MAX_NULL,
     out: Annotated[
         Path | None, typer.Option(help="where to write the parameters [index/params.json]")
     ] = None,
