@@ -101,13 +101,14 @@ def _check(response: Any) -> Any:
 
 def _open_library(quiet: bool) -> Library:
     from index.backend import open_backend
-    from index.embedder import load_embedder
+    from index.embedder import load_embedder, resolve_encoder
     from index.library import Library
     from service.main import corpus_manifest, library_options
 
     settings = load_settings()
     try:
-        embedder = load_embedder(settings.model)
+        encoder = resolve_encoder(settings.encoder, settings.model)
+        embedder = load_embedder(settings.model, encoder=encoder)
         return Library.open(
             settings.data_dir,
             embedder,

@@ -106,3 +106,18 @@ def test_a_local_add_is_seen_by_the_running_server(
     assert [d["title"] for d in found.json()] == ["平凉苹果"]
     listed = ragqa("collections", env={"RAGQA_DATA_DIR": str(data_dir)})
     assert "local" in listed.stdout
+
+
+def test_the_local_cli_encodes_with_the_encoder_the_settings_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.documents_cli import _open_library
+
+    monkeypatch.setenv("RAGQA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAGQA_IMPORT_CORPUS", "false")
+    monkeypatch.setenv("RAGQA_ENCODER", "fp32")
+    library = _open_library(quiet=True)
+    try:
+        assert library.embedder.encoder == "fp32"  # as the service would (RAGQA_ENCODER)
+    finally:
+        library.close()
