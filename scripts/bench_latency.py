@@ -150,20 +150,20 @@ def main() -> int:
     )
     print("| variant | Chinese p50 / p95 ms | English p50 / p95 ms | all p50 / p95 ms |")
     print("|---|---|---|---|")
-    p50 = {}
+    p50: dict[tuple[str, str], float] = {}
     for variant in VARIANTS:
         cells = []
-        for pick in (False, True, None):
+        for label, pick in (("Chinese", False), ("English", True), ("all", None)):
             ms = [t for t, en in results[variant] if pick is None or en == pick]
             cells.append(f"{_pct(ms, 50):.1f} / {_pct(ms, 95):.1f}")
-            if pick is None:
-                p50[variant] = _pct(ms, 50)
+            p50[(variant, label)] = _pct(ms, 50)
         print(f"| {variant} | " + " | ".join(cells) + " |")
-    for variant in ("defaults", "fitted"):
-        ratio = p50[variant] / p50["before"]
-        verdict = "ok" if ratio <= 1.2 else "SLOWER than +20%"
-        print(f"{variant} / before, p50: {ratio:.2f} ({verdict})")
-    print(f"fitted / defaults, p50: {p50['fitted'] / p50['defaults']:.2f}")
+    for variant, base in (("defaults", "before"), ("fitted", "before"), ("fitted", "defaults")):
+        ratios = []
+        for label in ("Chinese", "English", "all"):
+            ratio = p50[(variant, label)] / p50[(base, label)]
+            ratios.append(f"{label} {ratio:.2f}{'' if ratio <= 1.2 else ' (over +20%)'}")
+        print(f"{variant} / {base}, p50: " + ", ".join(ratios))
     return 0
 
 
