@@ -35,6 +35,28 @@ def number(value: float | None, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def variant_rows(
+    name: str, summaries: Sequence[tuple[str, MetricSummary]], base: str, other: str
+) -> list[str]:
+    """Markdown rows of one question set: hit@1, hit@5, MRR@10 and answer accuracy per
+    variant, then `other` minus `base` in points (the scripts that compare two variants)."""
+    rows = []
+    for variant, s in summaries:
+        rows.append(
+            f"| {name} | {s.n_questions} | {variant} | {pct(s.hit_at_1)} | {pct(s.hit_at_5)} "
+            f"| {ratio(s.mrr_at_10)} | {pct(s.answer_accuracy)} |"
+        )
+    by_name = dict(summaries)
+    if base in by_name and other in by_name:
+        a, b = by_name[base], by_name[other]
+        deltas = []
+        for field in ("hit_at_1", "hit_at_5", "mrr_at_10", "answer_accuracy"):
+            x, y = getattr(a, field), getattr(b, field)
+            deltas.append("n/a" if x is None or y is None else f"{100 * (y - x):+.1f}")
+        rows.append(f"| {name} | | {other} - {base} (points) | {' | '.join(deltas)} |")
+    return rows
+
+
 COLUMNS: tuple[tuple[str, Callable[[MetricSummary], str]], ...] = (
     ("n", lambda s: str(s.n_questions)),
     ("hit@1 %", lambda s: pct(s.hit_at_1)),

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from eval.dataset import Question, load_questions  # noqa: E402
 from eval.metrics import MetricSummary, summarize  # noqa: E402
 from eval.runner import EngineAnswerer, run_questions  # noqa: E402
-from eval.tables import pct  # noqa: E402
+from eval.tables import variant_rows  # noqa: E402
 
 VARIANTS = ("fp32", "int8")
 DEFAULT_CMRC = ROOT.parent / "shared" / "eval" / "outside" / "cmrc2018_trial.json"
@@ -126,21 +126,8 @@ def main() -> None:
     print("| set | questions | encoder | hit@1 | hit@5 | MRR@10 | answer acc |")
     print("|---|---|---|---|---|---|---|")
     for name in sets:
-        for variant in variants:
-            s = rows[(name, variant)]
-            mrr = "n/a" if s.mrr_at_10 is None else f"{s.mrr_at_10:.3f}"
-            print(
-                f"| {name} | {s.n_questions} | {variant} | {pct(s.hit_at_1)} | {pct(s.hit_at_5)} "
-                f"| {mrr} | {pct(s.answer_accuracy)} |"
-            )
-        if len(variants) < 2:
-            continue
-        a, b = rows[(name, "fp32")], rows[(name, "int8")]
-        deltas = []
-        for field in ("hit_at_1", "hit_at_5", "mrr_at_10", "answer_accuracy"):
-            x, y = getattr(a, field), getattr(b, field)
-            deltas.append("n/a" if x is None or y is None else f"{100 * (y - x):+.1f}")
-        print(f"| {name} | | int8 - fp32 (points) | {' | '.join(deltas)} |")
+        summaries = [(variant, rows[(name, variant)]) for variant in variants]
+        print("\n".join(variant_rows(name, summaries, "fp32", "int8")))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from compare_encoders import DEFAULT_CMRC, cmrc_corpus  # noqa: E402
 from eval.dataset import Question, load_questions  # noqa: E402
 from eval.metrics import MetricSummary, summarize  # noqa: E402
 from eval.runner import EngineAnswerer, run_questions  # noqa: E402
-from eval.tables import pct  # noqa: E402
+from eval.tables import variant_rows  # noqa: E402
 
 WAYS = ("separate", "late")
 
@@ -105,19 +105,8 @@ def main() -> None:
     print("| set | questions | sentence vectors | hit@1 | hit@5 | MRR@10 | answer acc |")
     print("|---|---|---|---|---|---|---|")
     for name in sets:
-        for way in WAYS:
-            s = rows[(name, way)]
-            mrr = "n/a" if s.mrr_at_10 is None else f"{s.mrr_at_10:.3f}"
-            print(
-                f"| {name} | {s.n_questions} | {way} | {pct(s.hit_at_1)} | {pct(s.hit_at_5)} "
-                f"| {mrr} | {pct(s.answer_accuracy)} |"
-            )
-        a, b = rows[(name, "separate")], rows[(name, "late")]
-        deltas = []
-        for field in ("hit_at_1", "hit_at_5", "mrr_at_10", "answer_accuracy"):
-            x, y = getattr(a, field), getattr(b, field)
-            deltas.append("n/a" if x is None or y is None else f"{100 * (y - x):+.1f}")
-        print(f"| {name} | | late - separate (points) | {' | '.join(deltas)} |")
+        summaries = [(way, rows[(name, way)]) for way in WAYS]
+        print("\n".join(variant_rows(name, summaries, "separate", "late")))
     print("\n| corpus | sentence vectors | passages | texts embedded | build s |")
     print("|---|---|---|---|---|")
     for (corpus, way), (seconds, embedded, passages) in sorted(builds.items()):

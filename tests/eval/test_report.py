@@ -111,3 +111,23 @@ def test_loading_something_that_is_not_a_run_says_so(tmp_path: Path, content: st
         (tmp_path / RESULTS).write_text(content, encoding="utf-8")
     with pytest.raises(RunDirError, match=str(tmp_path)):
         load_run(tmp_path)
+
+
+def test_two_variants_print_a_row_each_and_their_difference_in_points() -> None:
+    from eval.metrics import MetricSummary
+    from eval.tables import variant_rows
+
+    def summary(hit1: float, mrr: float | None) -> MetricSummary:
+        return MetricSummary(
+            10, 9, 1, hit1, 0.9, 1.0, 1.0, mrr, None, 0.8, None, None, None, None, None
+        )
+
+    rows = variant_rows(
+        "dev", [("fp32", summary(0.5, 0.75)), ("int8", summary(0.6, None))], "fp32", "int8"
+    )
+    assert rows == [
+        "| dev | 10 | fp32 | 50.0 | 100.0 | 0.750 | 80.0 |",
+        "| dev | 10 | int8 | 60.0 | 100.0 | n/a | 80.0 |",
+        "| dev | | int8 - fp32 (points) | +10.0 | +0.0 | n/a | +0.0 |",
+    ]
+    assert len(variant_rows("dev", [("fp32", summary(0.5, 0.75))], "fp32", "int8")) == 1
