@@ -61,15 +61,20 @@ def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[re.Pattern[str], tuple[s
     )
 
 
+@lru_cache(maxsize=4)
+def _glossary_of(value: str | None) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """The glossary a ``RAGQA_GLOSSARY`` value names, resolved and read once per value (not a
+    file check on every question)."""
+    path = glossary_setting(value)
+    return () if path is None else load_glossary(path)
+
+
 def glossary_terms(question: str) -> list[str]:
     """Chinese words for the glossary terms in `question` (the ``RAGQA_GLOSSARY`` glossary;
     none when it is off); a matched span is used once."""
-    path = glossary_setting(os.environ.get(GLOSSARY_ENV))
-    if path is None:
-        return []
     found: list[str] = []
     taken: list[tuple[int, int]] = []
-    for pattern, words in load_glossary(path):
+    for pattern, words in _glossary_of(os.environ.get(GLOSSARY_ENV)):
         for match in pattern.finditer(question):
             span = match.span()
             if any(a < span[1] and span[0] < b for a, b in taken):
