@@ -61,45 +61,40 @@ DOCS_MAX_FILE_BYTES = 100_000
 """Upload limit per file of `docs_server` (small, so the 413 test sends little)."""
 
 
-@pytest.fixture(scope="session")
-def docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The real server with a document store of its own (the seed corpus imported into
-    `default`), for the documents API tests; yields (URL, data directory). Tests write into
-    collections of their own, so they do not depend on each other's order."""
+def _docs_server(index_dir: Path, tmp: Path, **extra: str) -> Iterator[tuple[str, Path]]:
+    """The real server with a document store of its own in `tmp` (the seed corpus imported
+    into `default`); yields (URL, data directory). `extra`: more RAGQA_ settings."""
     from tests.conftest import TEST_API_KEY
     from tests.servers import running_server
 
-    tmp = tmp_path_factory.mktemp("docs_server")
     env = {
         "RAGQA_INDEX_DIR": str(index_dir),
         "RAGQA_DATA_DIR": str(tmp / "data"),
         "RAGQA_API_KEY": TEST_API_KEY,
         "RAGQA_MAX_FILE_BYTES": str(DOCS_MAX_FILE_BYTES),
         "RAGQA_LOG_LEVEL": "warning",
+        **extra,
     }
     with running_server(env, tmp / "server.log") as base:
         yield base, tmp / "data"
+
+
+@pytest.fixture(scope="session")
+def docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real server with a document store of its own, for the documents API tests; yields
+    (URL, data directory). Tests write into collections of their own, so they do not depend
+    on each other's order."""
+    yield from _docs_server(index_dir, tmp_path_factory.mktemp("docs_server"))
 
 
 @pytest.fixture(scope="session")
 def milvus_docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """`docs_server` on the Milvus backend: milvus-lite in a temporary directory, inside the
     server process; yields (URL, data directory)."""
-    from tests.conftest import TEST_API_KEY
-    from tests.servers import running_server
-
     tmp = tmp_path_factory.mktemp("milvus_docs_server")
-    env = {
-        "RAGQA_INDEX_DIR": str(index_dir),
-        "RAGQA_DATA_DIR": str(tmp / "data"),
-        "RAGQA_API_KEY": TEST_API_KEY,
-        "RAGQA_MAX_FILE_BYTES": str(DOCS_MAX_FILE_BYTES),
-        "RAGQA_LOG_LEVEL": "warning",
-        "RAGQA_BACKEND": "milvus",
-        "RAGQA_MILVUS_URI": str(tmp / "milvus.db"),
-    }
-    with running_server(env, tmp / "server.log") as base:
-        yield base, tmp / "data"
+    yield from _docs_server(
+        index_dir, tmp, RAGQA_BACKEND="milvus", RAGQA_MILVUS_URI=str(tmp / "milvus.db")
+    )
 
 
 @pytest.fixture(scope="session", params=["faiss", "milvus"])
