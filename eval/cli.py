@@ -4,9 +4,9 @@
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
 `gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
-benchmarks and `calibrate` fits the abstention model. `app` is the `eval` group of the
-project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input is one red line and a
-non-zero exit (2 for usage, 1 for everything else), never a traceback.
+benchmarks and `tune` fits the ranking, answer and abstention parameters. `app` is the `eval`
+group of the project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input
+is one red line and a non-zero exit (2 for usage, 1 for everything else), never a traceback.
 """
 
 from __future__ import annotations
@@ -483,23 +483,6 @@ def bench(ctx: typer.Context) -> None:
 
     try:
         code = benchmark.main(list(ctx.args))
-    except _index_errors() as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
-
-
-@app.command(
-    "calibrate",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def calibrate(ctx: typer.Context) -> None:
-    """Fit the abstention model (eval/calibrate.py); options pass through (see --help)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from eval import calibrate as calibration
-
-    try:
-        code = calibration.main(list(ctx.args))
     except _index_errors() as exc:
         fail(str(exc))
     raise typer.Exit(code)

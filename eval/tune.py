@@ -436,7 +436,8 @@ def today(engine: Engine) -> Fitted:
     from index.params import AnswerParams, RankingParams
 
     legacy = default_model()  # index/abstention.json: the model of today's code
-    model = legacy or AbstentionModel((0.0,) * 8, (1.0,) * 8, (0.0,) * 8, 0.0, 0.0)
+    n = len(_features())
+    model = legacy or AbstentionModel((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0)
     return Fitted(RankingParams(), AnswerParams(), model)
 
 
@@ -514,7 +515,7 @@ def fitted_json(fitted: Fitted) -> dict[str, Any]:
         "ranking": asdict(fitted.ranking),
         "answer": asdict(fitted.answering),
         "abstention": {
-            "features": list(_features()),
+            "features": list(model.features),
             "mean": list(model.mean),
             "scale": list(model.scale),
             "weights": list(model.weights),
@@ -533,7 +534,7 @@ def fitted_from_json(data: dict[str, Any]) -> Fitted:
     return Fitted(
         RankingParams(**data["ranking"]),
         AnswerParams(**data["answer"]),
-        AbstentionModel.from_json(model),
+        AbstentionModel.from_json(model, "fitted parameters"),
     )
 
 

@@ -58,7 +58,7 @@ def test_fitted_parameters_round_trip_through_json() -> None:
     fitted = Fitted(
         RankingParams(rerank_fused=0.7),
         AnswerParams(w_focus=0.5),
-        AbstentionModel((0.0,) * 9, (1.0,) * 9, (0.1,) * 9, -0.2, 0.35),
+        AbstentionModel((0.0,) * 11, (1.0,) * 11, (0.1,) * 11, -0.2, 0.35),
     )
     doc = fitted_json(fitted)
     assert set(doc) == {"ranking", "answer", "abstention"}
