@@ -7,8 +7,8 @@ Issue 12 (answers that hold on unseen articles) may not make questions slower by
   checked out as a detached git worktree and run with this repository's virtualenv, over an
   index that code builds itself from the same `corpus/articles`;
 - ``defaults``: today's code on its documented defaults (no fitted parameters);
-- ``fitted``: today's code with the final parameters of `eval/heldout_params.json` (ranking,
-  answer weights and abstention model fitted by `ragqa eval tune`).
+- ``fitted``: today's code as it is served, with the final parameters of `index/params.json`
+  (ranking, answer weights and abstention model fitted by `ragqa eval tune`).
 
 Each variant runs in its own process (one model, 2 threads, as the service does), and the
 variants take turns for `--rounds` rounds so that they share the machine's state; p50 and p95
@@ -64,14 +64,8 @@ def worker(tree: str, index_dir: str, variant: str, questions_file: str) -> None
         )
         engine = Engine.load(Path(index_dir), embedder=embedder)
     else:
-        engine = Engine.load(Path(index_dir))
-        if variant == "fitted":
-            from eval.heldout import read_folds
-
-            _, _, final = read_folds()
-            fitted = engine.with_params(final.ranking, final.answering)
-            fitted.abstention = final.abstention
-            engine = fitted
+        # "fitted" is the engine as served: it loads index/params.json itself
+        engine = Engine.load(Path(index_dir), defaults=variant == "defaults")
     questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
     for q, _ in questions[:10]:
         engine.ask(q, top_k=5)
