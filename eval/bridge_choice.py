@@ -98,8 +98,8 @@ def main(argv: Sequence[str] = ()) -> int:
 
     named = [named_set(n) for n in t.DEFAULT_SETS]
     loaded = {s.name: _load_named(s) for s in named}
-    seed = _load_engine(DEFAULT_INDEX)
-    _, _, cmrc = _cmrc_engine(DEFAULT_CACHE, seed.embedder, True)
+    seed = _load_engine(DEFAULT_INDEX, True)
+    _, _, cmrc = _cmrc_engine(DEFAULT_CACHE, seed.embedder, True, True)
     engines = {"seed": seed, "cmrc": cmrc}
     units = {s.name: t.units_of(s, loaded[s.name]) for s in named}
     k = t.DEFAULT_FOLDS

@@ -4,9 +4,9 @@
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
 `gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
-benchmarks and `calibrate` fits the abstention model. `app` is the `eval` group of the
-project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input is one red line and a
-non-zero exit (2 for usage, 1 for everything else), never a traceback.
+benchmarks and `tune` fits the ranking, answer and abstention parameters. `app` is the `eval`
+group of the project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input
+is one red line and a non-zero exit (2 for usage, 1 for everything else), never a traceback.
 """
 
 from __future__ import annotations
@@ -101,6 +101,14 @@ def run(
             "fitted without its article (index/params.json from `ragqa eval tune`)",
         ),
     ] = False,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults",
+            help="run on the documented defaults instead of index/params.json: the fit saw "
+            "the cmrc and own sets, the defaults did not see cmrc",
+        ),
+    ] = False,
 ) -> None:
     """Compare retrievers (and the baseline, chunk sizes, models) on question sets."""
     from eval.variants import ALL_FUSIONS, ALL_RETRIEVERS, VariantSpec, parse_list, parse_sizes
@@ -111,10 +119,12 @@ def run(
         sizes = parse_sizes(chunk_sizes)
     except ValueError as exc:
         fail(str(exc), code=2)
-    if url is not None and (retriever or fusion or baseline or sizes or model):
+    if held_out and defaults:
+        fail("--held-out already runs the defaults beside the fit: drop --defaults", code=2)
+    if url is not None and (retriever or fusion or baseline or sizes or model or defaults):
         fail(
             "--url evaluates the service as deployed; --retriever, --fusion, --baseline, "
-            "--chunk-sizes and --model need a local index (drop --url)",
+            "--chunk-sizes, --model and --defaults need a local index (drop --url)",
             code=2,
         )
     try:
@@ -142,9 +152,11 @@ def run(
         if not sets:
             continue
         if index_dir is None:
-            corpus_dir, index_dir, engine = _cmrc_engine(cache, embedder, quiet or as_json)
+            corpus_dir, index_dir, engine = _cmrc_engine(
+                cache, embedder, quiet or as_json, defaults
+            )
         else:
-            engine = _load_engine(index_dir)
+            engine = _load_engine(index_dir, defaults)
         embedder = engine.embedder
         specs = plan_variants(
             retrievers,
@@ -228,8 +240,11 @@ def _load_named(named: NamedSet) -> list[Question]:
         fail(str(exc))
 
 
-def _cmrc_engine(cache: Path, embedder: Embedder | None, quiet: bool) -> tuple[Path, Path, Engine]:
-    """The CMRC paragraphs' corpus, index (built under `cache` when missing) and engine."""
+def _cmrc_engine(
+    cache: Path, embedder: Embedder | None, quiet: bool, defaults: bool = False
+) -> tuple[Path, Path, Engine]:
+    """The CMRC paragraphs' corpus, index (built under `cache` when missing) and engine (on
+    the documented defaults with `defaults`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from eval.cmrc import cmrc_index
     from index.embedder import DEFAULT_MODEL, load_embedder
@@ -242,7 +257,8 @@ def _cmrc_engine(cache: Path, embedder: Embedder | None, quiet: bool) -> tuple[P
         corpus_dir, index_dir = cmrc_index(
             cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
         )
-        return corpus_dir, index_dir, Engine.load(index_dir, embedder=embedder)
+        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults)
+        return corpus_dir, index_dir, engine
     except _index_errors() as exc:
         fail(f"CMRC index: {exc}")
 
@@ -260,14 +276,14 @@ def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
     return sets
 
 
-def _load_engine(index_dir: Path) -> Engine:
+def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     if not (index_dir / "manifest.json").is_file():
         fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from index.engine import Engine
 
     try:
-        return Engine.load(index_dir)
+        return Engine.load(index_dir, defaults=defaults)
     except _index_errors() as exc:
         fail(str(exc))
 
@@ -488,23 +504,6 @@ def bench(ctx: typer.Context) -> None:
     raise typer.Exit(code)
 
 
-@app.command(
-    "calibrate",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def calibrate(ctx: typer.Context) -> None:
-    """Fit the abstention model (eval/calibrate.py); options pass through (see --help)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from eval import calibrate as calibration
-
-    try:
-        code = calibration.main(list(ctx.args))
-    except _index_errors() as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
-
-
 @app.command("tune")
 def tune(
     set_names: Annotated[
@@ -539,11 +538,12 @@ def tune(
         fail(str(exc), code=2)
     commit = git_commit(REPO)
     loaded = {s.name: _load_named(s) for s in named}
-    seed_engine = _load_engine(index) if any(s.corpus == "seed" for s in named) else None
+    # on the defaults: a params.json fitted for another index must not stop its re-fit
+    seed_engine = _load_engine(index, True) if any(s.corpus == "seed" for s in named) else None
     cmrc_engine = None
     if any(s.corpus == "cmrc" for s in named):
         _, _, cmrc_engine = _cmrc_engine(
-            cache, seed_engine.embedder if seed_engine else None, False
+            cache, seed_engine.embedder if seed_engine else None, False, True
         )
     engines = {"seed": seed_engine, "cmrc": cmrc_engine}
     reference = seed_engine or cmrc_engine

@@ -18,18 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from eval.dataset import Question
 from eval.runner import EngineAnswerer, Reply
+from index.params import PARAMS_FILE
 
 if TYPE_CHECKING:
     from eval.tune import Fitted
     from index.engine import Engine
 
-DEFAULT_PARAMS = Path(__file__).resolve().parent / "heldout_params.json"
-"""The fit of `ragqa eval tune` the gate reads. Not yet the engine's live `index/params.json`:
-with these parameters the engine answers "What is the population of Jiayuguan?" (a dev
-unanswerable question; dev is in no fit) with a sentence about 每万人口, which
-tests/index/test_engine.py forbids, and with the 5% answerable-null budget that abstains on
-it, the dev set's answerable null rate rises above the gate's ceiling. So the engine keeps
-its defaults until the fit is better."""
+DEFAULT_PARAMS = PARAMS_FILE
+"""The fit of `ragqa eval tune` the gate reads: the engine's own `index/params.json`, whose
+per-fold parameters are kept beside the final ones for this."""
 
 
 class HeldOutError(ValueError):

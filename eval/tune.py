@@ -298,6 +298,22 @@ def choice(item: Item, fitted_ranking: RankingParams, answering: AnswerParams) -
     )
 
 
+def on_default_scale(weights: Sequence[float]) -> tuple[float, ...]:
+    """Re-scoring weights scaled to the defaults' total (2.0), order kept.
+
+    Any positive multiple of the weights ranks the same; the listwise fit returns a large
+    one (its scale is the softmax temperature: total 9.9 on 2026-12-02). A passage's score is
+    what clients see, and the range `service.queries.relevance` maps into 0..1 for Dify
+    (midpoint 1.0) was set for the defaults' scale: so the fit keeps that scale."""
+    from index.params import RankingParams
+
+    total = sum(abs(w) for w in weights)
+    default = sum(abs(w) for w in _weights(RankingParams(), RERANK_FIELDS))
+    if total <= 0:
+        return tuple(weights)
+    return tuple(float(round(w * default / total, 4)) for w in weights)
+
+
 def _with(params: Any, names: Sequence[str], values: Sequence[float]) -> Any:
     """`params` with the named weights replaced."""
     return replace(params, **dict(zip(names, values, strict=True)))
@@ -333,7 +349,7 @@ def fit(items: Sequence[Item], base: Fitted, max_null: float) -> Fitted:
     items = balanced(items)
     rerank = Groups.stack([(i.rerank_x, i.relevant) for i in items if i.question.answerable], 4)
     fitted_rerank = fit_listwise(rerank, _weights(base.ranking, RERANK_FIELDS))
-    ranking = _with(base.ranking, RERANK_FIELDS, fitted_rerank)
+    ranking = _with(base.ranking, RERANK_FIELDS, on_default_scale(fitted_rerank))
     groups = answer_groups(items, ranking, base.answering)
     fitted_answer = fit_listwise(groups, _weights(base.answering, ANSWER_FIELDS))
     answering = _with(base.answering, ANSWER_FIELDS, fitted_answer)
@@ -436,7 +452,8 @@ def today(engine: Engine) -> Fitted:
     from index.params import AnswerParams, RankingParams
 
     legacy = default_model()  # index/abstention.json: the model of today's code
-    model = legacy or AbstentionModel((0.0,) * 8, (1.0,) * 8, (0.0,) * 8, 0.0, 0.0)
+    n = len(_features())
+    model = legacy or AbstentionModel((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0)
     return Fitted(RankingParams(), AnswerParams(), model)
 
 
@@ -514,7 +531,7 @@ def fitted_json(fitted: Fitted) -> dict[str, Any]:
         "ranking": asdict(fitted.ranking),
         "answer": asdict(fitted.answering),
         "abstention": {
-            "features": list(_features()),
+            "features": list(model.features),
             "mean": list(model.mean),
             "scale": list(model.scale),
             "weights": list(model.weights),
@@ -533,7 +550,7 @@ def fitted_from_json(data: dict[str, Any]) -> Fitted:
     return Fitted(
         RankingParams(**data["ranking"]),
         AnswerParams(**data["answer"]),
-        AbstentionModel.from_json(model),
+        AbstentionModel.from_json(model, "fitted parameters"),
     )
 
 

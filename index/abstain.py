@@ -6,10 +6,13 @@ answerable one does. What differs is the *support*: how much of what the questio
 IDF-weighted keywords, and the focus words next to its question word) the chosen passage
 contains, combined with the answer score and the margin over the next candidate.
 
-The model is fitted by `ragqa eval calibrate` on the project's question set (which has
-unanswerable questions) and its threshold is chosen on the dev set's unanswerable
-questions; both are stored in `abstention.json` beside this module with the figures they
-came from, so the choice is visible and reproducible.
+The model is fitted by `ragqa eval tune` with the ranking and answer weights, on folds that
+hold out whole articles, its threshold the one that keeps the training folds' answerable
+questions answered `null` under a ceiling (`eval.tune.DEFAULT_MAX_NULL`); it ships in
+`index/params.json`. `abstention.json` beside this module is the model of the code before
+that (fitted on the seed questions, its threshold set on the dev set's three unanswerable
+questions): kept only as the engine's documented defaults and as the "today" column of
+`ragqa eval tune` and `ragqa eval run --held-out`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ FEATURES: tuple[str, ...] = (
     "english",
     "has_focus",
     "answer_type",
+    "name_support",
+    "has_names",
 )
+"""Every input an abstention model may use; a model records the ones it was fitted on."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,15 @@ class Evidence:
     for 哪一年: `index.answer.answer_type_match`). Added 2026-12-02: held out by article
     (`ragqa eval tune`), it took the seed unanswerable recall from 15% to 25% at the same 3%
     answerable-null budget."""
+    name_support: float = 1.0
+    """IDF-weighted share of the names an English question romanises (Jiayuguan → 嘉峪关,
+    `index.crosslingual.PinyinBridge`) in the best sentence's title and passage: an answer
+    about another city is not an answer. 1 when the question names nothing."""
+    has_names: float = 0.0
+    """1 when the question romanises a name of the corpus."""
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, name)) for name in FEATURES]
+    def vector(self, names: tuple[str, ...] = FEATURES) -> list[float]:
+        return [float(getattr(self, name)) for name in names]
 
 
 @dataclass(frozen=True)
@@ -71,10 +83,15 @@ class AbstentionModel:
     threshold: float
     """Abstain when the probability is below this."""
     notes: str = ""
+    features: tuple[str, ...] = FEATURES
+    """The `Evidence` fields the model reads, in the order of its weights (a model fitted
+    before an input existed keeps reading the ones it was fitted on)."""
 
     def probability(self, evidence: Evidence) -> float:
         z = self.bias
-        for x, m, s, w in zip(evidence.vector(), self.mean, self.scale, self.weights, strict=True):
+        for x, m, s, w in zip(
+            evidence.vector(self.features), self.mean, self.scale, self.weights, strict=True
+        ):
             z += w * (x - m) / s
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
@@ -82,19 +99,25 @@ class AbstentionModel:
         return self.probability(evidence) < self.threshold
 
     def save(self, path: Path = DEFAULT_PATH) -> None:
-        data = {"features": list(FEATURES), **asdict(self)}
+        data = {**asdict(self), "features": list(self.features)}
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> AbstentionModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data.pop("features")) != FEATURES:
-            raise ValueError(f"{path} was fitted on other features; run `ragqa eval calibrate`")
-        return cls.from_json(data)
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AbstentionModel:
-        """The model from its JSON fields (the caller checks `features` first)."""
+    def from_json(cls, data: dict[str, Any], where: str = "abstention model") -> AbstentionModel:
+        """The model from its JSON fields; ValueError when it reads an unknown input or its
+        weights do not match its inputs."""
+        names = tuple(data.get("features", FEATURES))
+        unknown = [n for n in names if n not in FEATURES]
+        if unknown:
+            raise ValueError(
+                f"{where} reads unknown input(s) {', '.join(unknown)}; run `ragqa eval tune`"
+            )
+        if not len(names) == len(data["mean"]) == len(data["scale"]) == len(data["weights"]):
+            raise ValueError(f"{where}: {len(names)} features but other lengths of weights")
         return cls(
             mean=tuple(data["mean"]),
             scale=tuple(data["scale"]),
@@ -102,6 +125,7 @@ class AbstentionModel:
             bias=float(data["bias"]),
             threshold=float(data["threshold"]),
             notes=str(data.get("notes", "")),
+            features=names,
         )
 
 

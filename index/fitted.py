@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from index.abstain import FEATURES, AbstentionModel, default_model
+from index.abstain import AbstentionModel, default_model
 from index.errors import IndexMismatchError
 from index.params import PARAMS_FILE
 
@@ -75,7 +75,4 @@ def load_abstention(path: Path = PARAMS_FILE) -> AbstentionModel | None:
     data = _read(path)
     if data is None or "abstention" not in data:
         return default_model()
-    model = data["abstention"]
-    if tuple(model["features"]) != FEATURES:
-        raise ValueError(f"{path}: abstention fitted on other features; run `ragqa eval tune`")
-    return AbstentionModel.from_json(model)
+    return AbstentionModel.from_json(data["abstention"], f"{path} abstention")

@@ -187,13 +187,15 @@ def read_query(
     An English question is read through the bridge: the place and company names it romanises
     and the glossary terms it uses, trusted `bridge_share` as much (a partial reading).
     """
+    names: list[str] = []
     if has_cjk(question):
         lexical, share = question, index.vocabulary_hit(question)
     else:
-        words = index.bridge.expand(question) + glossary_terms(question)
+        names = index.bridge.expand(question)
+        words = names + glossary_terms(question)
         lexical = " ".join(words)
         share = params.bridge_share * index.vocabulary_hit(lexical) if words else 0.0
-    terms = query_terms(lexical, share, question, index.idf, params.focus_window)
+    terms = query_terms(lexical, share, question, index.idf, params.focus_window, names)
     phrases = phrase_vectors if phrase_vectors is not None and len(phrase_vectors) else None
     sentences = SentenceScores(index, vector)
     return Query(question, vector, lexical, terms, allowed, sentences, phrases)
@@ -414,6 +416,10 @@ def choose_answer(
         english=0.0 if has_cjk(question) else 1.0,
         has_focus=1.0 if terms.focus else 0.0,
         answer_type=evidence_of[best_at].answer_type,
+        name_support=coverage(terms.names, best.passage_text, terms.weights)
+        if terms.names
+        else 1.0,
+        has_names=1.0 if terms.names else 0.0,
     )
     chunk = ranking.passages[best.passage_index][0]
     return AnswerChoice(best, chunk, best_score, evidence)

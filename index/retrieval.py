@@ -11,7 +11,7 @@ question BM25 could actually read (the fraction of its tokens in the vocabulary)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,6 +60,8 @@ class QueryTerms:
     numbers: frozenset[str]
     lexical_share: float
     """How much BM25 can read this question, 0..1 (0 for an English question on Chinese text)."""
+    names: frozenset[str] = frozenset()
+    """The corpus words an English question names in pinyin (Jiayuguan → 嘉峪关)."""
 
 
 _WH_WORD = re.compile(r"多少|几|谁|哪|什么|怎样|如何|是否|多大|多高|多长|多厚|第几")
@@ -80,6 +82,7 @@ def query_terms(
     question: str,
     idf: Callable[[list[str]], dict[str, float]],
     focus_window: int,
+    names: Iterable[str] = (),
 ) -> QueryTerms:
     """Keywords (IDF-weighted) of the lexical query, the question's focus words and numbers."""
     tokens = [t for t in tokenize(lexical_query) if len(t) > 1 or not t.isascii()]
@@ -90,6 +93,7 @@ def query_terms(
         focus=focus,
         numbers=frozenset(numbers(question)),
         lexical_share=lexical_share,
+        names=frozenset(names),
     )
 
 

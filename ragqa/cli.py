@@ -3,7 +3,7 @@
     ragqa corpus inspect     look at the corpus                    (corpus/cli.py)
     ragqa index build        build or update the index             (index/cli.py)
     ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
-    ragqa eval run|diff|gate|bench|calibrate   evaluate            (eval/cli.py)
+    ragqa eval run|diff|gate|bench|tune  evaluate                (eval/cli.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
 

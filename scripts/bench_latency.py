@@ -7,11 +7,12 @@ Issue 12 (answers that hold on unseen articles) may not make questions slower by
   checked out as a detached git worktree and run with this repository's virtualenv, over an
   index that code builds itself from the same `corpus/articles`;
 - ``defaults``: today's code on its documented defaults (no fitted parameters);
-- ``fitted``: today's code with the final parameters of `eval/heldout_params.json` (ranking,
-  answer weights and abstention model fitted by `ragqa eval tune`);
+- ``fitted``: today's code as it is served, with the final parameters of `index/params.json`
+  (ranking, answer weights and abstention model fitted by `ragqa eval tune`);
 - with ``--compare REF``, also ``fitted@REF``: the code at REF (a detached worktree, like
-  before's) with the same fitted parameters over today's index, to see what a change between
-  REF and today's code does to the fitted path.
+  before's) over today's index with today's ranking and answer parameters (`index/params.json`;
+  REF's own abstention model), to see what a change between REF and today's code does to the
+  fitted path.
 
 Each variant runs in its own process with one model and `--threads` intra-op threads for torch,
 numpy's BLAS and OpenMP (default: the service's ``RAGQA_TORCH_THREADS`` default, 1, today and at
@@ -39,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "var" / "bench" / "latency"
 VARIANTS = ("before", "defaults", "fitted")
-FITTED = REPO / "eval" / "heldout_params.json"
+FITTED = REPO / "index" / "params.json"
 
 
 def _questions() -> list[tuple[str, bool]]:
@@ -88,14 +89,12 @@ def worker(
         )
         engine = Engine.load(Path(index_dir), embedder=embedder)
     else:
-        engine = Engine.load(Path(index_dir))
-        if variant.startswith("fitted"):
-            from eval.heldout import read_folds
+        # "fitted" is the engine as served: it loads index/params.json itself
+        engine = Engine.load(Path(index_dir), defaults=variant == "defaults")
+        if variant.startswith("fitted@"):
+            from index.params import load_params
 
-            _, _, final = read_folds(FITTED)
-            fitted = engine.with_params(final.ranking, final.answering)
-            fitted.abstention = final.abstention
-            engine = fitted
+            engine = engine.with_params(*load_params(FITTED))
     questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
     for q, _ in questions[:10]:
         engine.ask(q, top_k=5)

@@ -100,6 +100,11 @@ def test_url_with_local_variants_is_a_usage_error() -> None:
     _clean_failure(result, 2, "--url evaluates the service as deployed")
 
 
+def test_held_out_with_defaults_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["run", "--held-out", "--defaults"])
+    _clean_failure(result, 2, "--held-out already runs the defaults beside the fit")
+
+
 def test_unreachable_url(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nobody listens on: bound, never listening
         sock.bind(("127.0.0.1", 0))

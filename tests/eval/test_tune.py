@@ -14,6 +14,7 @@ from eval.tune import (
     figures,
     fitted_from_json,
     fitted_json,
+    on_default_scale,
     render_table,
 )
 from index.abstain import AbstentionModel
@@ -54,11 +55,17 @@ def test_each_corpus_weighs_the_same_in_a_fit() -> None:
     assert balanced(items[:9]) == items[:9]  # one corpus: nothing repeated
 
 
+def test_fitted_re_scoring_weights_keep_the_defaults_scale_and_order() -> None:
+    # the defaults' re-scoring weights total 0.4 + 1.0 + 0.4 + 0.2 = 2.0
+    assert on_default_scale([4.0, 2.0, 3.0, 1.0]) == (0.8, 0.4, 0.6, 0.2)
+    assert on_default_scale([0.0, 0.0, 0.0, 0.0]) == (0.0, 0.0, 0.0, 0.0)
+
+
 def test_fitted_parameters_round_trip_through_json() -> None:
     fitted = Fitted(
         RankingParams(rerank_fused=0.7),
         AnswerParams(w_focus=0.5),
-        AbstentionModel((0.0,) * 9, (1.0,) * 9, (0.1,) * 9, -0.2, 0.35),
+        AbstentionModel((0.0,) * 11, (1.0,) * 11, (0.1,) * 11, -0.2, 0.35),
     )
     doc = fitted_json(fitted)
     assert set(doc) == {"ranking", "answer", "abstention"}

@@ -43,50 +43,84 @@ def test_evidence_vector_follows_the_feature_order() -> None:
         "english",
         "has_focus",
         "answer_type",
+        "name_support",
+        "has_names",
     )
-    assert EVIDENCE.vector() == [2.0, 0.9, 0.5, 1.0, 0.25, 1.0, 0.0, 1.0, 0.0]
+    assert EVIDENCE.vector() == [2.0, 0.9, 0.5, 1.0, 0.25, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    assert EVIDENCE.vector(("margin", "score")) == [0.25, 2.0]
 
 
 def test_probability_is_the_logistic_of_standardised_evidence() -> None:
-    only_support = _model((0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), bias=-1.0)
+    only_support = _model((0.0, 0.0, 2.0) + (0.0,) * 8, bias=-1.0)
     assert only_support.probability(EVIDENCE) == pytest.approx(0.5)  # z = 2 × 0.5 - 1 = 0
     # standardising: (0.5 - 0.25) / 0.5 = 0.5, so z = 2 × 0.5 - 1 = 0 again
-    shifted = replace(
-        only_support, mean=(0, 0, 0.25, 0, 0, 0, 0, 0, 0), scale=(1, 1, 0.5, 1, 1, 1, 1, 1, 1)
-    )
+    shifted = replace(only_support, mean=(0, 0, 0.25) + (0,) * 8, scale=(1, 1, 0.5) + (1,) * 8)
     assert shifted.probability(EVIDENCE) == pytest.approx(0.5)
-    score_and_margin = _model((1.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0))
+    score_and_margin = _model((1.0, 0.0, 0.0, 0.0, 4.0) + (0.0,) * 6)
     assert score_and_margin.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(-3.0)))
 
 
 def test_abstains_below_the_threshold_only() -> None:
-    model = _model((0.0,) * 9)  # probability 0.5 whatever the evidence
+    model = _model((0.0,) * 11)  # probability 0.5 whatever the evidence
     assert not replace(model, threshold=0.5).abstains(EVIDENCE)
     assert replace(model, threshold=0.51).abstains(EVIDENCE)
 
 
 def test_extreme_evidence_does_not_overflow() -> None:
-    model = _model((1000.0,) + (0.0,) * 8)
+    model = _model((1000.0,) + (0.0,) * 10)
     assert model.probability(EVIDENCE) == pytest.approx(1.0)
     assert model.probability(replace(EVIDENCE, score=-2.0)) == pytest.approx(0.0, abs=1e-20)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "abstention.json"
-    model = replace(_model((0.5,) * 9, bias=0.25, threshold=0.3), notes="fitted on x")
+    model = replace(_model((0.5,) * 11, bias=0.25, threshold=0.3), notes="fitted on x")
     model.save(path)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["features"] == list(FEATURES)
     assert AbstentionModel.load(path) == model
 
 
-def test_load_refuses_a_model_fitted_on_other_features(tmp_path: Path) -> None:
+def test_a_model_fitted_before_an_input_existed_reads_only_its_own_inputs(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "abstention.json"
-    _model((0.0,) * 9).save(path)
+    path.write_text(
+        json.dumps(
+            {
+                "features": ["support", "margin"],
+                "mean": [0.0, 0.0],
+                "scale": [1.0, 1.0],
+                "weights": [2.0, 4.0],
+                "bias": -2.0,
+                "threshold": 0.5,
+            }
+        ),
+        encoding="utf-8",
+    )
+    model = AbstentionModel.load(path)
+    assert model.features == ("support", "margin")
+    # z = 2 × 0.5 + 4 × 0.25 - 2 = 0, whatever the other inputs say
+    assert model.probability(replace(EVIDENCE, name_support=0.0)) == pytest.approx(0.5)
+
+
+def test_load_refuses_a_model_reading_an_unknown_input(tmp_path: Path) -> None:
+    path = tmp_path / "abstention.json"
+    _model((0.0,) * 11).save(path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["features"] = ["score"]
+    data["features"][0] = "colour"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ValueError, match="other features"):
+    with pytest.raises(ValueError, match=r"unknown input\(s\) colour; run `ragqa eval tune`"):
+        AbstentionModel.load(path)
+
+
+def test_load_refuses_weights_that_do_not_match_the_inputs(tmp_path: Path) -> None:
+    path = tmp_path / "abstention.json"
+    _model((0.0,) * 11).save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:3]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="3 features but other lengths of weights"):
         AbstentionModel.load(path)
 
 
@@ -104,7 +138,7 @@ def test_fit_separates_answerable_from_unanswerable_evidence() -> None:
 
 
 def test_a_best_sentence_without_the_kind_of_thing_asked_lowers_the_probability() -> None:
-    only_type = _model((0.0,) * 8 + (2.0,), bias=-1.0)
+    only_type = _model((0.0,) * 8 + (2.0, 0.0, 0.0), bias=-1.0)
     assert only_type.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(1.0)))  # type 0
     typed = replace(EVIDENCE, answer_type=1.0)
     assert only_type.probability(typed) == pytest.approx(1 / (1 + math.exp(-1.0)))
@@ -113,3 +147,27 @@ def test_a_best_sentence_without_the_kind_of_thing_asked_lowers_the_probability(
 def test_the_engine_records_whether_its_answer_holds_the_kind_of_thing_asked(engine: Any) -> None:
     found = engine.evidence(engine.retrieve("白银炉能耗降低了多少", top_k=5))
     assert found is not None and found[2].answer_type == 1.0  # "300公斤标煤降至210公斤标煤"
+
+
+def test_an_answer_from_a_passage_without_the_named_place_lowers_the_probability() -> None:
+    only_names = _model((0.0,) * 9 + (2.0, 0.0), bias=-1.0)
+    assert only_names.probability(EVIDENCE) == pytest.approx(1 / (1 + math.exp(-1.0)))
+    elsewhere = replace(EVIDENCE, name_support=0.0, has_names=1.0)
+    assert only_names.probability(elsewhere) == pytest.approx(1 / (1 + math.exp(1.0)))
+
+
+@pytest.mark.parametrize(
+    ("question", "name_support", "has_names"),
+    [
+        # the best sentence is about 每万人口 of another city: 嘉峪关 is not in its passage
+        ("What is the population of Jiayuguan?", 0.0, 1.0),
+        ("How many investment-attraction task forces did Lanzhou New Area set up?", 1.0, 1.0),
+        ("白银炉能耗降低了多少", 1.0, 0.0),  # a Chinese question romanises nothing
+    ],
+)
+def test_the_engine_records_whether_the_answer_passage_has_the_places_named(
+    engine: Any, question: str, name_support: float, has_names: float
+) -> None:
+    found = engine.evidence(engine.retrieve(question, top_k=5))
+    assert found is not None
+    assert (found[2].name_support, found[2].has_names) == (name_support, has_names)

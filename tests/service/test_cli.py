@@ -28,7 +28,7 @@ def test_each_layer_has_its_group() -> None:
         ("corpus", ("inspect",)),
         ("index", ("build",)),
         ("service", ("serve", "ask")),
-        ("eval", ("run", "diff", "gate", "bench", "calibrate")),
+        ("eval", ("run", "diff", "gate", "bench", "tune")),
     ):
         result = runner.invoke(app, [group, "--help"])
         assert result.exit_code == 0, result.output

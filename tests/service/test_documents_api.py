@@ -90,9 +90,14 @@ def test_the_seed_corpus_is_collection_default(http: httpx.Client) -> None:
 
 
 def test_the_readme_example_gives_the_same_answer_as_before(
-    http: httpx.Client, engine: Any
+    http: httpx.Client, engine: Any, request: pytest.FixtureRequest
 ) -> None:
-    """The store-backed server answers exactly as the plain index of the seed corpus does."""
+    """The store-backed server answers exactly as the plain index of the seed corpus does.
+
+    On Milvus the passage scores agree to 1e-3, not to the bit: its BM25 is Milvus' own
+    implementation in float32 (the same ranking as bm25s, tests/index/test_milvus.py), and
+    the fitted re-scoring weights carry its last-digit differences into the fourth decimal
+    of a score (1.1080 against 1.1079, 2026-12-02). Everything else is exact."""
     from service.schemas import AskResponse
 
     body = ask(http, "白银炉能耗降低了多少", top_k=2)
@@ -101,6 +106,9 @@ def test_the_readme_example_gives_the_same_answer_as_before(
     plain = AskResponse.model_validate(engine.ask("白银炉能耗降低了多少", 2)).model_dump(
         mode="json"
     )
+    if "milvus" in request.node.callspec.id:
+        scores = [p.pop("score") for p in body["passages"]]
+        assert scores == pytest.approx([p.pop("score") for p in plain["passages"]], abs=1e-3)
     assert {**body, "took_ms": 0} == {**plain, "took_ms": 0}
 
 
