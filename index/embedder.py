@@ -106,6 +106,25 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def limit_threads(threads: int) -> None:
+    """Run this process's numeric work on `threads` threads each: torch's intra-op pool, and
+    (through threadpoolctl) numpy's BLAS and every OpenMP runtime loaded, FAISS's included.
+    The int8 encoder takes torch's count when it is loaded, so call this before loading.
+
+    Why not torch's setting alone: a request's matrix products are small (a question against
+    a few hundred sentence or word vectors), and OpenBLAS runs each on every core and then
+    keeps its idle threads spinning, taking the cores from the encoder. Measured 2026-12-02 on
+    the 2 shared cores (load ~2.5), the 58 English seed questions with the word bridge,
+    in-process, 1 encoder thread: p50 61 ms with numpy's BLAS on 2 threads, 21 ms on 1 (the
+    bridge's 13 × 300 product alone 23 ms → 1.6 ms)."""
+    import faiss  # noqa: F401  (loads FAISS's OpenMP runtime, so that the limit reaches it)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+
+
 def check_encoder(encoder: str) -> EncoderChoice:
     """`encoder` if it is one of `ENCODERS`, else a ValueError listing them."""
     if encoder not in ENCODERS:

@@ -4,7 +4,8 @@ A thin facade over `index.pipeline`, where the stages are listed in order. This 
 object the service holds. It is read-only once loaded, so a reload builds a new engine and
 swaps the reference; in-flight requests finish on the old one. A request runs one encoder
 pass (the question; an English question's words for the word bridge, when not cached, in a
-second one); passages and sentences were embedded at build time.
+second one, in a worker thread beside the first); passages and sentences were embedded at
+build time.
 """
 
 from __future__ import annotations
@@ -259,10 +260,14 @@ class Engine:
             return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
         allowed = self.allowed(collections, None, allowed)
         texts = pipeline.encoder_texts(self.index, question, self.answering)
+        # An English question's phrases (the word bridge) are encoded in a worker thread
+        # while the question is encoded and its passages ranked: only stage 4 reads them.
+        phrases = self.phrases.encoding(self.embedder, texts[1:]) if len(texts) > 1 else None
         vector = self.embedder.encode_queries([question])[0]
-        phrases = self.phrases.vectors(self.embedder, texts[1:]) if len(texts) > 1 else None
-        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed, phrases)
+        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
+        if phrases is not None:
+            query = replace(query, phrase_vectors=phrases.result())
         passages = [
             self._passage(rank, chunk, score)
             for rank, (chunk, score) in enumerate(ranking.passages[:top_k], 1)

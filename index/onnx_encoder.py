@@ -21,6 +21,8 @@ import numpy as np
 from index.errors import ModelUnavailableError
 
 ONNX_FILE = "onnx/model_qint8_avx512_vnni.onnx"
+SPINNING = "session.intra_op.allow_spinning"
+"""onnxruntime's session setting: may idle intra-op threads spin waiting for work ("0": no)."""
 
 
 class OnnxEncoder:
@@ -45,6 +47,13 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if threads > 1:
+            # Why: a request's encoder calls are tiny (one question, a dozen words) and the
+            # cores are shared with other requests and processes; spinning worker threads then
+            # fight for them. Measured 2026-12-02, 2 threads on 2 busy cores (load ~3): an
+            # English question's 13 phrases 39 -> 20 ms, the question 11 -> 7 ms; 1 thread
+            # 17 and 6 ms (scripts/bench_latency.py).
+            options.add_session_config_entry(SPINNING, "0")
         try:
             self.session = ort.InferenceSession(
                 str(self.onnx_path), options, providers=["CPUExecutionProvider"]

@@ -8,14 +8,22 @@ Issue 12 (answers that hold on unseen articles) may not make questions slower by
   index that code builds itself from the same `corpus/articles`;
 - ``defaults``: today's code on its documented defaults (no fitted parameters);
 - ``fitted``: today's code as it is served, with the final parameters of `index/params.json`
-  (ranking, answer weights and abstention model fitted by `ragqa eval tune`).
+  (ranking, answer weights and abstention model fitted by `ragqa eval tune`);
+- with ``--compare REF``, also ``fitted@REF``: the code at REF (a detached worktree, like
+  before's) over today's index with today's ranking and answer parameters (`index/params.json`;
+  REF's own abstention model), to see what a change between REF and today's code does to the
+  fitted path.
 
-Each variant runs in its own process (one model, 2 threads, as the service does), and the
-variants take turns for `--rounds` rounds so that they share the machine's state; p50 and p95
-are over every question of every round. Chinese and English questions are reported apart,
-because English questions take the cross-lingual path. Prints numbers; asserts nothing.
+Each variant runs in its own process with one model and `--threads` intra-op threads for torch,
+numpy's BLAS and OpenMP (default: the service's ``RAGQA_TORCH_THREADS`` default, 1, today and at
+933e2e2; 933e2e2's service limited torch's threads only, so this is if anything kinder to
+before), and the variants
+take turns for `--rounds` rounds so that they share the machine's state; p50 and p95 are over
+every question of every round. Chinese and English questions are reported apart, because
+English questions take the cross-lingual path. Prints numbers; asserts nothing.
 
-    .venv/bin/python scripts/bench_latency.py [--before 933e2e2] [--rounds 3]
+    .venv/bin/python scripts/bench_latency.py [--before 933e2e2] [--rounds 3] [--threads 1]
+        [--compare REF]
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "var" / "bench" / "latency"
 VARIANTS = ("before", "defaults", "fitted")
+FITTED = REPO / "index" / "params.json"
 
 
 def _questions() -> list[tuple[str, bool]]:
@@ -45,12 +54,28 @@ def _questions() -> list[tuple[str, bool]]:
     return out
 
 
-def worker(tree: str, index_dir: str, variant: str, questions_file: str) -> None:
-    """Runs inside the variant's process: time every question, print one JSON line."""
+def worker(
+    tree: str, index_dir: str, variant: str, questions_file: str, threads: int, build: bool
+) -> None:
+    """Runs inside the variant's process: time every question, print one JSON line.
+
+    `build`: (before) build its index first; later rounds load the one the first built."""
     sys.path.insert(0, tree)
+    import faiss  # noqa: F401  (its OpenMP runtime loaded, for the limit below)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    # What today's service does before it loads the model (index.embedder.limit_threads),
+    # done for every variant alike: torch's threads, numpy's BLAS and OpenMP.
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
     from index.engine import Engine
 
-    if variant == "before":
+    if variant == "before" and not build:
+        from index.embedder import DEFAULT_MODEL, load_embedder
+
+        engine = Engine.load(Path(index_dir), embedder=load_embedder(DEFAULT_MODEL))
+    elif variant == "before":
         from index.build import build_index
         from index.embedder import DEFAULT_MODEL, load_embedder
 
@@ -66,6 +91,10 @@ def worker(tree: str, index_dir: str, variant: str, questions_file: str) -> None
     else:
         # "fitted" is the engine as served: it loads index/params.json itself
         engine = Engine.load(Path(index_dir), defaults=variant == "defaults")
+        if variant.startswith("fitted@"):
+            from index.params import load_params
+
+            engine = engine.with_params(*load_params(FITTED))
     questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
     for q, _ in questions[:10]:
         engine.ask(q, top_k=5)
@@ -89,6 +118,13 @@ def _tree(before: str) -> Path:
     return tree
 
 
+def _service_threads() -> int:
+    """The intra-op threads the service gives the model by default (RAGQA_TORCH_THREADS)."""
+    from service.settings import Settings
+
+    return int(Settings.model_fields["torch_threads"].default)
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -98,6 +134,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="933e2e2", help="commit of the code before")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=_service_threads(), help="intra-op threads per model"
+    )
+    parser.add_argument("--compare", help="also run the fitted parameters with the code at REF")
     args = parser.parse_args()
     tree = _tree(args.before)
     today_index = REPO / "var" / "index"
@@ -112,16 +152,20 @@ def main() -> int:
         "defaults": (str(REPO), str(today_index)),
         "fitted": (str(REPO), str(today_index)),
     }
+    variants = list(VARIANTS)
+    if args.compare:
+        where[f"fitted@{args.compare}"] = (str(_tree(args.compare)), str(today_index))
+        variants.append(f"fitted@{args.compare}")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    results: dict[str, list[tuple[float, bool]]] = {v: [] for v in VARIANTS}
+    results: dict[str, list[tuple[float, bool]]] = {v: [] for v in variants}
     load = os.getloadavg()[0]
     for r in range(args.rounds):
-        for variant in VARIANTS:
+        for variant in variants:
             tree_path, index_dir = where[variant]
             code = (
                 f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); "
                 f"import bench_latency as b; b.worker({tree_path!r}, {index_dir!r}, "
-                f"{variant!r}, {f.name!r})"
+                f"{variant!r}, {f.name!r}, {args.threads}, {r == 0})"
             )
             out = subprocess.run(
                 [sys.executable, "-c", code],
@@ -140,19 +184,23 @@ def main() -> int:
     print(
         f"query latency, in-process, warm, top_k 5, {len(questions)} seed questions "
         f"({n_zh} Chinese, {len(questions) - n_zh} English) x {args.rounds} rounds; "
-        f"load average at start {load:.1f}; before = {args.before}"
+        f"{args.threads} intra-op thread(s) per model; load average at start {load:.1f}, "
+        f"at the end {os.getloadavg()[0]:.1f}; before = {args.before}"
     )
     print("| variant | Chinese p50 / p95 ms | English p50 / p95 ms | all p50 / p95 ms |")
     print("|---|---|---|---|")
     p50: dict[tuple[str, str], float] = {}
-    for variant in VARIANTS:
+    for variant in variants:
         cells = []
         for label, pick in (("Chinese", False), ("English", True), ("all", None)):
             ms = [t for t, en in results[variant] if pick is None or en == pick]
             cells.append(f"{_pct(ms, 50):.1f} / {_pct(ms, 95):.1f}")
             p50[(variant, label)] = _pct(ms, 50)
         print(f"| {variant} | " + " | ".join(cells) + " |")
-    for variant, base in (("defaults", "before"), ("fitted", "before"), ("fitted", "defaults")):
+    pairs = [("defaults", "before"), ("fitted", "before"), ("fitted", "defaults")]
+    if args.compare:
+        pairs += [(f"fitted@{args.compare}", "before"), ("fitted", f"fitted@{args.compare}")]
+    for variant, base in pairs:
         ratios = []
         for label in ("Chinese", "English", "all"):
             ratio = p50[(variant, label)] / p50[(base, label)]

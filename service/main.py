@@ -38,11 +38,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load model and index once; requests never load anything."""
     state: AppState = app.state.ragqa
     settings = state.settings
-    import torch  # heavy: only when serving
+    from index.embedder import limit_threads  # heavy (torch): only when serving
 
     # Each request is one encoder pass; `threads` of them run at once, so one torch thread
-    # each keeps the pool from oversubscribing the cores.
-    torch.set_num_threads(settings.torch_threads)
+    # each keeps the pool from oversubscribing the cores (numpy's BLAS and OpenMP too).
+    limit_threads(settings.torch_threads)
     state.limiter = anyio.CapacityLimiter(settings.threads)
     engine = state.preloaded
     if engine is None:

@@ -54,7 +54,12 @@ class Settings(BaseSettings):
     threads: int = Field(
         default=2, ge=1, le=64, description="bounded pool for CPU-bound engine calls"
     )
-    torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads")
+    torch_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="intra-op threads of each request's numeric work (torch, numpy's BLAS, OpenMP)",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

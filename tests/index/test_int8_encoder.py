@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from index.provision import (
 )
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "e5-small-reference.npz"
+REPO = Path(__file__).resolve().parents[2]
 INT8_FILES = [
     "1_Pooling",
     "2_Normalize",
@@ -104,6 +107,30 @@ def test_int8_batches_give_the_vectors_of_single_texts(int8: Embedder) -> None:
     # Activations are quantised per call, so padding changes them a little; never the meaning.
     assert np.sum(batched * alone, axis=1).min() > 0.995
     assert int8.encode_queries([]).shape == (0, 384)
+
+
+def test_intra_op_threads_of_a_multi_threaded_encoder_do_not_spin(int8_dir: Path) -> None:
+    from index.onnx_encoder import SPINNING, OnnxEncoder
+
+    two = OnnxEncoder(int8_dir, threads=2).session.get_session_options()
+    assert (two.intra_op_num_threads, two.get_session_config_entry(SPINNING)) == (2, "0")
+    one = OnnxEncoder(int8_dir, threads=1).session.get_session_options()
+    assert one.intra_op_num_threads == 1  # no pool threads, nothing to spin
+
+
+def test_limit_threads_sets_torch_blas_and_openmp_alike() -> None:
+    # In its own process: the limits are process-wide and would outlive this test.
+    code = (
+        "from index.embedder import limit_threads; limit_threads(1); import json, torch; "
+        "from threadpoolctl import threadpool_info; "
+        "print(json.dumps([torch.get_num_threads(), "
+        "sorted({(p['user_api'], p['num_threads']) for p in threadpool_info()})]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    threads, pools = json.loads(out.stdout.splitlines()[-1])
+    assert (threads, pools) == (1, [["blas", 1], ["openmp", 1]])
 
 
 def test_default_encoder_is_int8_with_the_same_model_name(int8: Embedder) -> None:

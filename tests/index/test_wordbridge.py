@@ -193,3 +193,32 @@ def test_the_phrase_cache_encodes_only_phrases_it_has_not_seen_and_keeps_the_lat
     cache._vectors["fish"] = marked  # a cached phrase is not encoded again
     assert cache.vectors(embedder, ["fish"])[0].tolist() == marked.tolist()
     assert "body" not in cache._vectors
+
+
+def test_phrases_not_cached_are_encoded_in_a_worker_thread_and_cached_ones_at_once(
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    import threading
+
+    from index.wordbridge import PhraseCache
+
+    calls: list[tuple[str, list[str]]] = []
+
+    class Recording:  # the real model, noting which thread asked for what
+        name, dim = embedder.name, embedder.dim
+
+        def encode_queries(self, texts: list[str]) -> np.ndarray:
+            calls.append((threading.current_thread().name, list(texts)))
+            return embedder.encode_queries(texts)
+
+    cache = PhraseCache()
+    pending = cache.encoding(Recording(), ["body", "body length"])
+    vectors = pending.result()
+    assert [(name.startswith("ragqa-phrases"), texts) for name, texts in calls] == [
+        (True, ["body", "body length"])
+    ]
+    assert np.array_equal(vectors, embedder.encode_queries(["body", "body length"]))
+    again = cache.encoding(Recording(), ["body length", "body"])
+    assert again.done() and len(calls) == 1  # every phrase cached: no call, no thread
+    assert again.result().tolist() == vectors[::-1].tolist()
+    assert cache.encoding(Recording(), []).result().shape == (0, embedder.dim)
