@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,18 @@ def derive_thresholds(results: Sequence[QuestionResult], margin: float = MARGIN)
     return SetThresholds(floors, ceilings, values, reference)
 
 
+def never_looser(new: SetThresholds, old: SetThresholds | None) -> SetThresholds:
+    """`new` with each limit kept at least as strict as in `old`: `--update` after an
+    intended change raises floors (and lowers ceilings) to the new run, never the other way.
+    A limit the new run does not reach stays, so the gate fails until someone edits it by hand
+    and says why."""
+    if old is None:
+        return new
+    floors = {m: max(v, old.floors.get(m, v)) for m, v in new.floors.items()}
+    ceilings = {m: min(v, old.ceilings.get(m, v)) for m, v in new.ceilings.items()}
+    return replace(new, floors=floors, ceilings=ceilings)
+
+
 def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, SetThresholds]:
     """Per question-set file name, its thresholds."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -190,8 +202,8 @@ def thresholds_json(
             f"test_regression_gate.py), held out: every question answered with the parameters "
             "of index/params.json fitted without its article. Floors sit "
             f"{round(MARGIN * 100)} points below the "
-            "measured values (rounded down), ceilings as far above (rounded up). Regenerate "
-            "with `ragqa eval gate --update` after an intended change."
+            "measured values (rounded down), ceilings as far above (rounded up), never looser "
+            "than before. Regenerate with `ragqa eval gate --update` after an intended change."
         ),
         "variant": variant,
         "measured_at": date,

@@ -6,7 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from eval.gate import check_gate, derive_thresholds, load_thresholds, measure, thresholds_json
+from eval.gate import (
+    check_gate,
+    derive_thresholds,
+    load_thresholds,
+    measure,
+    never_looser,
+    thresholds_json,
+)
 from eval.metrics import QuestionResult
 from tests.eval.runs import QUESTIONS, variant
 
@@ -25,6 +32,20 @@ def test_limits_sit_two_points_beyond_the_measurement_on_whole_points() -> None:
     assert t.floors["abstention_recall"] == 0.98
     assert t.ceilings == {"answerable_null_rate": 0.02}
     assert t.reference == {"q1": (1, True), "q2": (2, True), "u1": (None, True)}
+
+
+def test_an_update_raises_floors_and_lowers_ceilings_but_never_loosens_them() -> None:
+    old = replace(
+        derive_thresholds(_reference()),
+        floors={"hit_at_5": 0.9, "mrr_at_10": 0.8},
+        ceilings={"answerable_null_rate": 0.01},
+    )
+    t = never_looser(derive_thresholds(_reference()), old)
+    assert t.floors["hit_at_5"] == 0.98  # raised to the new run
+    assert t.floors["mrr_at_10"] == 0.8  # the new run's 0.73 would loosen it: kept
+    assert t.floors["answer_accuracy"] == 0.98  # new in this run
+    assert t.ceilings == {"answerable_null_rate": 0.01}  # the new 0.02 would loosen it
+    assert never_looser(derive_thresholds(_reference()), None) == derive_thresholds(_reference())
 
 
 def test_the_reference_run_passes_its_own_gate() -> None:
