@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from corpus.documents import Document
 from index.errors import CollectionNotFoundError
 
 MAX_COLLECTION_CHARS = 64
@@ -126,6 +127,34 @@ class StoredDocument:
     segment_row: int = 0
     added_at: str = ""
     updated_at: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        doc: Document,
+        *,
+        collection: str,
+        sha256: str,
+        segment: str,
+        segment_row: int,
+        stamp: str,
+        **stored: Any,
+    ) -> StoredDocument:
+        """The row of a document written at `stamp` as row `segment_row` of `segment`
+        (`stored`: the other fields, e.g. metadata, origin, an earlier added_at)."""
+        return cls(
+            doc_id=doc.doc_id,
+            collection=collection,
+            title=doc.title,
+            text=doc.text,
+            published=doc.published,
+            url=doc.url,
+            source=doc.source,
+            sha256=sha256,
+            segment=segment,
+            segment_row=segment_row,
+            **{"added_at": stamp, "updated_at": stamp, **stored},
+        )
 
 
 @dataclass(frozen=True)

@@ -424,25 +424,20 @@ class Library:
         name = write_segment(self.segments_dir, segment)
         stamp = now()
         rows = [
-            StoredDocument(
-                doc_id=doc_id,
+            StoredDocument.of(
+                document,
                 collection=collection,
-                title=doc.title,
-                text=doc.text,
-                published=doc.published,
-                url=doc.url,
-                source=source,
                 sha256=sha,
+                segment=name,
+                segment_row=row,
+                stamp=stamp,
                 metadata=dict(doc.metadata),
                 passages=tuple(spans) if spans is not None else None,
                 origin=doc.origin,
-                segment=name,
-                segment_row=row,
                 added_at=existing[doc_id].added_at if doc_id in existing else stamp,
-                updated_at=stamp,
             )
-            for row, ((doc, source, sha, doc_id, _), spans) in enumerate(
-                zip(todo, given, strict=True)
+            for row, (document, (doc, _, sha, doc_id, _), spans) in enumerate(
+                zip(documents, todo, given, strict=True)
             )
         ]
         try:
@@ -505,20 +500,14 @@ class Library:
                     "passages": None,
                 }
                 rows.append(
-                    StoredDocument(
-                        doc_id=doc.doc_id,
+                    StoredDocument.of(
+                        doc,
                         collection=DEFAULT_COLLECTION,
-                        title=doc.title,
-                        text=doc.text,
-                        published=doc.published,
-                        url=doc.url,
-                        source=doc.source,
                         sha256=content_sha256(fields),
-                        origin="corpus",
                         segment=name or "",
                         segment_row=row,
-                        added_at=stamp,
-                        updated_at=stamp,
+                        stamp=stamp,
+                        origin="corpus",
                     )
                 )
             try:

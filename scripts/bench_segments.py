@@ -89,19 +89,13 @@ def commit(library: Library, name: str, segment: SegmentData, collection: str) -
     """The store side of `Library._commit_new` for an embedded segment (one transaction)."""
     stamp = now()
     rows = [
-        StoredDocument(
-            doc_id=doc.doc_id,
+        StoredDocument.of(
+            doc,
             collection=collection,
-            title=doc.title,
-            text=doc.text,
-            published=doc.published,
-            url=doc.url,
-            source=doc.source,
             sha256=doc.doc_id,
             segment=name,
             segment_row=row,
-            added_at=stamp,
-            updated_at=stamp,
+            stamp=stamp,
         )
         for row, doc in enumerate(segment.documents)
     ]
