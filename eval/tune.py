@@ -43,7 +43,7 @@ from eval.fitting import Groups, assign_folds, choose_threshold, fit_listwise
 from eval.sets import NamedSet, unit_of
 
 if TYPE_CHECKING:
-    from index.abstain import AbstentionModel, Evidence
+    from index.abstain import AbstentionModel
     from index.engine import Engine
     from index.params import AnswerParams, RankingParams
     from index.pipeline import Query
@@ -448,11 +448,11 @@ def held_out(
 
 def today(engine: Engine) -> Fitted:
     """Today's parameters: the documented defaults and the shipped abstention model."""
-    from index.abstain import AbstentionModel, default_model
+    from index.abstain import FEATURES, AbstentionModel, default_model
     from index.params import AnswerParams, RankingParams
 
     legacy = default_model()  # index/abstention.json: the model of today's code
-    n = len(_features())
+    n = len(FEATURES)
     model = legacy or AbstentionModel((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0)
     return Fitted(RankingParams(), AnswerParams(), model)
 
@@ -554,12 +554,6 @@ def fitted_from_json(data: dict[str, Any]) -> Fitted:
     )
 
 
-def _features() -> tuple[str, ...]:
-    from index.abstain import FEATURES
-
-    return FEATURES
-
-
 def render_table(today: dict[str, Figures], tuned: dict[str, Figures]) -> str:
     """Held-out figures, today's parameters next to the fitted ones."""
     cols = ("hit_at_1", "hit_at_5", "answer", "answerable_null", "unanswerable_recall")
@@ -591,10 +585,6 @@ def write_params(doc: dict[str, Any], path: Path) -> None:
 def units_of(named: NamedSet, questions: Sequence[Question]) -> dict[str, str]:
     topics = named.topics()
     return {q.id: unit_of(q, named.corpus, topics) for q in questions}
-
-
-def evidence_vector(e: Evidence) -> list[float]:
-    return e.vector()
 
 
 __all__ = [
