@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ragqa.console import domain_errors, fail, load_settings
+from service.urls import api_path
 
 if TYPE_CHECKING:
     from index.library import Library, NewDocument
@@ -175,7 +176,7 @@ def _add_remote(
     base: str, api_key: str | None, collection: str, files: list[Path], outcome: Outcome, bar: Any
 ) -> None:
     with _client(base, api_key) as client:
-        _check(client.put(f"/v1/collections/{collection}"))
+        _check(client.put(api_path("v1", "collections", collection)))
         batch: list[Path] = []
         size = 0
         for path in [*files, None]:
@@ -191,7 +192,7 @@ def _add_remote(
 
 def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcome) -> None:
     parts = [("files", (p.name, p.read_bytes())) for p in batch]
-    response = client.post(f"/v1/collections/{collection}/documents", files=parts)
+    response = client.post(api_path("v1", "collections", collection, "documents"), files=parts)
     if response.status_code in (413, 415, 422) and len(batch) > 1:
         for path in batch:  # find the file the service refused; store the others
             _post_files(client, collection, [path], outcome)
@@ -249,8 +250,8 @@ def rm(
     if base is not None:
         with _client(base, api_key) as client:
             if collection is None:
-                collection = _check(client.get(f"/v1/documents/{doc_id}"))["collection"]
-            _check(client.delete(f"/v1/collections/{collection}/documents/{doc_id}"))
+                collection = _check(client.get(api_path("v1", "documents", doc_id)))["collection"]
+            _check(client.delete(api_path("v1", "collections", collection, "documents", doc_id)))
     else:
         library = _open_library(True)
         try:
@@ -285,9 +286,9 @@ def collections(
     if base is not None:
         with _client(base, api_key) as client:
             if create is not None:
-                _check(client.put(f"/v1/collections/{create}"))
+                _check(client.put(api_path("v1", "collections", create)))
             if drop is not None:
-                _check(client.delete(f"/v1/collections/{drop}"))
+                _check(client.delete(api_path("v1", "collections", drop)))
             rows = [
                 (c["name"], c["documents"], c["created_at"])
                 for c in _check(client.get("/v1/collections"))

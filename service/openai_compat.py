@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from index.types import AskResult, Passage
 from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, JsonInt, clean_question
+from service.urls import api_path
 
 MODEL_ID = "ragqa-extractive"
 MODEL_CREATED = 1767225600  # 2026-01-01T00:00:00Z, a fixed date for /v1/models
@@ -261,7 +262,7 @@ def compose(result: AskResult, base_url: str) -> tuple[str, list[Annotation], li
     """The reply text, its annotations (offsets into the text) and the references."""
 
     def url(doc_id: str) -> str:
-        return f"{base_url}/v1/documents/{doc_id}"
+        return base_url + api_path("v1", "documents", doc_id)
 
     annotations: list[Annotation] = []
     if result.answer is not None:

@@ -1,0 +1,139 @@
+"""What the second outside probe (issue 20) found, each fixed and held on the real server: the
+CLI's remote mode and the chat's citation links reach exactly the named collection or
+document; a write without the key is refused from its headers, before its body is read;
+every way in has the same caps (article length, documents and characters per request, the
+skip report); a title derived from a file is shortened, never refused; and the smaller
+refusals name what was wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from service.openai_compat import MODEL_ID
+from tests.conftest import ROOT, TEST_API_KEY
+
+pytestmark = pytest.mark.slow
+
+AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
+NAMES = ["a?b", "a#b", "a%3Fb", "a b", "新闻 中文?#%"]
+"""Collection names that a URL built by pasting would cut short or read as another name."""
+IDS = ["q?x", "q#x", "q%2Fx", "中文?#%"]
+"""Document ids likewise (an id holds no '/' or space: see DOC_ID_PATTERN)."""
+UPLOAD_MB = 45_000_000
+ATTEMPTS = 8
+RSS_GROWTH_LIMIT = 4 * 1024 * 1024
+"""What 8 keyless 45 MB uploads may add to the server's memory: its read buffers, not the
+bodies (before the fix they added 340 MB)."""
+
+
+@pytest.fixture(scope="module")
+def http(docs_server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=docs_server[0], timeout=120) as client:
+        yield client
+
+
+def error_of(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    return str(body["error"]["message"])
+
+
+def make_collection(http: httpx.Client, name: str) -> None:
+    response = http.put(f"/v1/collections/{quote(name, safe='')}", headers=AUTH)
+    assert response.status_code in (200, 201), response.text
+
+
+def put_document(http: httpx.Client, collection: str, doc_id: str, text: str) -> None:
+    path = f"/v1/collections/{quote(collection, safe='')}/documents/{quote(doc_id, safe='')}"
+    response = http.put(path, json={"title": f"标题{doc_id}", "text": text}, headers=AUTH)
+    assert response.status_code == 200, response.text
+
+
+def collection_names(http: httpx.Client) -> set[str]:
+    return {c["name"] for c in http.get("/v1/collections").json()}
+
+
+def doc_ids(http: httpx.Client, collection: str) -> set[str]:
+    documents = http.get("/v1/documents", params={"collection": collection}).json()
+    return {d["doc_id"] for d in documents}
+
+
+def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ragqa", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+# -- 1. names and ids in URLs -----------------------------------------------------------------
+
+
+def test_the_cli_drops_and_removes_exactly_the_named_collection_and_document(
+    http: httpx.Client,
+) -> None:
+    base = str(http.base_url).rstrip("/")
+    remote = ("--url", base, "--api-key", TEST_API_KEY)
+    make_collection(http, "a")  # what `a?b` used to drop
+    put_document(http, "a", "keep", "这篇文章不应被删除。")
+    for name in NAMES:
+        created = ragqa("collections", "--create", name, *remote)
+        assert created.returncode == 0, created.stderr
+        assert name in collection_names(http)
+        dropped = ragqa("collections", "--drop", name, *remote)
+        assert dropped.returncode == 0, dropped.stderr
+        assert name not in collection_names(http)
+        assert "a" in collection_names(http) and doc_ids(http, "a") == {"keep"}
+    slash = ragqa("collections", "--drop", "a/b", *remote)
+    assert slash.returncode == 2 and "--drop" in slash.stderr
+
+    make_collection(http, "uni")
+    put_document(http, "uni", "q", "诱饵文章：名字是问号之前的部分。")
+    for doc_id in IDS:
+        put_document(http, "uni", doc_id, f"编号为{doc_id}的文章。")
+        removed = ragqa("rm", doc_id, "--collection", "uni", *remote)
+        assert removed.returncode == 0, removed.stderr
+        assert removed.stdout.strip() == f"deleted {doc_id} from uni"
+        assert doc_ids(http, "uni") == {"q"}
+    looked_up = "中文?id=1#x"  # without --collection, the id is looked up first
+    put_document(http, "uni", looked_up, "需要先查找集合的文章。")
+    assert ragqa("rm", looked_up, *remote).returncode == 0
+    assert doc_ids(http, "uni") == {"q"}
+
+
+def test_chat_citation_urls_percent_encode_the_doc_id(http: httpx.Client) -> None:
+    make_collection(http, "odd-ids")
+    doc_id = "甘南?id=7#第2段%"
+    put_document(
+        http, "odd-ids", doc_id, "甘南藏族自治州的牦牛存栏量达到了二百一十万头，居全省第一。"
+    )
+    reply = http.post(
+        "/v1/chat/completions",
+        json={
+            "model": MODEL_ID,
+            "messages": [{"role": "user", "content": "甘南藏族自治州的牦牛存栏量是多少"}],
+            "top_k": 1,
+        },
+    )
+    assert reply.status_code == 200, reply.text
+    (cite, *_) = [a["url_citation"] for a in reply.json()["choices"][0]["message"]["annotations"]]
+    assert cite["doc_id"] == doc_id
+    base = str(http.base_url).rstrip("/")
+    assert (
+        cite["url"] == f"{base}/v1/documents/%E7%94%98%E5%8D%97%3Fid%3D7%23%E7%AC%AC2%E6%AE%B5%25"
+    )
+    assert httpx.get(cite["url"]).json()["doc_id"] == doc_id
