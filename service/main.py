@@ -26,6 +26,7 @@ from service.cors import JsonCORSMiddleware
 from service.errors import CatchAllMiddleware, register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
+from service.routing import flat_routes, refuse_without_key
 from service.settings import Settings
 from service.state import AppState, get_engine_now
 
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         overrides=[(DOCUMENT_WRITES, settings.max_upload_bytes)],
+        guard=partial(refuse_without_key, settings, flat_routes(app.router.routes)),
     )
     if settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)

@@ -5,7 +5,8 @@ authenticate first, and pydantic's `str` accepts lone UTF-16 surrogates (``"\\ud
 JSON escape syntax but not Unicode: the tokenizer fails on it). `ApiRoute` runs, in order:
 
 1. the route's key check, if it depends on `service.auth.require_key`: no key, 401, whatever
-   the body is;
+   the body is (`refuse_without_key` makes the same check in `service.bodylimit`, from the
+   headers, before the body is read at all);
 2. a scan of the JSON body for lone surrogates in any string or key: 422 naming the field.
 
 Routers are made with `api_router(...)`, so a new router gets both without thinking about it
@@ -16,15 +17,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from service.auth import check_key, require_key
+from service.settings import Settings
 from service.text import lone_surrogate_message
 
 
@@ -33,7 +38,7 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        needs_key = any(d.dependency is require_key for d in self.dependencies)
+        needs_key = route_needs_key(self)
 
         async def guarded(request: Request) -> Response:
             if needs_key:
@@ -42,6 +47,36 @@ class ApiRoute(APIRoute):
             return await handler(request)
 
         return guarded
+
+
+def route_needs_key(route: BaseRoute) -> bool:
+    """Whether `route` depends on `service.auth.require_key`."""
+    return isinstance(route, APIRoute) and any(
+        d.dependency is require_key for d in route.dependencies
+    )
+
+
+def flat_routes(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    """Every route in matching order, looking inside included routers (FastAPI keeps each as
+    one branch; its routes carry their full paths)."""
+    found: list[BaseRoute] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        found += flat_routes(inner.routes) if inner is not None else [route]
+    return found
+
+
+def refuse_without_key(settings: Settings, routes: Sequence[BaseRoute], scope: Scope) -> None:
+    """Raise the 401 (or the 404 of disabled admin routes) for a request whose route needs
+    the key and whose headers do not carry it; decided from the headers alone, so
+    `service.bodylimit` calls it before reading a byte of the body. `routes`: `flat_routes`
+    of the app."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            if route_needs_key(route):
+                check_key(settings, Headers(scope=scope).get("authorization"))
+            return
 
 
 def api_router(**kwargs: Any) -> APIRouter:

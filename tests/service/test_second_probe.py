@@ -7,11 +7,15 @@ refusals name what was wrong."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -19,6 +23,7 @@ import pytest
 
 from service.openai_compat import MODEL_ID
 from tests.conftest import ROOT, TEST_API_KEY
+from tests.servers import SERVER_PIDS, rss_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +142,96 @@ def test_chat_citation_urls_percent_encode_the_doc_id(http: httpx.Client) -> Non
         cite["url"] == f"{base}/v1/documents/%E7%94%98%E5%8D%97%3Fid%3D7%23%E7%AC%AC2%E6%AE%B5%25"
     )
     assert httpx.get(cite["url"]).json()["doc_id"] == doc_id
+
+
+# -- 2. the key before the body ---------------------------------------------------------------
+
+
+def request_head(length: int, key: str | None = None) -> bytes:
+    head = (
+        "POST /v1/collections/default/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n"
+    )
+    if key is not None:
+        head += f"Authorization: Bearer {key}\r\n"
+    return (head + "\r\n").encode()
+
+
+def response_before_the_body(base: str, head: bytes) -> tuple[int, dict[str, Any], bytes]:
+    """Send only `head`, read the whole response (the server closes the connection); then
+    (status, JSON body, what sending the body got: b"" once the server has gone)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(head)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+        status_line, _, rest = raw.partition(b"\r\n")
+        _, _, body = rest.partition(b"\r\n\r\n")
+        return int(status_line.split()[1]), json.loads(body), raw
+
+
+def test_a_keyless_upload_gets_401_before_its_body_is_sent(docs_server: tuple[str, Path]) -> None:
+    base, _ = docs_server
+    status, body, raw = response_before_the_body(base, request_head(UPLOAD_MB))
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    assert b"\r\nconnection: close\r\n" in raw.lower()
+    wrong = response_before_the_body(base, request_head(UPLOAD_MB, key="wrong-key-0123456789"))
+    assert wrong[:2] == (401, body)
+    # With the key, a declared length over the upload limit is refused unread too.
+    too_big = response_before_the_body(base, request_head(60_000_000, key=TEST_API_KEY))
+    assert too_big[:2] == (
+        413,
+        {
+            "error": {
+                "code": "payload_too_large",
+                "message": "request body over the limit of 52428800 bytes",
+            }
+        },
+    )
+
+
+def test_eight_parallel_keyless_45_mb_uploads_leave_the_server_rss_flat(
+    docs_server: tuple[str, Path],
+) -> None:
+    base, _ = docs_server
+    host, port = base.removeprefix("http://").split(":")
+    pid = SERVER_PIDS[base]
+    sent = [0] * ATTEMPTS
+    peak = [rss_bytes(pid)]
+    before = peak[0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_bytes(pid))
+            done.wait(0.05)
+
+    def attempt(i: int) -> None:
+        with socket.create_connection((host, int(port)), timeout=60) as sock:
+            sock.sendall(request_head(UPLOAD_MB))
+            chunk = b"x" * 65536
+            try:
+                while sent[i] < UPLOAD_MB:
+                    sock.sendall(chunk)
+                    sent[i] += len(chunk)
+            except OSError:
+                pass  # the server answered 401 and closed the connection
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    sampler.join()
+    after = rss_bytes(pid)
+    print(
+        f"server RSS {before / 2**20:.1f} MiB before, {peak[0] / 2**20:.1f} MiB at most, "
+        f"{after / 2**20:.1f} MiB after; bytes sent before the close: {sent}"
+    )
+    assert all(n < UPLOAD_MB for n in sent), sent
+    assert peak[0] - before < RSS_GROWTH_LIMIT
+    assert after - before < RSS_GROWTH_LIMIT
