@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from corpus.documents import Document
+from corpus.formats import MAX_ARTICLE_CHARS
 from index.backend import Backend, FaissBackend
 from index.chunking import ChunkingParams
 from index.docstore import (
@@ -147,6 +148,12 @@ def check_document(doc: NewDocument) -> None:
         raise InvalidDocumentError(f"{item}.title", f"must be at most {MAX_TITLE_CHARS} characters")
     if not doc.text.strip():
         raise InvalidDocumentError(f"{item}.text", "must not be empty")
+    if len(doc.text) > MAX_ARTICLE_CHARS:
+        raise InvalidDocumentError(
+            f"{item}.text",
+            f"{len(doc.text):,} characters long, over the limit of {MAX_ARTICLE_CHARS:,} "
+            "(MAX_ARTICLE_CHARS); split it into several articles",
+        )
     if doc.passages is not None:
         found = locate_passages(doc.text, doc.passages)
         if isinstance(found, int):

@@ -6,11 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from corpus.formats import MAX_ARTICLE_CHARS
 from index.docstore import check_collection_name
 from index.library import MAX_TITLE_CHARS, NewDocument
 from service.schemas import DATE_SCHEMA, MetadataValue, check_date, metadata_strings
 
 MAX_BATCH = 1000
+"""Documents per write request, in every format (JSON, files, JSONL lines)."""
+MAX_SKIPPED_SHOWN = 100
+"""Skipped inputs listed in a write's answer; `skipped_count` counts them all."""
 MAX_PASSAGES = 2000
 DOC_ID_PATTERN = r"^[^/\s\x00-\x1f]{1,200}$"
 DOC_ID_SCHEMA_PATTERN = r"^(?!\.\.?$)[^/\s\x00-\x1f]{1,200}$"
@@ -53,8 +57,9 @@ class DocumentContent(BaseModel):
         default="",
         strict=True,
         validate_default=True,
-        description="the article text; required unless `passages` are given",
-        json_schema_extra={"pattern": TEXT_PATTERN},
+        description=f"the article text, at most {MAX_ARTICLE_CHARS:,} characters "
+        "(MAX_ARTICLE_CHARS); required unless `passages` are given",
+        json_schema_extra={"pattern": TEXT_PATTERN, "maxLength": MAX_ARTICLE_CHARS},
     )
     published: str | None = Field(
         default=None, description="ISO date YYYY-MM-DD", json_schema_extra=DATE_SCHEMA
@@ -109,6 +114,8 @@ class DocumentContent(BaseModel):
     def _text(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        if len(value) > MAX_ARTICLE_CHARS:
+            raise ValueError(article_too_long(len(value)))
         return value
 
     def to_new(self, item: str) -> NewDocument:
@@ -160,7 +167,10 @@ class WriteResponse(BaseModel):
     collection: str
     doc_ids: list[str] = Field(description="ids of every stored input, in input order")
     documents: list[WrittenOut]
-    skipped: list[SkippedOut] = Field(description="inputs not stored, and why")
+    skipped: list[SkippedOut] = Field(
+        description=f"inputs not stored, and why: the first {MAX_SKIPPED_SHOWN}"
+    )
+    skipped_count: int = Field(description="how many inputs were skipped in all")
     embedded_documents: int = Field(description="documents embedded by this request")
     took_ms: float
 
@@ -180,6 +190,14 @@ class DocumentDeleted(BaseModel):
     doc_id: str
     collection: str
     deleted: bool = True
+
+
+def article_too_long(length: int) -> str:
+    """Why a text of `length` characters is refused (the words of the file readers)."""
+    return (
+        f"{length:,} characters long, over the limit of {MAX_ARTICLE_CHARS:,} "
+        "(MAX_ARTICLE_CHARS); split it into several articles"
+    )
 
 
 def collection_name(value: str) -> str:

@@ -40,7 +40,9 @@ CollectionOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
 BATCH_DOCUMENTS = 200
 """Documents per local write (one segment each) and files per HTTP request at most."""
-HTTP_BATCH_BYTES = 8 * 1024 * 1024
+HTTP_BATCH_BYTES = 200_000
+"""File bytes per HTTP request at most (one larger file goes alone): a character of text is
+at least one byte, so a batch stays under the service's default RAGQA_MAX_BATCH_CHARS."""
 
 out = Console(soft_wrap=True)  # a skip report line is never cut inside a path
 
@@ -53,11 +55,16 @@ class Outcome:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unlisted: int = 0
+    """Skipped inputs the service counted but did not list (it lists the first 100)."""
 
-    def record(self, written: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> None:
+    def record(
+        self, written: list[dict[str, Any]], skipped: list[dict[str, Any]], count: int = 0
+    ) -> None:
         for item in written:
             getattr(self, item["status"]).append(item["doc_id"])
         self.skipped += [(s["item"], s["reason"]) for s in skipped]
+        self.unlisted += max(0, count - len(skipped))
 
 
 def expand(paths: list[Path]) -> Iterator[Path]:
@@ -125,12 +132,15 @@ def _open_library(quiet: bool) -> Library:
 def _report(outcome: Outcome, collection: str) -> None:
     out.print(
         f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
-        f"{len(outcome.unchanged)} unchanged (not re-embedded), {len(outcome.skipped)} skipped"
+        f"{len(outcome.unchanged)} unchanged (not re-embedded), "
+        f"{len(outcome.skipped) + outcome.unlisted} skipped"
     )
     if outcome.skipped:
         out.print("skip report:")
         for item, reason in outcome.skipped:
             out.print(Text(f"  {item}: {reason}"))
+        if outcome.unlisted:
+            out.print(f"  … and {outcome.unlisted} more (the service lists the first 100)")
 
 
 def add(
@@ -180,14 +190,15 @@ def _add_remote(
         batch: list[Path] = []
         size = 0
         for path in [*files, None]:
-            full = path is None or len(batch) >= BATCH_DOCUMENTS or size > HTTP_BATCH_BYTES
+            more = 0 if path is None else path.stat().st_size
+            full = path is None or len(batch) >= BATCH_DOCUMENTS or size + more > HTTP_BATCH_BYTES
             if full and batch:
                 _post_files(client, collection, batch, outcome)
                 bar.update(len(batch))
                 batch, size = [], 0
             if path is not None:
                 batch.append(path)
-                size += path.stat().st_size
+                size += more
 
 
 def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcome) -> None:
@@ -201,7 +212,7 @@ def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcom
         outcome.skipped.append((str(batch[0]), response.json()["error"]["message"]))
         return
     body = _check(response)
-    outcome.record(body["documents"], body["skipped"])
+    outcome.record(body["documents"], body["skipped"], body["skipped_count"])
 
 
 def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     """Request body limit of the document write routes (JSON batches and uploads)."""
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Limit per uploaded file."""
+    max_batch_chars: int = Field(default=200_000, ge=100_000)
+    """Characters of article text one write request may carry (every format): a write holds
+    the writer lock while it embeds, about a minute for 200,000 characters on 2 cores, so no
+    write waits behind one caller's batch for longer than that. At least MAX_ARTICLE_CHARS."""
     log_level: str = "info"
     backend: Literal["faiss", "milvus"] = Field(
         default="faiss",

@@ -6,6 +6,10 @@ files, read by the same `corpus/` code as the bundled articles (cleaning, splitt
 into articles; GB18030/GBK and Big5 recognised first); a bad line of a JSONL file is skipped and
 reported, a file that yields nothing is refused naming the file. Every file is checked for
 size and type before any is read, and nothing is stored unless the whole request is valid.
+
+Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
+counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one
+request holds the writer for a bounded time.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 from pathlib import PurePath
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -55,11 +60,27 @@ def parse_json_documents(body: bytes) -> list[NewDocument]:
         raise InvalidRequest("body: must be a document object or a list of them")
     if not raw:
         raise InvalidRequest("body: the list of documents is empty")
-    if len(raw) > MAX_BATCH:
-        raise InvalidRequest(
-            f"body: at most {MAX_BATCH} documents per request, got {len(raw)}; send batches"
-        )
+    check_count(len(raw))
     return [parse_document(item, f"documents[{i}]") for i, item in enumerate(raw)]
+
+
+def check_count(count: int) -> None:
+    """InvalidRequest if one request carries more than MAX_BATCH documents."""
+    if count > MAX_BATCH:
+        raise InvalidRequest(
+            f"body: at most {MAX_BATCH} documents per request, got {count:,}; send batches"
+        )
+
+
+def check_batch(documents: list[NewDocument], max_chars: int) -> None:
+    """InvalidRequest if the batch is over the per-request caps (documents, characters)."""
+    check_count(len(documents))
+    chars = sum(len(d.text) for d in documents)
+    if chars > max_chars:
+        raise InvalidRequest(
+            f"body: {chars:,} characters of text, over the limit of {max_chars:,} per request "
+            "(RAGQA_MAX_BATCH_CHARS); send smaller batches"
+        )
 
 
 async def parse_upload(
@@ -83,16 +104,30 @@ async def parse_upload(
                 f"{name}: {upload.size} bytes, over the limit of {max_file_bytes}"
             )
         names.append(name)
-    documents: list[NewDocument] = []
-    skipped: list[Skipped] = []
+    contents: list[bytes] = []
+    items = 0
     for name, upload in zip(names, files, strict=True):
         data = await upload.read()
         if len(data) > max_file_bytes:
             raise PayloadTooLarge(f"{name}: {len(data)} bytes, over the limit of {max_file_bytes}")
-        found, lines = file_documents(name, data)
+        # Each JSONL line is a document or a skipped line: counted before any is parsed.
+        items += jsonl_lines(data) if PurePath(name).suffix.lower() == ".jsonl" else 1
+        check_count(items)
+        contents.append(data)
+    documents: list[NewDocument] = []
+    skipped: list[Skipped] = []
+    for name, data in zip(names, contents, strict=True):
+        # Cleaning is CPU work: off the event loop, so other requests are answered meanwhile.
+        found, lines = await anyio.to_thread.run_sync(file_documents, name, data)
         documents += found
         skipped += lines
+        check_count(len(documents) + len(skipped))
     return documents, skipped
+
+
+def jsonl_lines(data: bytes) -> int:
+    """Non-blank lines of a JSONL file (each one a document or a skipped line)."""
+    return sum(1 for line in data.split(b"\n") if line.strip())
 
 
 CHINESE_ENCODINGS = ("gb18030", "big5")

@@ -24,6 +24,7 @@ from service.document_schemas import (
     DOC_ID_SCHEMA_PATTERN,
     DOCUMENT_EXAMPLE,
     MAX_BATCH,
+    MAX_SKIPPED_SHOWN,
     CollectionDeleted,
     CollectionOut,
     DocumentContent,
@@ -43,7 +44,7 @@ from service.errors import (
 from service.routing import api_router, path_methods
 from service.schemas import error_responses
 from service.state import AppState
-from service.uploads import parse_json_documents, parse_upload
+from service.uploads import check_batch, parse_json_documents, parse_upload
 
 router = api_router(prefix="/v1", tags=["collections"])
 
@@ -104,7 +105,8 @@ def write_response(report: WriteReport, started: float) -> WriteResponse:
         collection=report.collection,
         doc_ids=[d.doc_id for d in report.documents],
         documents=[WrittenOut(**d.__dict__) for d in report.documents],
-        skipped=[SkippedOut(**s.__dict__) for s in report.skipped],
+        skipped=[SkippedOut(**s.__dict__) for s in report.skipped[:MAX_SKIPPED_SHOWN]],
+        skipped_count=len(report.skipped),
         embedded_documents=report.embedded_documents,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
@@ -179,10 +181,13 @@ async def add_documents(
     collection: CollectionPath, request: Request, state: StateDep
 ) -> WriteResponse:
     """Add documents: JSON `{title, text, published?, url?, source?, metadata?, passages?}` or
-    a list of up to 1,000, or a multipart upload of `.txt`/`.md`/`.html`/`.jsonl` files.
+    a list of up to 1,000, or a multipart upload of `.txt`/`.md`/`.html`/`.jsonl` files (up
+    to 1,000 documents and JSONL lines in all). One request carries at most
+    `RAGQA_MAX_BATCH_CHARS` (200,000) characters of text; each text at most 100,000.
 
     Returns the stored ids (`created`, or `unchanged` when the same content was posted before:
-    same id, nothing re-embedded) and what was skipped and why."""
+    same id, nothing re-embedded) and what was skipped and why (the first 100, and
+    `skipped_count`)."""
     started = time.perf_counter()
     library = library_of(state)
     name = checked(collection)
@@ -197,6 +202,7 @@ async def add_documents(
         raise UnsupportedMediaType(
             f"content-type: {kind or 'missing'}; send application/json or multipart/form-data"
         )
+    check_batch(documents, state.settings.max_batch_chars)
     report = await run_write(state, library.add, name, documents, skipped=skipped)
     return write_response(report, started)
 

@@ -235,3 +235,96 @@ def test_eight_parallel_keyless_45_mb_uploads_leave_the_server_rss_flat(
     assert all(n < UPLOAD_MB for n in sent), sent
     assert peak[0] - before < RSS_GROWTH_LIMIT
     assert after - before < RSS_GROWTH_LIMIT
+
+
+# -- 3. and 4. the same caps by every way in --------------------------------------------------
+
+
+def test_a_json_article_over_max_article_chars_is_refused_by_post_and_put(
+    http: httpx.Client,
+) -> None:
+    make_collection(http, "long-json")
+    long_text = "甲" * 100_001
+    posted = http.post(
+        "/v1/collections/long-json/documents",
+        json={"title": "太长", "text": long_text},
+        headers=AUTH,
+    )
+    assert error_of(posted, 422) == (
+        "document.text: 100,001 characters long, over the limit of 100,000 "
+        "(MAX_ARTICLE_CHARS); split it into several articles"
+    )
+    put = http.put(
+        "/v1/collections/long-json/documents/long",
+        json={"title": "太长", "text": long_text},
+        headers=AUTH,
+    )
+    assert error_of(put, 422).startswith("text: 100,001 characters long")
+    passages = http.post(
+        "/v1/collections/long-json/documents",
+        json=[{"title": "分段", "passages": ["乙" * 60_000, "丙" * 60_000]}],
+        headers=AUTH,
+    )
+    assert error_of(passages, 422).startswith("documents[0].text: 120,002 characters long")
+    assert doc_ids(http, "long-json") == set()
+
+
+def jsonl(lines: list[str]) -> bytes:
+    return "\n".join(lines).encode()
+
+
+GOOD_LINE = json.dumps({"text": "马铃薯。"}, ensure_ascii=False)
+
+
+def test_a_jsonl_upload_over_1000_lines_is_refused_before_it_is_read(http: httpx.Client) -> None:
+    make_collection(http, "many-lines")
+    big = http.post(
+        "/v1/collections/many-lines/documents",
+        files=[("files", ("big.jsonl", jsonl([GOOD_LINE] * 3000), "application/jsonl"))],
+        headers=AUTH,
+    )
+    assert error_of(big, 422) == "body: at most 1000 documents per request, got 3,000; send batches"
+    split = http.post(
+        "/v1/collections/many-lines/documents",
+        files=[
+            ("files", ("one.jsonl", jsonl([GOOD_LINE] * 600), "application/jsonl")),
+            ("files", ("two.jsonl", jsonl([GOOD_LINE] * 600), "application/jsonl")),
+        ],
+        headers=AUTH,
+    )
+    assert error_of(split, 422) == (
+        "body: at most 1000 documents per request, got 1,200; send batches"
+    )
+    assert doc_ids(http, "many-lines") == set()
+
+
+def test_a_batch_over_the_character_cap_is_refused_whole(http: httpx.Client) -> None:
+    make_collection(http, "many-chars")
+    batch = [{"title": f"第{i}篇", "text": "丁" * 70_000} for i in range(3)]
+    response = http.post("/v1/collections/many-chars/documents", json=batch, headers=AUTH)
+    assert error_of(response, 422) == (
+        "body: 210,000 characters of text, over the limit of 200,000 per request "
+        "(RAGQA_MAX_BATCH_CHARS); send smaller batches"
+    )
+    assert doc_ids(http, "many-chars") == set()
+
+
+def test_the_skip_report_lists_the_first_100_and_counts_them_all(http: httpx.Client) -> None:
+    make_collection(http, "skips")
+    lines = [GOOD_LINE] + ["{broken"] * 999
+    response = http.post(
+        "/v1/collections/skips/documents",
+        files=[("files", ("bad.jsonl", jsonl(lines), "application/jsonl"))],
+        headers=AUTH,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [d["item"] for d in body["documents"]] == ["bad.jsonl"]
+    assert body["skipped_count"] == 999
+    assert body["skipped"] == [
+        {
+            "item": f"bad.jsonl:{n}",
+            "reason": "not valid JSON (Expecting property name enclosed in double quotes)",
+        }
+        for n in range(2, 102)
+    ]
