@@ -216,7 +216,8 @@ def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcom
 
 
 def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
-    from index.library import Skipped
+    from index.errors import InvalidDocumentError
+    from index.library import Skipped, check_document
     from service.errors import ApiError
     from service.uploads import file_documents
 
@@ -226,10 +227,15 @@ def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, q
         documents: list[NewDocument] = []
         skipped: list[Skipped] = []
         for path in files:
+            # A file the service would refuse is skipped and reported, as `--url` mode does.
             try:
                 found, lines = file_documents(path.name, path.read_bytes())
+                for doc in found:
+                    check_document(doc)
             except ApiError as exc:
                 outcome.skipped.append((str(path), exc.message))
+            except InvalidDocumentError as exc:
+                outcome.skipped.append((str(path), str(exc)))
             else:
                 documents += found
                 skipped += lines

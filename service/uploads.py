@@ -9,7 +9,8 @@ size and type before any is read, and nothing is stored unless the whole request
 
 Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
 counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one
-request holds the writer for a bounded time.
+request holds the writer for a bounded time. A title read from a file is the system's guess
+(a headline of many lines, say): one over 500 characters is shortened, never refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from corpus.formats import READERS, read_articles
-from index.library import NewDocument, Skipped
+from index.library import MAX_TITLE_CHARS, NewDocument, Skipped
 from service.document_schemas import MAX_BATCH, DocumentIn
 from service.errors import (
     InvalidRequest,
@@ -167,7 +168,7 @@ def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skip
     single = len(parsed) == 1
     documents = [
         NewDocument(
-            title=p.article.title.strip() or PurePath(name).stem,
+            title=shortened(p.article.title.strip() or PurePath(name).stem),
             text=p.article.text,
             published=p.article.published,
             url=p.url,
@@ -177,3 +178,8 @@ def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skip
         for p in parsed
     ]
     return documents, skipped
+
+
+def shortened(title: str) -> str:
+    """A title read from a file, cut to MAX_TITLE_CHARS (ending in "…") when longer."""
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"

@@ -328,3 +328,50 @@ def test_the_skip_report_lists_the_first_100_and_counts_them_all(http: httpx.Cli
         }
         for n in range(2, 102)
     ]
+
+
+# -- 5. a derived title is shortened, never refused -------------------------------------------
+
+HEADLINE_LINES = [f"第{i:02d}行标题文字内容较短" for i in range(40)]
+"""40 short lines the cleaner reads as a headline of 506 characters (the last is the text)."""
+SHORTENED = " ".join(HEADLINE_LINES[:39])[:499] + "…"
+
+
+def test_a_derived_title_over_500_characters_is_shortened(http: httpx.Client) -> None:
+    make_collection(http, "long-titles")
+    response = http.post(
+        "/v1/collections/long-titles/documents",
+        files=[("files", ("lines.txt", "\n".join(HEADLINE_LINES).encode(), "text/plain"))],
+        headers=AUTH,
+    )
+    assert response.status_code == 200, response.text
+    (written,) = response.json()["documents"]
+    assert (written["item"], written["title"]) == ("lines.txt", SHORTENED)
+    assert len(SHORTENED) == 500
+
+
+def test_local_and_remote_add_store_the_long_title_file_and_skip_the_bad_one_alike(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "lines.txt").write_text("\n".join(HEADLINE_LINES), encoding="utf-8")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    base = str(http.base_url).rstrip("/")
+    remote = ragqa("add", str(folder), "-c", "alike", "--url", base, "--api-key", TEST_API_KEY)
+    local = ragqa(
+        "add",
+        str(folder),
+        "-c",
+        "alike",
+        env={"RAGQA_DATA_DIR": str(tmp_path / "data"), "RAGQA_IMPORT_CORPUS": "false"},
+    )
+    for run in (remote, local):
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert run.stdout.splitlines()[0] == (
+            "alike: 1 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped"
+        )
+        assert f"  {folder / 'binary.txt'}: binary.txt: binary file (contains NUL bytes), " in (
+            run.stdout
+        )
+    assert remote.stdout == local.stdout
