@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,24 @@ from corpus.documents import Document
 from index.errors import CollectionNotFoundError
 
 MAX_COLLECTION_CHARS = 64
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+NOT_IN_NAMES = (
+    r"/\\,\x00-\x1f\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f"
+    r"\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ue000-\uf8ff\ufdd0-\ufdef"
+    r"\ufe00-\ufe0f\ufeff\uffa0\ufff0-\uffff"
+    "\U000e0000-\U000e0fff"  # tag characters and variation selectors: as characters
+)
+"""What a collection name never holds (a regex class body): '/', '\\' and ',' (a name is a
+path segment and `collections=a,b` splits on commas), control characters, every space but
+U+0020, and the invisible or direction-changing characters that make two different names
+look alike (zero-width and joiner characters, bidi controls, fillers, variation selectors,
+private use)."""
+COLLECTION_PATTERN = (
+    rf"^(?! )(?!.* $)(?!\.$)(?!.*\.\.)[^{NOT_IN_NAMES}]{{1,{MAX_COLLECTION_CHARS}}}$"
+)
+"""The whole rule as one regex, stated as such in the OpenAPI schema: 1 to 64 characters of
+any script (letters, digits, punctuation, symbols, U+0020 spaces inside), none of
+NOT_IN_NAMES, not '.', no '..'."""
+_BAD_NAME = re.compile(f"[{NOT_IN_NAMES}]")
 
 metadata_obj = sa.MetaData()
 
@@ -93,10 +111,18 @@ def check_collection_name(name: str) -> str:
         raise ValueError("must not be empty")
     if len(name) > MAX_COLLECTION_CHARS:
         raise ValueError(f"must be at most {MAX_COLLECTION_CHARS} characters")
-    if _BAD_NAME.search(name) or ".." in name or name != name.strip() or name == ".":
+    bad = _BAD_NAME.search(name)
+    if bad is not None:
+        char = bad.group()
+        shown = repr(char) if char.isprintable() and char != " " else ""
+        what = f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
         raise ValueError(
-            "must not be '.' or contain '/', '\\\\', '..', control characters or surrounding spaces"
+            f"must not contain {shown or what} (at character {bad.start()}): names may not "
+            "hold '/', '\\\\', ',', control characters, spaces other than U+0020, or "
+            "invisible and bidi-control characters"
         )
+    if ".." in name or name.startswith(" ") or name.endswith(" ") or name == ".":
+        raise ValueError("must not be '.' or contain '..' or start or end with a space")
     return name
 
 

@@ -20,8 +20,6 @@ DOC_ID_PATTERN = r"^[^/\s\x00-\x1f]{1,200}$"
 DOC_ID_SCHEMA_PATTERN = r"^(?!\.\.?$)[^/\s\x00-\x1f]{1,200}$"
 """`DOC_ID_PATTERN` as the schema states it: '.' and '..' are refused too (a URL path cannot
 name them). The validators check it with Python's `re`."""
-COLLECTION_PATTERN = r"^(?!\s)(?!.*\s$)(?!\.$)(?!.*\.\.)[^/\\\x00-\x1f\x7f]{1,64}$"
-"""What `index.docstore.check_collection_name` accepts, for the OpenAPI schema."""
 TEXT_PATTERN = r"\S"
 """A title or text is not empty or only spaces."""
 

@@ -135,17 +135,23 @@ def path_methods(request: Request) -> list[str]:
     several routes (PUT and DELETE of one resource) needs all of them. The path is read as
     the client sent it, with `%2F` kept inside its segment (`a%2Fb` is one name with a
     slash, not two segments)."""
-    raw = request.scope.get("raw_path")
-    path = request.url.path
-    if raw:
-        text = raw.decode("ascii", "replace").replace("%2F", "%252F").replace("%2f", "%252F")
-        path = unquote(text)
+    path = "/" + "/".join(s.replace("/", "%2F") for s in path_segments(request))
     found: set[str] = set()
     for template, operations in request.app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
             found.update(m.upper() for m in operations if m.upper() in HTTP_METHODS)
     return sorted(found)
+
+
+def path_segments(request: Request) -> list[str]:
+    """The request path's segments as the client sent them, each percent-decoded on its own
+    (`a%2Fb` is one segment holding a slash, not two)."""
+    raw = request.scope.get("raw_path")
+    if not raw:
+        return request.url.path.split("/")[1:]
+    path = raw.decode("ascii", "replace").split("?", 1)[0]
+    return [unquote(part) for part in path.split("/")[1:]]
 
 
 HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})

@@ -84,11 +84,15 @@ def check_batch(documents: list[NewDocument], max_chars: int) -> None:
         )
 
 
+MAX_FORM_FIELDS = 100
+"""Non-file fields of a multipart upload."""
+
+
 async def parse_upload(
     request: Request, max_file_bytes: int
 ) -> tuple[list[NewDocument], list[Skipped]]:
     """The documents of every uploaded file, and the lines skipped."""
-    form = await request.form(max_files=MAX_BATCH, max_fields=100)
+    form = await read_form(request)
     files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
     if not files:
         raise InvalidRequest("files: no file in the upload; send files as multipart form data")
@@ -124,6 +128,27 @@ async def parse_upload(
         skipped += lines
         check_count(len(documents) + len(skipped))
     return documents, skipped
+
+
+async def read_form(request: Request) -> Any:
+    """The multipart form, or a 422 saying which of its limits the upload exceeds."""
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    try:
+        return await request.form(max_files=MAX_BATCH, max_fields=MAX_FORM_FIELDS)
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette's words: "Too many files. Maximum number of files is 1000." (a 400).
+        detail = str(getattr(exc, "message", None) or getattr(exc, "detail", ""))
+        if "too many files" in detail.lower():
+            raise InvalidRequest(
+                f"files: more than {MAX_BATCH} files in one upload; send batches"
+            ) from exc
+        if "too many fields" in detail.lower():
+            raise InvalidRequest(
+                f"body: more than {MAX_FORM_FIELDS} form fields besides the files"
+            ) from exc
+        raise MalformedRequest(f"body: not a valid multipart upload ({detail})") from exc
 
 
 def jsonl_lines(data: bytes) -> int:

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Body, Depends, Path, Request, Response
 
+from index.docstore import COLLECTION_PATTERN
 from index.library import Library, Skipped, WriteReport
 from service.auth import require_key
 from service.deps import StateDep
 from service.document_schemas import (
-    COLLECTION_PATTERN,
     DOC_ID_SCHEMA_PATTERN,
     DOCUMENT_EXAMPLE,
     MAX_BATCH,
@@ -41,7 +41,7 @@ from service.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
-from service.routing import api_router, path_methods
+from service.routing import api_router, path_methods, path_segments
 from service.schemas import error_responses
 from service.state import AppState
 from service.uploads import check_batch, parse_json_documents, parse_upload
@@ -51,8 +51,11 @@ router = api_router(prefix="/v1", tags=["collections"])
 CollectionPath = Annotated[
     str,
     Path(
-        description="Collection name: 1 to 64 characters, no '/', '\\\\', '..', control "
-        "characters or surrounding spaces, not '.'.",
+        description="Collection name: 1 to 64 characters of any script (letters, digits, "
+        "punctuation, symbols, inner spaces); not '/', '\\\\', ',' (a `collections=a,b` "
+        "list splits on commas), control characters, spaces other than U+0020 or invisible "
+        "and bidi-control characters (zero-width, U+202E, ...); not '.', no '..', no leading "
+        "or trailing space.",
         examples=["default"],
         # The schema states the rule; `checked` enforces it (a 422 naming the rule).
         json_schema_extra={"pattern": COLLECTION_PATTERN, "maxLength": 64},
@@ -66,6 +69,9 @@ DocIdPath = Annotated[
         json_schema_extra={"pattern": DOC_ID_SCHEMA_PATTERN},
     ),
 ]
+
+
+DOC_ID_RULE = "1 to 200 characters, no '/', spaces or control characters, not '.' or '..'"
 
 
 def library_of(state: AppState) -> Library:
@@ -83,6 +89,11 @@ def checked_path(name: str, request: Request) -> str:
             raise MethodNotAllowed(
                 "method not allowed on this route", headers={"Allow": ", ".join(documented)}
             )
+        segments = path_segments(request)
+        if len(segments) == 5 and segments[3] == "documents":
+            # `/v1/collections/c/documents/a%2Fb`: the id holds the slash, not the collection.
+            checked(segments[2])
+            raise InvalidRequest(f"doc_id: {DOC_ID_RULE}")
     return checked(name)
 
 
@@ -226,9 +237,7 @@ async def replace_document(
     library = library_of(state)
     name = checked(collection)
     if not re.fullmatch(DOC_ID_SCHEMA_PATTERN, doc_id):
-        raise InvalidRequest(
-            "doc_id: 1 to 200 characters, no '/', spaces or control characters, not '.' or '..'"
-        )
+        raise InvalidRequest(f"doc_id: {DOC_ID_RULE}")
     new = body.to_new("document")
     new = type(new)(**{**new.__dict__, "doc_id": doc_id})
     report = await run_write(state, library.add, name, [new], replace_existing=True)

@@ -375,3 +375,56 @@ def test_local_and_remote_add_store_the_long_title_file_and_skip_the_bad_one_ali
             run.stdout
         )
     assert remote.stdout == local.stdout
+
+
+# -- 6. the smaller refusals ------------------------------------------------------------------
+
+
+def test_too_many_files_or_fields_says_which_limit(http: httpx.Client) -> None:
+    make_collection(http, "many-parts")
+    files = [("files", (f"{i}.txt", "短文。".encode(), "text/plain")) for i in range(1001)]
+    response = http.post("/v1/collections/many-parts/documents", files=files, headers=AUTH)
+    assert error_of(response, 422) == "files: more than 1000 files in one upload; send batches"
+    fields = {f"field{i}": "x" for i in range(101)}
+    response = http.post(
+        "/v1/collections/many-parts/documents", files=files[:1], data=fields, headers=AUTH
+    )
+    assert error_of(response, 422) == "body: more than 100 form fields besides the files"
+    assert doc_ids(http, "many-parts") == set()
+
+
+def test_a_slash_in_a_document_id_is_named_as_the_doc_id(http: httpx.Client) -> None:
+    make_collection(http, "slashes")
+    rule = "doc_id: 1 to 200 characters, no '/', spaces or control characters, not '.' or '..'"
+    put = http.put(
+        "/v1/collections/slashes/documents/a%2Fb",
+        json={"title": "t", "text": "正文。"},
+        headers=AUTH,
+    )
+    assert error_of(put, 422) == rule
+    assert (
+        error_of(http.delete("/v1/collections/slashes/documents/a%2Fb", headers=AUTH), 422) == rule
+    )
+    assert "slashes" in collection_names(http)
+
+
+def test_collection_names_are_refused_outside_the_documented_characters(
+    http: httpx.Client,
+) -> None:
+    rule = (
+        "names may not hold '/', '\\\\', ',', control characters, spaces other than U+0020, "
+        "or invisible and bidi-control characters"
+    )
+    cases = {
+        "\u200b": "U+200B ZERO WIDTH SPACE (at character 0)",
+        "uni\u200b": "U+200B ZERO WIDTH SPACE (at character 3)",
+        "\u202e": "U+202E RIGHT-TO-LEFT OVERRIDE (at character 0)",
+        "a,b": "',' (at character 1)",
+        "新闻\u3000中心": "U+3000 IDEOGRAPHIC SPACE (at character 2)",
+    }
+    before = collection_names(http)
+    for name, what in cases.items():
+        response = http.put(f"/v1/collections/{quote(name, safe='')}", headers=AUTH)
+        assert error_of(response, 422) == f"collection: must not contain {what}: {rule}"
+    assert collection_names(http) == before
+    make_collection(http, "新闻 a?b#c%d")  # any script, inner spaces, most punctuation
