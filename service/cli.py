@@ -49,6 +49,7 @@ def serve(
     uvicorn.run(
         "service.main:create_app",
         factory=True,
+        http="service.http11:JsonErrorH11Protocol",  # parse errors as JSON, too
         host=settings.host,
         port=settings.port,
         workers=settings.workers,

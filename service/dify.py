@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from index.types import Filters, Passage
 from service.queries import relevance
 from service.schemas import (
+    MAX_FILTER_VALUES,
     MAX_TOP_K,
     QUESTION_PATTERN,
     QUESTION_RULE,
@@ -222,6 +223,11 @@ def _source_filter(c: _Condition, where: str, sources: Sequence[str]) -> Filters
     op, values = c.operator, _strings(c.value)
     if not values:
         raise ConditionError(f"{where}.value: required for {op!r}")
+    if len(values) > MAX_FILTER_VALUES:
+        raise ConditionError(
+            f"{where}.value: at most {MAX_FILTER_VALUES} values, got {len(values):,} "
+            "(as /v1/ask's filters.source)"
+        )
     if op in ("is", "=", "in"):
         return Filters(sources=tuple(values))
     tests = {

@@ -151,6 +151,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         summary="Questions over Chinese news, answered with verbatim, offset-checked citations.",
         version="1.0.0",
         lifespan=lifespan,
+        # Starlette's slash redirect builds its Location from the Host header: `/mcp/` with
+        # `Host: evil.example` sent clients to http://evil.example/mcp. A path is served as
+        # written or is a 404.
+        redirect_slashes=False,
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
@@ -180,7 +184,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            # MCP clients in a browser send the protocol version (and a session id) on every
+            # call after the first.
+            allow_headers=["Content-Type", "Mcp-Protocol-Version", "Mcp-Session-Id"],
             allow_credentials=False,
             expose_headers=["Retry-After"],  # the widget backs off on 429
         )

@@ -29,17 +29,22 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index.errors import CollectionNotFoundError, DocumentNotFoundError, shown_id
 from index.types import Filters
 from service import queries
+from service.errors import MethodNotAllowed, error_response
 from service.routes.documents import document_out
 from service.schemas import (
     DEFAULT_TOP_K,
+    MAX_FILTER_VALUES,
     MAX_TOP_K,
     AskResponse,
     DocumentOut,
     PassageOut,
+    check_collections,
     clean_question,
 )
 
@@ -66,9 +71,21 @@ class ToolFilters(BaseModel):
 
     published_from: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
     published_to: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
-    sources: list[str] = Field(default_factory=list, description="source file names; any of")
+    sources: list[str] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="source names; any of"
+    )
     metadata: dict[str, str] = Field(default_factory=dict, description="every key must equal")
-    collections: list[str] | None = Field(default=None, description="default: every one")
+    collections: list[str] | None = Field(
+        default=None,
+        max_length=MAX_FILTER_VALUES,
+        description="collections to search, at least one; omitted: every one",
+        json_schema_extra={"minItems": 1},
+    )
+
+    @field_validator("collections")
+    @classmethod
+    def _collections(cls, value: list[str] | None) -> list[str] | None:
+        return check_collections(value)  # `[]` is refused as /v1/ask refuses it
 
     @field_validator("published_from", "published_to")
     @classmethod
@@ -220,17 +237,41 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def mount(app: FastAPI, server: MCPServer, settings: Settings) -> None:
-    """Serve `server` at `/mcp` of `app` (stateless streamable HTTP, JSON responses).
+    """Serve `server` at `/mcp` (and `/mcp/`, never a redirect) of `app`: stateless
+    streamable HTTP, JSON responses, POST only.
 
-    The SDK app's one route is added to `app` itself, so `/mcp` answers without a redirect
-    to `/mcp/`; `app`'s lifespan must enter `server.session_manager.run()`."""
+    The SDK app's one route is added to `app` itself; `app`'s lifespan must enter
+    `server.session_manager.run()`. A stateless server never sends a message of its own, so
+    the optional SSE stream of `GET /mcp` would stay open forever without an event: GET (and
+    every method but POST) is answered 405, as the MCP transport allows."""
     mcp_app = server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=True,
         json_response=True,
         transport_security=transport_security(settings),
     )
-    app.router.routes.extend(mcp_app.routes)
+    (route,) = [r for r in mcp_app.routes if isinstance(r, Route)]
+    endpoint = PostOnly(route.app)
+    app.router.routes.extend(Route(path, endpoint=endpoint) for path in ("/mcp", "/mcp/"))
+
+
+class PostOnly:
+    """`endpoint` for POST; any other method a 405 JSON error with `Allow: POST` (a class:
+    Starlette serves a plain function as a request/response endpoint, not as ASGI)."""
+
+    def __init__(self, endpoint: ASGIApp) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != "POST":
+            error = MethodNotAllowed(
+                f"{scope['method']} /mcp: this stateless MCP server offers no SSE stream; "
+                "send JSON-RPC messages with POST",
+                headers={"Allow": "POST"},
+            )
+            await error_response(error, scope.get("path", ""))(scope, receive, send)
+            return
+        await self.endpoint(scope, receive, send)
 
 
 def run_stdio(settings: Settings) -> None:

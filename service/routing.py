@@ -7,7 +7,8 @@ JSON escape syntax but not Unicode: the tokenizer fails on it). `ApiRoute` runs,
 1. the route's key check, if it depends on `service.auth.require_key`: no key, 401, whatever
    the body is (`refuse_without_key` makes the same check in `service.bodylimit`, from the
    headers, before the body is read at all);
-2. a scan of the JSON body for lone surrogates in any string or key: 422 naming the field.
+2. a check that the query string's percent-encoded bytes are UTF-8: 400 naming the parameter;
+3. a scan of the JSON body for lone surrogates in any string or key: 422 naming the field.
 
 Routers are made with `api_router(...)`, so a new router gets both without thinking about it
 (`tests/service/test_routes_contract.py` checks that every route is an `ApiRoute`).
@@ -19,7 +20,7 @@ import json
 import re
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 from service.auth import check_key, require_key
+from service.errors import MalformedRequest
 from service.settings import Settings
 from service.text import lone_surrogate_message
 
@@ -43,6 +45,7 @@ class ApiRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             if needs_key:
                 check_key(request.app.state.ragqa.settings, request.headers.get("authorization"))
+            reject_undecodable_query(request.scope.get("query_string", b""))
             await reject_lone_surrogates(request)
             return await handler(request)
 
@@ -82,6 +85,24 @@ def refuse_without_key(settings: Settings, routes: Sequence[BaseRoute], scope: S
 def api_router(**kwargs: Any) -> APIRouter:
     """An APIRouter whose routes are `ApiRoute`s (use it for every router of the service)."""
     return APIRouter(route_class=ApiRoute, **kwargs)
+
+
+def reject_undecodable_query(query: bytes) -> None:
+    """Raise a 400 naming the query parameter whose percent-encoded bytes are not UTF-8.
+
+    Starlette decodes them with replacement characters (`q=%ff%fe` would be searched as
+    "\ufffd\ufffd"); the API refuses bytes that are not UTF-8 instead."""
+    for pair in query.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        for part in (key, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                name = unquote_to_bytes(key).decode("utf-8", "replace")[:40] or "query"
+                raise MalformedRequest(
+                    f"{name}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
+                    "percent-encode the UTF-8 bytes of the text"
+                ) from None
 
 
 async def reject_lone_surrogates(request: Request) -> None:

@@ -67,6 +67,10 @@ def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
     return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items()}
 
 
+MAX_FILTER_VALUES = 100
+"""Sources (or collections) one filter may list, by every door (`/v1/ask`, Dify, MCP)."""
+
+
 class FiltersIn(BaseModel):
     """Which documents a question may be answered from; every given field must match."""
 
@@ -81,7 +85,9 @@ class FiltersIn(BaseModel):
         default=None, description="ISO date, inclusive", json_schema_extra=DATE_SCHEMA
     )
     source: list[str] = Field(
-        default_factory=list, max_length=100, description="exact source names; any of them"
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="exact source names; any of them",
     )
     metadata: dict[str, MetadataValue] = Field(
         default_factory=dict, description="every key must have this value"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from service.routing import api_router
 from service.schemas import (
     DATE_SCHEMA,
     DEFAULT_TOP_K,
+    MAX_FILTER_VALUES,
     MAX_TOP_K,
     QUESTION_PATTERN,
     QUESTION_RULE,
@@ -31,6 +32,25 @@ router = api_router(prefix="/v1", tags=["search"])
 
 COLLECTIONS_ITEM = r"[^,\s]"
 """A `collections` value names at least one collection (it is split on commas)."""
+
+
+def repeatable(pattern: str | None = None, max_items: int | None = None) -> Any:
+    """The schema of a repeatable query parameter as the server reads it: `?p=a` (a string)
+    is the list `["a"]`, so the schema says "a string, or an array of strings" (each
+    matching `pattern`), not "an array or null" (a schema-checking client then took every
+    single value for a schema violation that the server accepted)."""
+    item: dict[str, Any] = {"type": "string"}
+    if pattern is not None:
+        item["pattern"] = pattern
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        schema.pop("anyOf", None)
+        # `pattern` applies to a string, `items` to an array: the one rule for both spellings.
+        schema.update({**item, "type": ["array", "string"], "items": item})
+        if max_items is not None:
+            schema["maxItems"] = max_items
+
+    return rewrite
 
 
 def _filters(
@@ -72,7 +92,7 @@ async def search(
         list[str] | None,
         Query(
             description="collections to search (repeat, or comma-separated); default: all",
-            json_schema_extra={"items": {"type": "string", "pattern": COLLECTIONS_ITEM}},
+            json_schema_extra=repeatable(COLLECTIONS_ITEM),
         ),
     ] = None,
     published_from: Annotated[
@@ -86,12 +106,19 @@ async def search(
     published_to: Annotated[
         str | None, Query(description="ISO date, inclusive", json_schema_extra=DATE_SCHEMA)
     ] = None,
-    source: Annotated[list[str] | None, Query(description="exact source names (repeat)")] = None,
+    source: Annotated[
+        list[str] | None,
+        Query(
+            description=f"exact source names (repeat, at most {MAX_FILTER_VALUES})",
+            max_length=MAX_FILTER_VALUES,
+            json_schema_extra=repeatable(max_items=MAX_FILTER_VALUES),
+        ),
+    ] = None,
     metadata: Annotated[
         list[str] | None,
         Query(
             description="key:value that must match (repeat)",
-            json_schema_extra={"items": {"type": "string", "pattern": "^[^:]+:"}},
+            json_schema_extra=repeatable("^[^:]+:"),
         ),
     ] = None,
 ) -> SearchResponse:

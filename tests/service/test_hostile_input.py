@@ -47,11 +47,17 @@ def test_a_lone_surrogate_is_422_on_ask_and_stream_with_cors(
 
 @pytest.mark.slow
 def test_surrogate_bytes_in_the_url_never_reach_the_engine_as_surrogates(live_server: str) -> None:
-    # UTF-8 cannot spell a surrogate: percent-encoded ones decode to U+FFFD, searched as such.
+    # UTF-8 cannot spell a surrogate: percent-encoded surrogate bytes in a query are not
+    # UTF-8, refused with 400 naming the parameter (issue 20; they used to be searched as
+    # U+FFFD); in a path they name no document.
     search = httpx.get(f"{live_server}/v1/search", params={"q": "x"}, timeout=60)
     assert search.status_code == 200
     raw = httpx.get(f"{live_server}/v1/search?q=%ED%A0%80", timeout=60)
-    assert raw.status_code == 200 and raw.json()["passages"] == []
+    assert raw.status_code == 400
+    assert error_of(raw) == {
+        "code": "malformed_request",
+        "message": "q: not valid UTF-8 (byte 0xed); percent-encode the UTF-8 bytes of the text",
+    }
     doc = httpx.get(f"{live_server}/v1/documents/%ED%A0%80", timeout=60)
     assert doc.status_code == 404 and error_of(doc)["code"] == "document_not_found"
 

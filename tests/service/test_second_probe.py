@@ -428,3 +428,120 @@ def test_collection_names_are_refused_outside_the_documented_characters(
         assert error_of(response, 422) == f"collection: must not contain {what}: {rule}"
     assert collection_names(http) == before
     make_collection(http, "新闻 a?b#c%d")  # any script, inner spaces, most punctuation
+
+
+def test_query_bytes_that_are_not_utf8_are_a_400(http: httpx.Client) -> None:
+    response = http.get("/v1/search?q=%ff%fe")
+    assert error_of(response, 400) == (
+        "q: not valid UTF-8 (byte 0xff); percent-encode the UTF-8 bytes of the text"
+    )
+    assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_raw_non_ascii_request_line_gets_a_json_400(docs_server: tuple[str, Path]) -> None:
+    host, port = docs_server[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall("GET /v1/search?q=中 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "malformed_request"
+
+
+def test_no_path_redirects_to_the_host_header(live_server: str) -> None:
+    evil = {"Host": "evil.example", "Accept": "application/json, text/event-stream"}
+    for method, path in [("POST", "/mcp/"), ("GET", "/v1/documents/"), ("POST", "/v1/ask/")]:
+        response = httpx.request(method, live_server + path, headers=evil, json={})
+        assert "location" not in response.headers, (method, path)
+        assert response.status_code in (400, 404, 421), (method, path, response.status_code)
+    listed = httpx.post(
+        f"{live_server}/mcp/",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+        headers={"Accept": "application/json, text/event-stream"},
+    )
+    assert listed.status_code == 200, listed.text
+    assert {t["name"] for t in listed.json()["result"]["tools"]} == {
+        "search",
+        "ask",
+        "get_document",
+    }
+
+
+def test_a_browser_mcp_client_may_send_the_protocol_version_header(
+    live_server: str, live_origin: str
+) -> None:
+    response = httpx.options(
+        f"{live_server}/mcp",
+        headers={
+            "Origin": live_origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, mcp-protocol-version",
+        },
+    )
+    assert response.status_code == 200, response.text
+    allowed = {
+        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+    }
+    assert {"content-type", "mcp-protocol-version"} <= allowed
+
+
+def test_get_mcp_is_a_405_not_an_endless_stream(live_server: str) -> None:
+    response = httpx.get(f"{live_server}/mcp", headers={"Accept": "text/event-stream"}, timeout=30)
+    assert response.headers["allow"] == "POST"
+    assert error_of(response, 405) == (
+        "GET /mcp: this stateless MCP server offers no SSE stream; send JSON-RPC messages with POST"
+    )
+
+
+def test_mcp_refuses_an_empty_collections_filter_as_ask_does(live_server: str) -> None:
+    import asyncio
+
+    from mcp import Client
+
+    async def call() -> Any:
+        async with Client(f"{live_server}/mcp", read_timeout_seconds=120) as client:
+            return await client.call_tool(
+                "search", {"question": "白银炉", "filters": {"collections": []}}
+            )
+
+    result = asyncio.run(call())
+    assert result.is_error
+    assert "filters.collections" in result.content[0].text
+    assert "must name at least one collection" in result.content[0].text
+    ask = httpx.post(f"{live_server}/v1/ask", json={"question": "白银炉", "collections": []})
+    assert "collections: must name at least one collection" in error_of(ask, 422)
+
+
+def test_dify_caps_the_values_of_in_as_ask_caps_sources(
+    live_server: str, live_api_key: str
+) -> None:
+    def retrieve(values: int) -> httpx.Response:
+        condition = {
+            "name": "source",
+            "comparison_operator": "in",
+            "value": [f"{i}.txt" for i in range(values)],
+        }
+        return httpx.post(
+            f"{live_server}/retrieval",
+            json={
+                "knowledge_id": "default",
+                "query": "白银炉",
+                "retrieval_setting": {"top_k": 3},
+                "metadata_condition": {"conditions": [condition]},
+            },
+            headers={"Authorization": f"Bearer {live_api_key}"},
+            timeout=60,
+        )
+
+    assert retrieve(100).status_code == 200
+    assert retrieve(5000).json() == {
+        "error_code": 422,
+        "error_msg": "metadata_condition.conditions[0].value: at most 100 values, got 5,000 "
+        "(as /v1/ask's filters.source)",
+    }
+    sources = [("source", f"{i}.txt") for i in range(101)]
+    search = httpx.get(f"{live_server}/v1/search", params=[("q", "白银炉"), *sources])
+    assert error_of(search, 422).startswith("source: ")
