@@ -141,11 +141,14 @@ def read_segment(segments_dir: Path, name: str) -> SegmentData:
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         if manifest.get("format_version") != SEGMENT_FORMAT:
-            raise IndexCorruptError(f"segment {name} has an unknown format")
+            raise IndexCorruptError(f"segment {path} has an unknown format")
         for rel, expected in manifest["files"].items():
             file = path / rel
             if file.stat().st_size != expected["bytes"] or file_sha256(file) != expected["sha256"]:
-                raise IndexCorruptError(f"segment file {name}/{rel} is damaged")
+                raise IndexCorruptError(
+                    f"segment file {file} is damaged (its size or sha256 is not the one "
+                    f"{path / MANIFEST} records)"
+                )
         with (path / "documents.jsonl").open(encoding="utf-8") as handle:
             documents = [Document(**json.loads(line)) for line in handle if line.strip()]
         data = SegmentData(
@@ -171,7 +174,7 @@ def read_segment(segments_dir: Path, name: str) -> SegmentData:
         or len(data.tokens) != counts["chunks"]
         or len(data.sentences) != counts["sentences"]
     ):
-        raise IndexCorruptError(f"segment {name} does not match its manifest")
+        raise IndexCorruptError(f"segment {path} does not match its manifest")
     return data
 
 

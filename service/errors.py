@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from index.errors import (
     CollectionNotFoundError,
     DocumentNotFoundError,
+    IndexCorruptError,
     IndexError_,
     InvalidDocumentError,
     ModelUnavailableError,
@@ -409,3 +410,47 @@ class CatchAllMiddleware:
             if started:
                 raise  # the status line is gone: nothing better can be sent
             await error_response(to_api_error(exc), scope.get("path", ""))(scope, receive, send)
+
+
+class StartupErrorMiddleware:
+    """Outermost: a start-up that fails on a damaged index or store file logs one message
+    naming the file and what to run, instead of a Python traceback.
+
+    Starlette reports a failed lifespan to the server with the formatted traceback; this
+    layer holds that report until it sees the exception, and replaces the text for an
+    `IndexCorruptError` (uvicorn still exits with its start-up failure status)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def holding_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, holding_send)
+        except IndexCorruptError as exc:
+            if not held:
+                raise
+            await send({**held[0], "message": startup_failure(exc)})
+        except BaseException:
+            if held:
+                await send(held[0])
+            raise
+
+
+def startup_failure(exc: IndexCorruptError) -> str:
+    """What the log says when the service cannot start because a file is damaged."""
+    return (
+        f"cannot start: {exc}. Run `ragqa index verify` with the same RAGQA_DATA_DIR to "
+        "check the store and its segments; restore the data directory from a backup, or "
+        "start with an empty RAGQA_DATA_DIR and add the documents again."
+    )

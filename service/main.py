@@ -23,7 +23,7 @@ from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
 from service.cors import JsonCORSMiddleware
-from service.errors import CatchAllMiddleware, register_error_handlers
+from service.errors import CatchAllMiddleware, StartupErrorMiddleware, register_error_handlers
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
 from service.routing import flat_routes, refuse_without_key
@@ -191,4 +191,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             expose_headers=["Retry-After"],  # the widget backs off on 429
         )
     app.add_middleware(AccessLogMiddleware, metrics=app.state.ragqa.metrics)
+    app.add_middleware(StartupErrorMiddleware)
     return app

@@ -23,7 +23,7 @@ import pytest
 
 from service.openai_compat import MODEL_ID
 from tests.conftest import ROOT, TEST_API_KEY
-from tests.servers import SERVER_PIDS, rss_bytes
+from tests.servers import SERVER_PIDS, free_port, rss_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -545,3 +545,46 @@ def test_dify_caps_the_values_of_in_as_ask_caps_sources(
     sources = [("source", f"{i}.txt") for i in range(101)]
     search = httpx.get(f"{live_server}/v1/search", params=[("q", "白银炉"), *sources])
     assert error_of(search, 422).startswith("source: ")
+
+
+def test_a_damaged_segment_stops_the_service_naming_the_file_and_verify(
+    embedder: Any, index_dir: Path, tmp_path: Path
+) -> None:
+    from index.library import Library, NewDocument
+
+    data = tmp_path / "data"
+    library = Library.open(data, embedder, background_merge=False)
+    try:
+        library.create_collection("c")
+        library.add("c", [NewDocument(title="白银", text="白银公司的铜冶炼厂建成投产。")])
+    finally:
+        library.close()
+    (segment,) = [p for p in (data / "segments").iterdir() if p.is_dir()]
+    damaged = segment / "chunk_vectors.npy"
+    damaged.write_bytes(damaged.read_bytes()[:-8] + b"\x00" * 8)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "RAGQA_DATA_DIR": str(data),
+        "RAGQA_INDEX_DIR": str(index_dir),
+        "RAGQA_IMPORT_CORPUS": "false",
+        "RAGQA_LOG_LEVEL": "warning",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    log = run.stdout + run.stderr
+    assert run.returncode != 0, log
+    assert "Traceback" not in log
+    assert f"cannot start: segment file {damaged} is damaged" in log
+    assert "Run `ragqa index verify` with the same RAGQA_DATA_DIR" in log
+    verify = ragqa(
+        "index", "verify", env={"RAGQA_DATA_DIR": str(data), "RAGQA_IMPORT_CORPUS": "false"}
+    )
+    assert verify.returncode == 1 and str(damaged) in verify.stderr
