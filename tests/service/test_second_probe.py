@@ -489,8 +489,13 @@ def test_a_browser_mcp_client_may_send_the_protocol_version_header(
 
 
 def test_get_mcp_is_a_405_not_an_endless_stream(live_server: str) -> None:
-    response = httpx.get(f"{live_server}/mcp", headers={"Accept": "text/event-stream"}, timeout=30)
-    assert response.headers["allow"] == "POST"
+    # Streamed: an SSE answer (the old one) would never end, so only its head is read.
+    with httpx.stream(
+        "GET", f"{live_server}/mcp", headers={"Accept": "text/event-stream"}, timeout=30
+    ) as response:
+        assert response.status_code == 405, response.headers
+        assert response.headers["allow"] == "POST"
+        response.read()
     assert error_of(response, 405) == (
         "GET /mcp: this stateless MCP server offers no SSE stream; send JSON-RPC messages with POST"
     )
