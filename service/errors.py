@@ -413,12 +413,14 @@ class CatchAllMiddleware:
 
 
 class StartupErrorMiddleware:
-    """Outermost: a start-up that fails on a damaged index or store file logs one message
-    naming the file and what to run, instead of a Python traceback.
+    """Outermost: a start-up that fails on the index layer's own error (a damaged segment
+    file, an index of another model) logs one message naming the file and what to do,
+    instead of a Python traceback.
 
     Starlette reports a failed lifespan to the server with the formatted traceback; this
     layer holds that report until it sees the exception, and replaces the text for an
-    `IndexCorruptError` (uvicorn still exits with its start-up failure status)."""
+    `IndexError_` (uvicorn still exits with its start-up failure status). Any other
+    exception is a bug and keeps its traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -437,7 +439,7 @@ class StartupErrorMiddleware:
 
         try:
             await self.app(scope, receive, holding_send)
-        except IndexCorruptError as exc:
+        except IndexError_ as exc:
             if not held:
                 raise
             await send({**held[0], "message": startup_failure(exc)})
@@ -447,8 +449,10 @@ class StartupErrorMiddleware:
             raise
 
 
-def startup_failure(exc: IndexCorruptError) -> str:
-    """What the log says when the service cannot start because a file is damaged."""
+def startup_failure(exc: IndexError_) -> str:
+    """What the log says when the service cannot start; for a damaged file, what to run."""
+    if not isinstance(exc, IndexCorruptError):
+        return f"cannot start: {exc}"
     return (
         f"cannot start: {exc}. Run `ragqa index verify` with the same RAGQA_DATA_DIR to "
         "check the store and its segments; restore the data directory from a backup, or "

@@ -5,7 +5,9 @@ A request uvicorn cannot parse (raw non-ASCII bytes in the request line, a malfo
 never reaches the app; uvicorn answers it with a plain-text 400 "Invalid HTTP request
 received.". This subclass sends the same 400, closing the connection, as
 ``{"error": {"code": "malformed_request", "message": ...}}``. (No CORS headers: the request
-was never read far enough to know its origin.)
+was never read far enough to know its origin.) `ragqa serve` and `python -m service` run
+with it; uvicorn's own command line offers only its built-in protocols, so
+`uvicorn service.main:create_app --factory` keeps the plain-text 400.
 """
 
 from __future__ import annotations
