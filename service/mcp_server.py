@@ -237,7 +237,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def mount(app: FastAPI, server: MCPServer, settings: Settings) -> None:
-    """Serve `server` at `/mcp` (and `/mcp/`, never a redirect) of `app`: stateless
+    """Serve `server` at `/mcp` of `app` (`/mcp/` is a 404, never a redirect): stateless
     streamable HTTP, JSON responses, POST only.
 
     The SDK app's one route is added to `app` itself; `app`'s lifespan must enter
@@ -252,7 +252,7 @@ def mount(app: FastAPI, server: MCPServer, settings: Settings) -> None:
     )
     (route,) = [r for r in mcp_app.routes if isinstance(r, Route)]
     endpoint = PostOnly(route.app)
-    app.router.routes.extend(Route(path, endpoint=endpoint) for path in ("/mcp", "/mcp/"))
+    app.router.routes.append(Route("/mcp", endpoint=endpoint))
 
 
 class PostOnly:

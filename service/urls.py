@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+SEGMENT_SAFE = ":@"
+"""Left as they are: a path segment may hold them (RFC 3986 `pchar`), and ids such as
+`000_0ad1dae646fc90f2.txt:0` stay readable."""
+
 
 def api_path(*parts: str) -> str:
     """`/part/part/...`, each part one percent-encoded segment (`/` inside a part included)."""
-    return "".join("/" + quote(part, safe="") for part in parts)
+    return "".join("/" + quote(part, safe=SEGMENT_SAFE) for part in parts)
