@@ -601,3 +601,41 @@ def test_a_damaged_segment_stops_the_service_naming_the_file_and_verify(
         "index", "verify", env={"RAGQA_DATA_DIR": str(data), "RAGQA_IMPORT_CORPUS": "false"}
     )
     assert verify.returncode == 1 and str(damaged) in verify.stderr
+
+
+ST201_SEED = "48359730158029356871450886244127249189"
+"""A seed with which schemathesis' negative phase sent `?source=<one value>`, a string where
+the schema said "array or null", and the server accepted it (ST201, before the fix)."""
+
+
+def test_schemathesis_finds_search_parameters_as_the_server_reads_them(live_server: str) -> None:
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--no-color",
+        "run",
+        f"{live_server}/openapi.json",
+        "--checks",
+        "all",
+        "--mode",
+        "negative",
+        "--include-path",
+        "/v1/search",
+        "--max-examples",
+        "400",
+        "--seed",
+        ST201_SEED,
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-5_000:] + run.stderr[-2_000:]
+    assert "ST201" not in run.stdout
+    spec = httpx.get(f"{live_server}/openapi.json").json()
+    (source,) = [
+        p for p in spec["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "source"
+    ]
+    assert {k: source["schema"][k] for k in ("type", "items", "maxItems")} == {
+        "type": ["array", "string"],
+        "items": {"type": "string"},
+        "maxItems": 100,
+    }
+    one = httpx.get(f"{live_server}/v1/search", params={"q": "白银炉", "source": "x.txt"})
+    assert one.status_code == 200 and one.json()["passages"] == []
