@@ -30,10 +30,10 @@ def main(argv: Sequence[str] = ()) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from dataclasses import replace
 
+    from corpus.paths import INDEX_DIR
     from eval.dataset import load_questions
     from index.engine import Engine
     from index.wordbridge import PhraseCache
-    from ragqa.paths import INDEX_DIR
 
     index = Path(argv[0]) if argv else INDEX_DIR
     questions = [

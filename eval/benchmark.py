@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus import DEFAULT_CORPUS_DIR
+from corpus import DEFAULT_CORPUS_DIR, paths
 from eval.dataset import load_questions
 from index import dense
 from index.build import build_index
 from index.dense import AnnParams
 from index.embedder import DEFAULT_MODEL, load_embedder
 from index.engine import Engine
-from ragqa import paths
 
 DEV_SET = paths.EVAL_DIR / "dev_questions.jsonl"
 

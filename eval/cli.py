@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from corpus import paths
+from corpus.console import err, fail
 from eval.dataset import Question, QuestionSetError, load_questions
 from eval.sets import NamedSet, named_set
 from eval.tune import DEFAULT_MAX_NULL
-from ragqa import paths
-from ragqa.console import err, fail
 
 if TYPE_CHECKING:
-    from eval.report import EvalRun
+    from eval.evalrun import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
     from index.embedder import Embedder
@@ -330,7 +330,7 @@ def _evaluate(
 ) -> EvalRun:
     from tqdm import tqdm
 
-    from eval.report import EvalRun, VariantRun, index_info
+    from eval.evalrun import EvalRun, VariantRun, index_info
     from eval.runner import TOP_K, ServiceUnreachableError, ask_one
     from eval.variants import main_variant
 
@@ -449,8 +449,9 @@ def gate(
     from datetime import UTC, datetime
 
     from eval import gate as g
+    from eval.evalrun import index_info
     from eval.heldout import HeldOutError
-    from eval.report import git_commit, index_info
+    from eval.report import git_commit
     from eval.runner import run_questions
     from eval.variants import MAIN
 

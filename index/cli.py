@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-from ragqa.console import domain_errors, fail, load_settings
+from corpus.console import fail
+from index.errors import domain_errors
+from index.settings import load_settings
 
 app = typer.Typer(help="Build the index; verify its backend.", no_args_is_help=True)
 
@@ -99,10 +101,13 @@ def verify() -> None:
     With RAGQA_BACKEND=milvus: the rows Milvus lacks are written, the rows no live document
     has are deleted (a write that failed half-way, rows lost in Milvus). With milvus-lite,
     stop the service first (one process owns the .db file); a Milvus server may stay up."""
-    from service.documents_cli import _open_library
+    from index.opening import open_library
 
     settings = load_settings()
-    library = _open_library(quiet=True)
+    try:
+        library = open_library(settings, sync=False)
+    except domain_errors() as exc:
+        fail(str(exc))
     try:
         repaired = library.backend.last_sync  # opening the library ran the start-up check
         try:

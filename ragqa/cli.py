@@ -9,7 +9,7 @@
 
 `ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
 Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
-`ragqa --help` is instant; failures are one red line (`ragqa.console.fail`) and exit 1,
+`ragqa --help` is instant; failures are one red line (`corpus.console.fail`) and exit 1,
 or 2 for usage and configuration, never a traceback.
 """
 
@@ -21,10 +21,12 @@ from typing import Annotated
 import typer
 
 from corpus.cli import app as corpus_app
+from corpus.console import fail
 from eval.cli import app as eval_app
 from index.cli import app as index_app
 from index.cli import build
-from ragqa.console import domain_errors, fail, load_settings
+from index.errors import domain_errors
+from index.settings import load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
 from service.documents_cli import add, collections, rm

@@ -120,7 +120,7 @@ def _tree(before: str) -> Path:
 
 def _service_threads() -> int:
     """The intra-op threads the service gives the model by default (RAGQA_TORCH_THREADS)."""
-    from service.settings import Settings
+    from index.settings import Settings
 
     return int(Settings.model_fields["torch_threads"].default)
 

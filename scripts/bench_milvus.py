@@ -48,6 +48,7 @@ def main() -> int:
     import milvus_lite.adapter.grpc.server  # noqa: F401 - code loaded before any RSS figure
     import pymilvus  # noqa: F401
 
+    from corpus import paths
     from eval.cli import _cmrc_engine
     from eval.metrics import QuestionResult, percentile, summarize_group
     from eval.runner import EngineAnswerer, ask_one
@@ -59,7 +60,6 @@ def main() -> int:
     from index.engine import Engine
     from index.ingest import from_index
     from index.milvus import MilvusIndex, MilvusSettings, MilvusView
-    from ragqa import paths
 
     embedder = load_embedder(DEFAULT_MODEL)
     corpora: dict[str, list[str]] = {}

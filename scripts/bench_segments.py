@@ -55,11 +55,11 @@ from index.docstore import DocStore, StoredDocument, now, sqlite_url  # noqa: E4
 from index.engine import Engine  # noqa: E402
 from index.ingest import from_index, select_rows  # noqa: E402
 from index.library import Library  # noqa: E402
+from index.opening import library_options  # noqa: E402
 from index.segmented import assemble, catalog_for  # noqa: E402
 from index.segments import SegmentData  # noqa: E402
 from index.store import read_index  # noqa: E402
 from index.tokenize import tokenize  # noqa: E402
-from service.main import library_options  # noqa: E402
 
 SMALL_SEGMENTS = 6
 

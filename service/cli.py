@@ -16,11 +16,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from ragqa.console import domain_errors, err, fail, load_settings
+from corpus.console import err, fail
+from index.errors import domain_errors
+from index.settings import load_settings
 
 if TYPE_CHECKING:
+    from index.settings import Settings
     from index.types import AskResult
-    from service.settings import Settings
 
 app = typer.Typer(
     help="Serve the HTTP API; ask from the terminal.",

@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ragqa.console import domain_errors, fail, load_settings
+from corpus.console import fail
+from index.errors import domain_errors
+from index.settings import load_settings
 
 if TYPE_CHECKING:
     from index.library import Library, NewDocument
@@ -100,23 +102,11 @@ def _check(response: Any) -> Any:
 
 
 def _open_library(quiet: bool) -> Library:
-    from index.backend import open_backend
-    from index.embedder import load_embedder, resolve_encoder
-    from index.library import Library
-    from service.main import corpus_manifest, library_options
+    from index.opening import open_library
 
     settings = load_settings()
     try:
-        encoder = resolve_encoder(settings.encoder, settings.model)
-        embedder = load_embedder(settings.model, encoder=encoder)
-        return Library.open(
-            settings.data_dir,
-            embedder,
-            url=settings.store_url,
-            background_merge=False,
-            backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
-            **library_options(corpus_manifest(settings)),
-        )
+        return open_library(settings, sync=False)
     except domain_errors() as exc:
         fail(str(exc))
 

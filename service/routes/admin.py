@@ -18,12 +18,12 @@ from index.build import build_index
 from index.embedder import Embedder, resolve_encoder
 from index.engine import Engine
 from index.library import Library
+from index.settings import Settings
 from service.auth import require_key
 from service.deps import StateDep
 from service.errors import ReloadInProgress
 from service.routing import api_router
 from service.schemas import ReloadRequest, ReloadResponse, error_responses
-from service.settings import Settings
 
 router = api_router(prefix="/v1", tags=["admin"])
 

@@ -174,8 +174,8 @@ def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedd
     from index.build import build_index
     from index.chunking import ChunkingParams, chunk_document
     from index.errors import IndexMismatchError
-    from service.main import open_library
-    from service.settings import Settings
+    from index.opening import open_library
+    from index.settings import Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -27,10 +27,10 @@ from index.milvus import (
     SyncReport,
     filter_expression,
 )
+from index.settings import Settings, describe_settings_error
 from index.store import IndexData, read_index
 from index.types import Allowed, Filters
 from index.view import IndexView
-from service.settings import Settings, describe_settings_error
 from tests.servers import free_port, running_milvus_lite
 
 ROOT = Path(__file__).resolve().parents[2]

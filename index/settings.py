@@ -1,4 +1,4 @@
-"""Service configuration: one `Settings` read from `RAGQA_*` environment variables at start-up.
+"""The configuration: one `Settings` read from `RAGQA_*` environment variables at start-up.
 
 Validators fail fast with a message naming the variable; `describe_settings_error` renders a
 pydantic ValidationError as one line per bad key for the CLI.
@@ -7,12 +7,12 @@ pydantic ValidationError as one line per bad key for the CLI.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ragqa import paths
+from corpus import paths
 
 if TYPE_CHECKING:
     from index.milvus import MilvusSettings
@@ -208,3 +208,14 @@ def describe_settings_error(error: ValidationError) -> str:
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         lines.append(f"{key}: {message}")
     return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with CLI overrides; a bad variable exits 2 naming it
+    (`corpus.console.fail`)."""
+    from corpus.console import fail
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        fail(describe_settings_error(exc), code=2)
