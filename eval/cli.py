@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from eval.evalrun import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
+    from index.crosslingual import Glossary
     from index.embedder import Embedder
     from index.engine import Engine
 
@@ -200,6 +201,7 @@ def _held_out_variants(
         ranking=RankingParams(),
         answering=AnswerParams(),
         view=engine.index,
+        glossary=engine.glossary,
     )
     try:
         held = HeldOutAnswerer(engine, questions, units)
@@ -257,7 +259,7 @@ def _cmrc_engine(
         corpus_dir, index_dir = cmrc_index(
             cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
         )
-        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults)
+        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults, glossary=_glossary())
         return corpus_dir, index_dir, engine
     except _index_errors() as exc:
         fail(f"CMRC index: {exc}")
@@ -276,6 +278,13 @@ def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
     return sets
 
 
+def _glossary() -> Glossary:
+    """The glossary ``RAGQA_GLOSSARY`` names (read here, at the edge; unset: the shipped one)."""
+    from index.crosslingual import GLOSSARY_ENV, glossary_of
+
+    return glossary_of(os.environ.get(GLOSSARY_ENV))
+
+
 def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     if not (index_dir / "manifest.json").is_file():
         fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
@@ -283,7 +292,7 @@ def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     from index.engine import Engine
 
     try:
-        return Engine.load(index_dir, defaults=defaults)
+        return Engine.load(index_dir, defaults=defaults, glossary=_glossary())
     except _index_errors() as exc:
         fail(str(exc))
 

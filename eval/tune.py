@@ -200,7 +200,9 @@ def collect(
     for question, group in zip(questions, texts, strict=True):
         vector, phrases = flat[at], np.asarray(flat[at + 1 : at + len(group)])
         at += len(group)
-        query = pipeline.read_query(engine.index, question.question, vector, params, None, phrases)
+        query = pipeline.read_query(
+            engine.index, question.question, vector, params, None, phrases, engine.glossary
+        )
         fused = pipeline.rank(engine.index, query, fusion, params).passages[: params.rerank_depth]
         chunks = np.asarray([c for c, _ in fused], dtype=np.int64)
         scores = np.asarray([s for _, s in fused], dtype=np.float64)

@@ -167,7 +167,7 @@ def _variant_engine(spec: VariantSpec, engine: Engine, corpus_dir: Path, cache_d
         embedder=embedder,
     )
     # weights fitted for the index's own chunking and model do not apply: defaults
-    return Engine.load(index_dir, model, embedder=embedder, defaults=True)
+    return Engine.load(index_dir, model, embedder=embedder, defaults=True, glossary=engine.glossary)
 
 
 def _slug(text: str) -> str:

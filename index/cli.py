@@ -6,7 +6,6 @@ its backend (Milvus) agree with the document store.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -47,7 +46,9 @@ def build(
     encoder: EncoderOpt = None,
     sentence_vectors: SentenceVectorsOpt = None,
     ann: Annotated[str, typer.Option(help="vector index: flat, hnsw or ivf")] = "flat",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", envvar="CI", help="no progress bars [env CI]")
+    ] = False,
 ) -> None:
     """Build (or incrementally update) the index from the corpus.
 
@@ -63,7 +64,6 @@ def build(
         encoder=encoder,
         sentence_vectors=sentence_vectors,
     )
-    quiet = quiet or bool(os.environ.get("CI"))
     from index.build import build_index
 
     try:

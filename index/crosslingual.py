@@ -8,7 +8,8 @@ are tried, and only multi-character Chinese words are targets, which keeps ordin
 words ("long", "fan") from matching Chinese homophones.
 
 A glossary is an optional user dictionary, not the mechanism (the encoder's word bridge,
-`index.wordbridge`, is): ``RAGQA_GLOSSARY`` names a tab-separated file of English terms and
+`index.wordbridge`, is): the ``RAGQA_GLOSSARY`` setting (`Settings.glossary`, read at the edge
+and passed down as `glossary_of(value)`) names a tab-separated file of English terms and
 their Chinese words, ``off`` turns it off, and unset it is the small glossary of economic-news
 terms shipped beside this module (`glossary_en_zh.tsv`, written for the seed articles:
 "GDP" → 地区生产总值, "value added" → 增加值).
@@ -16,7 +17,6 @@ terms shipped beside this module (`glossary_en_zh.tsv`, written for the seed art
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -28,6 +28,9 @@ _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 GLOSSARY = Path(__file__).with_name("glossary_en_zh.tsv")
 GLOSSARY_ENV = "RAGQA_GLOSSARY"
+
+Glossary = tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
+"""(pattern, Chinese words) pairs, longest English term first (`load_glossary`)."""
 
 
 def glossary_setting(value: str | None) -> Path | None:
@@ -46,7 +49,7 @@ def glossary_setting(value: str | None) -> Path | None:
 
 
 @lru_cache(maxsize=4)
-def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+def load_glossary(path: Path = GLOSSARY) -> Glossary:
     """(pattern, Chinese words) pairs, longest English term first so it wins."""
     entries: list[tuple[str, tuple[str, ...]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -62,19 +65,19 @@ def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[re.Pattern[str], tuple[s
 
 
 @lru_cache(maxsize=4)
-def _glossary_of(value: str | None) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
-    """The glossary a ``RAGQA_GLOSSARY`` value names, resolved and read once per value (not a
-    file check on every question)."""
+def glossary_of(value: str | None) -> Glossary:
+    """The glossary a ``RAGQA_GLOSSARY`` value names (None: the shipped one), resolved and read
+    once per value (not a file check on every question)."""
     path = glossary_setting(value)
     return () if path is None else load_glossary(path)
 
 
-def glossary_terms(question: str) -> list[str]:
-    """Chinese words for the glossary terms in `question` (the ``RAGQA_GLOSSARY`` glossary;
-    none when it is off); a matched span is used once."""
+def glossary_terms(question: str, glossary: Glossary | None = None) -> list[str]:
+    """Chinese words for the terms of `glossary` (None: the shipped one; empty when it is off)
+    in `question`; a matched span is used once."""
     found: list[str] = []
     taken: list[tuple[int, int]] = []
-    for pattern, words in _glossary_of(os.environ.get(GLOSSARY_ENV)):
+    for pattern, words in glossary_of(None) if glossary is None else glossary:
         for match in pattern.finditer(question):
             span = match.span()
             if any(a < span[1] and span[0] < b for a, b in taken):

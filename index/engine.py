@@ -21,6 +21,7 @@ from corpus.documents import Document
 from index import pipeline
 from index.abstain import AbstentionModel, Evidence, default_model
 from index.answer import SentenceCandidate
+from index.crosslingual import Glossary, glossary_of
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.filters import Catalog, allowed_documents
@@ -69,6 +70,7 @@ class Engine:
         answering: AnswerParams | None = None,
         view: IndexView | None = None,
         catalog: Catalog | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -81,6 +83,8 @@ class Engine:
         self.ranking = ranking
         self.answering = answering
         self.index = view or IndexView(data)
+        self.glossary = glossary_of(None) if glossary is None else glossary
+        """The English→Chinese glossary of English questions (`Settings.glossary`)."""
         self.phrases = PhraseCache()
         """Vectors of English questions' words and word pairs (the word bridge)."""
         self.stages = pipeline.ranking_stages(self.config)
@@ -102,6 +106,7 @@ class Engine:
         mmap: bool = True,
         verify: bool = True,
         defaults: bool = False,
+        glossary: Glossary | None = None,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
@@ -113,7 +118,9 @@ class Engine:
         The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
         they were fitted for an index built with another model, encoder or chunking;
         `defaults=True` runs on the documented defaults and the shipped abstention model
-        instead (evaluation variants with other chunk sizes or models)."""
+        instead (evaluation variants with other chunk sizes or models). `glossary` is the
+        English→Chinese glossary (`crosslingual.glossary_of(settings.glossary)`; None: the
+        shipped one)."""
         data = read_index(index_dir, verify=verify, mmap=mmap)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -145,9 +152,10 @@ class Engine:
                 default_model(),
                 ranking=RankingParams(),
                 answering=AnswerParams(),
+                glossary=glossary,
             )
         check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
-        return cls(data, embedder, config)
+        return cls(data, embedder, config, glossary=glossary)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with another retriever/fusion (for evaluation runs)."""
@@ -175,6 +183,7 @@ class Engine:
             answering=kwargs["answering"],  # type: ignore[arg-type]
             view=self.index,
             catalog=self.catalog,
+            glossary=self.glossary,
         )
 
     @property
@@ -264,7 +273,9 @@ class Engine:
         # while the question is encoded and its passages ranked: only stage 4 reads them.
         phrases = self.phrases.encoding(self.embedder, texts[1:]) if len(texts) > 1 else None
         vector = self.embedder.encode_queries([question])[0]
-        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
+        query = pipeline.read_query(
+            self.index, question, vector, self.ranking, allowed, glossary=self.glossary
+        )
         ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
         if phrases is not None:
             query = replace(query, phrase_vectors=phrases.result())

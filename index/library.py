@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 from corpus.documents import Document
 from index.backend import Backend, FaissBackend
 from index.chunking import ChunkingParams
+from index.crosslingual import Glossary
 from index.docstore import (
     CollectionInfo,
     DocStore,
@@ -169,6 +170,7 @@ class Library:
         config: RetrievalConfig | None = None,
         background_merge: bool = True,
         backend: Backend | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.store = store
         self.backend: Backend = backend or FaissBackend()
@@ -180,6 +182,8 @@ class Library:
         self.embed_titles = embed_titles
         self.config = config or RetrievalConfig()
         self.background_merge = background_merge
+        self.glossary = glossary
+        """The English→Chinese glossary every view's engine reads (None: the shipped one)."""
         self.config_id = _config_id(embedder.name, self.chunking, embed_titles, embedder.encoder)
         self.listeners: list[Callable[[Engine], None]] = []
         self._lock = threading.RLock()
@@ -271,7 +275,14 @@ class Library:
             self._backend_behind = True  # the next refresh (or `ragqa index verify`) retries
             raise
         self._backend_behind = False
-        engine = Engine(parts.data, self.embedder, self.config, catalog=catalog, view=view)
+        engine = Engine(
+            parts.data,
+            self.embedder,
+            self.config,
+            catalog=catalog,
+            view=view,
+            glossary=self.glossary,
+        )
         self._engine = engine
         self._generation = generation
         for listener in self.listeners:

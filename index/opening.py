@@ -20,6 +20,7 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
     into `default` and checked against the model and encoder; without (a command that writes
     and exits), it is opened as it is, with merges in the foreground."""
     from index.backend import open_backend
+    from index.crosslingual import glossary_of
     from index.embedder import load_embedder, resolve_encoder
 
     if not sync:
@@ -31,6 +32,7 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
             url=settings.store_url,
             background_merge=False,
             backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
+            glossary=glossary_of(settings.glossary),
             **library_options(corpus_manifest(settings)),
         )
 
@@ -65,6 +67,7 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
         embedder,
         url=settings.store_url,
         backend=backend,
+        glossary=glossary_of(settings.glossary),
         **library_options(index.manifest if index is not None else None),
     )
     if index is not None:

@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from index.abstain import AbstentionModel, Evidence
 from index.answer import SentenceCandidate, features, score
-from index.crosslingual import glossary_terms
+from index.crosslingual import Glossary, glossary_terms
 from index.params import AnswerParams, RankingParams
 from index.retrieval import (
     QueryTerms,
@@ -180,8 +180,10 @@ def read_query(
     params: RankingParams,
     allowed: Allowed | None = None,
     phrase_vectors: np.ndarray | None = None,
+    glossary: Glossary | None = None,
 ) -> Query:
-    """The question read for every stage (`phrase_vectors`: the rest of `encoder_texts`).
+    """The question read for every stage (`phrase_vectors`: the rest of `encoder_texts`;
+    `glossary`: the English→Chinese glossary, None for the shipped one).
 
     A Chinese question is read by BM25 as is, trusted as far as its words occur in the corpus.
     An English question is read through the bridge: the place and company names it romanises
@@ -192,7 +194,7 @@ def read_query(
         lexical, share = question, index.vocabulary_hit(question)
     else:
         names = index.bridge.expand(question)
-        words = names + glossary_terms(question)
+        words = names + glossary_terms(question, glossary)
         lexical = " ".join(words)
         share = params.bridge_share * index.vocabulary_hit(lexical) if words else 0.0
     terms = query_terms(lexical, share, question, index.idf, params.focus_window, names)

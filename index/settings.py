@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         default=None,
         description="English→Chinese user dictionary for English questions (TSV file), or "
         "off; unset: the shipped glossary of economic-news terms (index/glossary_en_zh.tsv). "
-        "Read by the engine from the environment; checked here at start-up",
+        "Checked here at start-up and passed to the engine (`index.opening.open_library`)",
     )
     data_dir: Path = paths.DATA_DIR
     """The document store (SQLite, unless `store_url` says otherwise) and index segments."""

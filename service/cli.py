@@ -142,10 +142,16 @@ def ask(
         fail(f"question: {_first_error(exc)}", code=2)
     if not settings.index_dir.is_dir():
         fail(f"no index at {settings.index_dir}: run `ragqa build`")
+    from index.crosslingual import glossary_of
     from index.engine import Engine
 
     try:
-        engine = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
+        engine = Engine.load(
+            settings.index_dir,
+            settings.model,
+            encoder=settings.encoder,
+            glossary=glossary_of(settings.glossary),
+        )
         result = engine.ask(question, top_k)
     except domain_errors() as exc:
         fail(str(exc))

@@ -15,6 +15,7 @@ import anyio.to_thread
 from fastapi import Body, Depends
 
 from index.build import build_index
+from index.crosslingual import glossary_of
 from index.embedder import Embedder, resolve_encoder
 from index.engine import Engine
 from index.library import Library
@@ -58,7 +59,12 @@ async def reload_index(
             return summary(engine, (time.perf_counter() - start) * 1000)
         engine = await anyio.to_thread.run_sync(
             partial(
-                Engine.load, settings.index_dir, settings.model, embedder, encoder=settings.encoder
+                Engine.load,
+                settings.index_dir,
+                settings.model,
+                embedder,
+                encoder=settings.encoder,
+                glossary=glossary_of(settings.glossary),
             )
         )
         state.swap(engine)
