@@ -1,12 +1,13 @@
-"""`ragqa eval ...` (also `python -m eval ...`): run, diff, gate and benchmark evaluations.
+"""`ragqa eval ...` (also `python -m eval ...`): run, diff and gate evaluations, fit parameters.
 
 `run` compares retrievers, the tutorial baseline, chunk sizes and models on one or more
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
-`gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
-benchmarks and `tune` fits the ranking, answer and abstention parameters. `app` is the `eval`
-group of the project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input
-is one red line and a non-zero exit (2 for usage, 1 for everything else), never a traceback.
+`gate` checks the main retriever against `eval/thresholds.json`. `tune` fits the ranking,
+answer and abstention parameters. `app` is the `eval` group of the project CLI (`ragqa.cli`),
+which adds `ragqa eval bench` (the speed benchmarks, `benchmarks/`). Heavy imports happen
+inside the commands; bad input is one red line and a non-zero exit (2 for usage, 1 for
+everything else), never a traceback.
 """
 
 from __future__ import annotations
@@ -499,23 +500,6 @@ def gate(
         typer.echo(result.render())
         passed = passed and result.passed
     raise typer.Exit(0 if passed else 1)
-
-
-@app.command(
-    "bench",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def bench(ctx: typer.Context) -> None:
-    """Speed and size benchmarks (eval/benchmark.py); options pass through (see --help)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from eval import benchmark
-
-    try:
-        code = benchmark.main(list(ctx.args))
-    except _index_errors() as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
 
 
 @app.command("tune")

@@ -94,7 +94,7 @@ class AnswerParams:
     """Weight of the share of an English question's bridged Chinese words in the sentence
     (`index.wordbridge`). 0 until `ragqa eval tune` fits it: a hand-set value is not measured."""
 
-    # -- the English→Chinese word bridge (`index.wordbridge`; chosen by scripts/bridge_choice) --
+    # -- the English→Chinese word bridge (`index.wordbridge`; benchmarks/bridge_choice.py) --
     bridge_threshold: float = 0.89
     """Least cosine between an English word (or word pair) and a Chinese word of the top
     passages for the Chinese word to count as bridged."""

@@ -3,7 +3,8 @@
     ragqa corpus inspect     look at the corpus                    (corpus/cli.py)
     ragqa index build        build or update the index             (index/cli.py)
     ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
-    ragqa eval run|diff|gate|bench|tune  evaluate                (eval/cli.py)
+    ragqa eval run|diff|gate|tune  evaluate                      (eval/cli.py)
+    ragqa eval bench         speed and size benchmarks             (benchmarks/benchmark.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
 
@@ -15,6 +16,7 @@ or 2 for usage and configuration, never a traceback.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +49,24 @@ app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)
 app.command("add")(add)
 app.command("rm")(rm)
 app.command("collections")(collections)
+
+
+@eval_app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Speed and size benchmarks (benchmarks/benchmark.py); options pass through (see --help)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from benchmarks import benchmark
+    from index.errors import IndexError_
+
+    try:
+        code = benchmark.main(list(ctx.args))
+    except (IndexError_, FileNotFoundError, NotADirectoryError) as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command("mcp")

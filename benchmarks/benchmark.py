@@ -1,7 +1,7 @@
 """Speed and size benchmarks: query latency, indexing throughput, index size, HNSW vs flat.
 
 Prints numbers; asserts nothing (tests never time things). Run with
-`python -m eval.benchmark` (or `ragqa eval bench`). Every figure is measured in the same run,
+`python -m benchmarks.benchmark` (or `ragqa eval bench`). Every figure is measured in the same run,
 so the comparisons (flat vs HNSW, cold build vs incremental rebuild) share one machine state.
 """
 

@@ -406,7 +406,7 @@ def run(spec: ScaleSpec, workdir: Path, *, threads: int = 1, say: Any = print) -
     command = [
         sys.executable,
         "-m",
-        "eval.bench_scale",
+        "benchmarks.bench_scale",
         "measure",
         str(out),
         "--json",

@@ -1,4 +1,4 @@
-"""`python -m eval.bench_bridge`: what the word bridge costs an English question, in-process.
+"""`python -m benchmarks.bench_bridge`: what the word bridge costs an English question, in-process.
 
 Every English question of the seed sets (`eval/questions.jsonl`, `eval/dev_questions.jsonl`)
 is asked of the seed index three times per round, alternately, by the same engine with the

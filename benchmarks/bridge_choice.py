@@ -1,4 +1,4 @@
-"""`python -m eval.bridge_choice`: choose the word bridge's numbers on training folds only.
+"""`python -m benchmarks.bridge_choice`: choose the word bridge's numbers on training folds only.
 
 The bridge (`index.wordbridge`) has three numbers (`AnswerParams.bridge_threshold`,
 `bridge_passages`, `bridge_pairs`). For each article-held-out fold of `ragqa eval tune`
@@ -36,7 +36,7 @@ def _grid(argv: Sequence[str]) -> tuple[tuple[float, ...], tuple[int, ...], tupl
     unknown = sorted(set(options) - {"--thresholds", "--passages", "--pairs"})
     if unknown or len(argv) % 2:
         raise SystemExit(
-            "usage: python -m eval.bridge_choice [--thresholds 0.83,0.86] "
+            "usage: python -m benchmarks.bridge_choice [--thresholds 0.83,0.86] "
             "[--passages 1,3] [--pairs on,off]"
         )
 

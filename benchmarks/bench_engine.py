@@ -177,7 +177,7 @@ def _seed_engine(encoder: str, threads: int) -> Any:
 
 
 def bench_query(mode: Mode, threads: int, say: Any) -> dict[str, Any]:
-    from eval.benchmark import DEV_SET, query_latency
+    from benchmarks.benchmark import DEV_SET, query_latency
     from eval.dataset import load_questions
 
     questions = [q.question for q in load_questions(DEV_SET)]
@@ -258,7 +258,7 @@ def bench_load(mode: Mode, say: Any) -> dict[str, Any]:
 
 
 def bench_scale(mode: Mode, say: Any) -> dict[str, Any]:
-    from eval.bench_scale import ScaleSpec, run
+    from benchmarks.bench_scale import ScaleSpec, run
 
     spec = ScaleSpec(passages=mode.scale_passages)
     say(
