@@ -31,7 +31,7 @@ import hashlib
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -572,10 +572,6 @@ def render_table(today: dict[str, Figures], tuned: dict[str, Figures]) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}"
-
-
-def field_names(cls: type[Any]) -> list[str]:
-    return [f.name for f in fields(cls)]
 
 
 def write_params(doc: dict[str, Any], path: Path) -> None:

@@ -5,8 +5,8 @@ question, the question's keywords in it and in its passage (the words naming wha
 question is about must be in the passage: 白银炉, not another furnace), whether it holds
 the kind of thing asked for (a number for "多少 / how many", a person for "谁 / who", a date
 for "哪一年 / when"), whether it says anything the question does not already say, and its
-passage's rank. The answer is None when even the best sentence scores below a threshold
-calibrated on unanswerable questions: "the corpus does not say".
+passage's rank. Whether the best one answers at all ("the corpus does not say") is not
+decided here: the abstention model (`index.abstain`, pipeline stage 5) reads its evidence.
 """
 
 from __future__ import annotations

@@ -49,10 +49,6 @@ class Backend(Protocol):
         """None when the backend agrees with `view`, else what differs (nothing changed)."""
         ...
 
-    def repair(self, view: IndexView) -> str | None:
-        """Make the backend agree with `view`; None if it already did, else what was fixed."""
-        ...
-
     def ping(self) -> None:
         """Raise BackendUnavailableError unless the backend answers now."""
         ...
@@ -70,9 +66,6 @@ class FaissBackend:
         return IndexView(data)
 
     def check(self, view: IndexView) -> str | None:
-        return None
-
-    def repair(self, view: IndexView) -> str | None:
         return None
 
     def ping(self) -> None:
@@ -130,9 +123,6 @@ class MilvusBackend:
         assert isinstance(view, MilvusView)
         report = self.index.check(view)
         return None if report.agreed else report.describe()
-
-    def repair(self, view: IndexView) -> str | None:
-        return self._sync(view)
 
     def ping(self) -> None:
         self.index.ping()

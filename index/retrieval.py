@@ -35,7 +35,7 @@ FUSIONS = ("weighted", "rrf")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Which ranking pipeline runs (`index.pipeline.PIPELINES`): the retriever and, for the
+    """Which ranking pipeline runs (`index.pipeline.ranking_stages`): the retriever and, for the
     hybrid ones, the fusion. Every weight lives in `index.params`, not here."""
 
     retriever: str = "hybrid+rerank"

@@ -77,18 +77,3 @@ def split_sentences(
     if tail:
         spans.extend(_cut_long(text, tail, max_chars))
     return spans
-
-
-def split_clauses(text: str, span: Span) -> list[Span]:
-    """Clause spans (cut at ，、：) of one sentence span; used to tighten an answer."""
-    clauses: list[Span] = []
-    pos = span.char_start
-    for match in _CLAUSE_END.finditer(text, span.char_start, span.char_end):
-        piece = _trim(text, pos, match.end())
-        pos = match.end()
-        if piece:
-            clauses.append(piece)
-    tail = _trim(text, pos, span.char_end)
-    if tail:
-        clauses.append(tail)
-    return clauses
