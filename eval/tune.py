@@ -159,7 +159,7 @@ def rerank_features(
     engine: Engine, query: Query, chunks: np.ndarray, fused: np.ndarray
 ) -> np.ndarray:
     """(n, 4) features of the re-scoring stage, in `RERANK_FIELDS` order."""
-    from index.retrieval import coverage
+    from index.matching import coverage
 
     terms = query.terms
     top = float(fused.max()) if fused.size else 0.0

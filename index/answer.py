@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.matching import QueryTerms, coverage, normalized
 from index.params import AnswerParams
-from index.retrieval import QueryTerms, coverage, normalized
 
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个家项次倍年名位成座条台种]|多大|多高|多快|多厚|多薄|多长|多远|比例|比重|占比|增速|增幅"

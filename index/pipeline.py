@@ -36,15 +36,13 @@ import numpy.typing as npt
 from index.abstain import AbstentionModel, Evidence
 from index.answer import SentenceCandidate, features, score
 from index.crosslingual import Glossary, glossary_terms
+from index.matching import QueryTerms, coverage, query_terms
 from index.params import AnswerParams, RankingParams
 from index.retrieval import (
-    QueryTerms,
     RetrievalConfig,
-    coverage,
     evidence_score,
     fuse_rrf,
     fuse_weighted,
-    query_terms,
     top_positive,
 )
 from index.tokenize import has_cjk, tokenize

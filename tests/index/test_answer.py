@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.answer import answer_type_match, beyond_title, novelty
-from index.retrieval import QueryTerms
+from index.matching import QueryTerms
 
 
 @pytest.mark.parametrize(

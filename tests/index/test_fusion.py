@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from index.matching import coverage
 from index.params import RankingParams
-from index.retrieval import coverage, fuse_rrf, fuse_weighted
+from index.retrieval import fuse_rrf, fuse_weighted
 
 
 def test_weighted_fusion_ignores_bm25_when_the_question_has_no_known_token() -> None:
