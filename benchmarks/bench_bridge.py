@@ -33,7 +33,7 @@ def main(argv: Sequence[str] = ()) -> int:
     from corpus.paths import INDEX_DIR
     from eval.dataset import load_questions
     from index.engine import Engine
-    from index.wordbridge import PhraseCache
+    from index.rank.wordbridge import PhraseCache
 
     index = Path(argv[0]) if argv else INDEX_DIR
     questions = [
@@ -49,12 +49,12 @@ def main(argv: Sequence[str] = ()) -> int:
         off.ask(question)
         on.ask(question)
     cold = engine.with_params(answering=on.answering)
-    on.phrases = PhraseCache()
+    on.pipeline.phrases = PhraseCache()
     names = ("off", "on, cold", "on, warm")
     times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(ROUNDS):
         for question in questions:
-            cold.phrases = PhraseCache()
+            cold.pipeline.phrases = PhraseCache()
             for name, which in zip(names, (off, cold, on), strict=True):
                 started = time.perf_counter()
                 which.ask(question)

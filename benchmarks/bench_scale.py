@@ -2,7 +2,7 @@
 
 `generate` writes a real index directory (`index.store` format: documents, spans, BM25, an IVF
 passage index, int8 sentence vectors) of synthetic news-like data; `measure` loads it the way
-the service does (memory-mapped) in a fresh process and runs `index.pipeline` over it: query
+the service does (memory-mapped) in a fresh process and runs `index.rank.pipeline` over it: query
 reading, dense and BM25 candidates, fusion, sentence evidence, answer choice and abstention,
 through `IndexView`. No encoder runs: query vectors are synthetic too.
 
@@ -106,9 +106,9 @@ def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float
     from corpus.documents import Document
     from index import dense
     from index.bm25 import BM25Index
-    from index.crosslingual import pinyin_table
     from index.dense import AnnParams
     from index.quantize import quantize_rows
+    from index.rank.crosslingual import pinyin_table
     from index.store import IndexData, IndexManifest, write_index
 
     started = time.perf_counter()
@@ -290,27 +290,27 @@ def _dir_mb(path: Path) -> float:
 def _run_queries(
     view: Any, questions: list[dict[str, Any]], vectors: np.ndarray, warmup: int
 ) -> dict[str, Any]:
-    from index import pipeline
-    from index.abstain import default_model
-    from index.params import AnswerParams, RankingParams
-    from index.retrieval import RetrievalConfig
+    from index.rank.abstain import default_model
+    from index.rank.params import AnswerParams, RankingParams
+    from index.rank.pipeline import Pipeline, RetrievalConfig, Trace
+    from index.rank.query import read_query
 
     ranking_params, answer_params = RankingParams(), AnswerParams()
-    stages = pipeline.ranking_stages(RetrievalConfig())
     model = default_model()
+    no_encoder: Any = None  # the questions come encoded: stages 1-5 run from a read query
+    pipeline = Pipeline(view, no_encoder, RetrievalConfig(), ranking_params, answer_params, model)
     times, lexical_ms, dense_ms, tops, dense_tops, hits = [], [], [], [], [], 0
     for item, vector in zip(questions[:warmup], vectors[:warmup], strict=True):
-        query = pipeline.read_query(view, item["question"], vector, ranking_params)
-        ranking = pipeline.rank(view, query, stages, ranking_params)
-        pipeline.abstain(pipeline.choose_answer(view, query, ranking, answer_params), model)
+        query = read_query(view, item["question"], vector, ranking_params)
+        trace = pipeline.resume(Trace.at_query(query))
     questions, vectors = questions[warmup:], vectors[warmup:]
     for item, vector in zip(questions, vectors, strict=True):
         t0 = time.perf_counter()
-        query = pipeline.read_query(view, item["question"], vector, ranking_params)
-        ranking = pipeline.rank(view, query, stages, ranking_params)
-        pipeline.abstain(pipeline.choose_answer(view, query, ranking, answer_params), model)
+        query = read_query(view, item["question"], vector, ranking_params)
+        trace = pipeline.resume(Trace.at_query(query))
         times.append((time.perf_counter() - t0) * 1000)
-        top = ranking.top(10)
+        assert trace.ranking is not None
+        top = trace.ranking.top(10)
         tops.append(top)
         hits += item["passage"] in top
         t0 = time.perf_counter()

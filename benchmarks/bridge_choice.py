@@ -1,6 +1,6 @@
 """`python -m benchmarks.bridge_choice`: choose the word bridge's numbers on training folds only.
 
-The bridge (`index.wordbridge`) has three numbers (`AnswerParams.bridge_threshold`,
+The bridge (`index.rank.wordbridge`) has three numbers (`AnswerParams.bridge_threshold`,
 `bridge_passages`, `bridge_pairs`). For each article-held-out fold of `ragqa eval tune`
 (same sets, same folds), every candidate setting is scored by an inner cross-validation on
 the *other* folds only: the answer weights (``w_*`` with ``w_bridge``) are fitted listwise on
@@ -56,7 +56,7 @@ def _setting_items(items: Sequence[t.Item], pairs: bool) -> list[t.Item]:
     (`english_phrases` lists the words first, then the pairs)."""
     if pairs:
         return list(items)
-    from index.wordbridge import english_phrases
+    from index.rank.wordbridge import english_phrases
 
     out = []
     for item in items:
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] = ()) -> int:
     _grid(argv)  # a bad option fails before anything is loaded
     from eval.cli import DEFAULT_CACHE, DEFAULT_INDEX, _cmrc_engine, _load_engine, _load_named
     from eval.sets import named_set
-    from index.params import AnswerParams, RankingParams
+    from index.rank.params import AnswerParams, RankingParams
 
     named = [named_set(n) for n in t.DEFAULT_SETS]
     loaded = {s.name: _load_named(s) for s in named}

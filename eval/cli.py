@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from eval.evalrun import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
-    from index.crosslingual import Glossary
     from index.embedder import Embedder
     from index.engine import Engine
+    from index.rank.crosslingual import Glossary
 
 REPO = paths.REPO_DIR
 BUNDLED_SETS = (paths.EVAL_DIR / "dev_questions.jsonl", paths.EVAL_DIR / "questions.jsonl")
@@ -100,14 +100,14 @@ def run(
         typer.Option(
             "--held-out",
             help="compare today's parameters with each question answered by the parameters "
-            "fitted without its article (index/params.json from `ragqa eval tune`)",
+            "fitted without its article (index/rank/params.json from `ragqa eval tune`)",
         ),
     ] = False,
     defaults: Annotated[
         bool,
         typer.Option(
             "--defaults",
-            help="run on the documented defaults instead of index/params.json: the fit saw "
+            help="run on the documented defaults instead of index/rank/params.json: the fit saw "
             "the cmrc and own sets, the defaults did not see cmrc",
         ),
     ] = False,
@@ -188,9 +188,9 @@ def _held_out_variants(
     from eval.runner import EngineAnswerer
     from eval.sets import SETS, unit_of
     from eval.variants import MAIN, VariantSpec
-    from index.abstain import default_model
     from index.engine import Engine
-    from index.params import AnswerParams, RankingParams
+    from index.rank.abstain import default_model
+    from index.rank.params import AnswerParams, RankingParams
 
     topics = next((s.topics() for s in SETS.values() if s.path == path), {})
     units = {q.id: unit_of(q, corpus, topics) for q in questions}  # type: ignore[arg-type]
@@ -281,7 +281,7 @@ def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
 
 def _glossary() -> Glossary:
     """The glossary ``RAGQA_GLOSSARY`` names (read here, at the edge; unset: the shipped one)."""
-    from index.crosslingual import GLOSSARY_ENV, glossary_of
+    from index.rank.crosslingual import GLOSSARY_ENV, glossary_of
 
     return glossary_of(os.environ.get(GLOSSARY_ENV))
 
@@ -519,7 +519,7 @@ def tune(
         float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
     ] = DEFAULT_MAX_NULL,
     out: Annotated[
-        Path | None, typer.Option(help="where to write the parameters [index/params.json]")
+        Path | None, typer.Option(help="where to write the parameters [index/rank/params.json]")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="print the held-out figures only")
@@ -546,7 +546,7 @@ def tune(
     engines = {"seed": seed_engine, "cmrc": cmrc_engine}
     reference = seed_engine or cmrc_engine
     assert reference is not None
-    from index.fitted import CHECKED
+    from index.rank.fitted import CHECKED
 
     wanted = {k: t.fitted_for(reference)[k] for k in CHECKED}
     for engine in engines.values():

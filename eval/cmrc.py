@@ -167,8 +167,8 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     from corpus.loader import corpus_files, file_sha256
     from index.chunking import ChunkingParams
     from index.errors import IndexError_
+    from index.rank.wordbridge import WORDS_FILE
     from index.store import read_manifest
-    from index.wordbridge import WORDS_FILE
 
     try:
         manifest = read_manifest(index_dir)
@@ -177,7 +177,7 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     params = ChunkingParams()
     chunking = manifest.chunking
     if (
-        WORDS_FILE not in manifest.files  # no word vectors (`index.wordbridge`): rebuild
+        WORDS_FILE not in manifest.files  # no word vectors (`index.rank.wordbridge`): rebuild
         or manifest.model != model
         or chunking.get("size") != params.size
         or chunking.get("overlap") != params.overlap

@@ -144,7 +144,7 @@ def open_backend(name: str, dim: int, milvus: MilvusSettings | None = None) -> B
             f"RAGQA_BACKEND={name!r} is not a backend: use one of {', '.join(BACKENDS)}"
         )
     from index.milvus import MilvusIndex, check_uri
-    from index.params import load_params
+    from index.rank.params import load_params
 
     if milvus is None or not milvus.uri:
         check_uri("")

@@ -29,7 +29,6 @@ from index import dense
 from index.bm25 import BM25Index
 from index.buildlock import build_lock
 from index.chunking import ChunkingParams, chunk_document
-from index.crosslingual import pinyin_table
 from index.dense import AnnParams
 from index.embedcache import EmbeddingCache, cache_path, embed_passages
 from index.embedder import DEFAULT_ENCODER, Embedder, load_embedder, resolve_encoder
@@ -38,6 +37,8 @@ from index.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS, Late
 from index.late_chunking import cache_keys as late_cache_keys
 from index.late_chunking import embed as embed_late
 from index.late_chunking import plan as late_plan
+from index.rank.crosslingual import pinyin_table
+from index.rank.wordbridge import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 from index.sentences import split_sentences
 from index.store import (
     IndexData,
@@ -47,7 +48,6 @@ from index.store import (
     read_manifest,
     write_index,
 )
-from index.wordbridge import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,7 @@ def build_index(
 def _word_table(
     data: IndexData, embedder: Embedder, index_dir: Path, checkpoints: bool, progress: bool
 ) -> WordTable:
-    """Encoder vectors of the BM25 vocabulary's words (`index.wordbridge`): words already in
+    """Encoder vectors of the BM25 vocabulary's words (`index.rank.wordbridge`): words already in
     the cache beside the index are looked up, so a rebuild encodes only new words."""
     words = vocabulary_words(data.bm25.vocabulary)
     if not checkpoints:

@@ -1,11 +1,11 @@
 """The question-answering engine: a loaded index plus the model, answering `ask` and `search`.
 
-A thin facade over `index.pipeline`, where the stages are listed in order. This is the one
-object the service holds. It is read-only once loaded, so a reload builds a new engine and
-swaps the reference; in-flight requests finish on the old one. A request runs one encoder
-pass (the question; an English question's words for the word bridge, when not cached, in a
-second one, in a worker thread beside the first); passages and sentences were embedded at
-build time.
+A thin facade over `index.rank.pipeline.Pipeline`, where the stages are listed in order.
+This is the one object the service holds. It is read-only once loaded, so a reload builds a
+new engine and swaps the reference; in-flight requests finish on the old one. A request runs
+one encoder pass (the question; an English question's words for the word bridge, when not
+cached, in a second one, in a worker thread beside the first); passages and sentences were
+embedded at build time.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from corpus.documents import Document
-from index import pipeline
-from index.abstain import AbstentionModel, Evidence, default_model
-from index.answer import SentenceCandidate
-from index.crosslingual import Glossary, glossary_of
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.filters import Catalog, allowed_documents
-from index.fitted import check_fitted_for, load_abstention
-from index.params import AnswerParams, RankingParams, load_params
-from index.retrieval import RetrievalConfig
+from index.rank.abstain import AbstentionModel, default_model
+from index.rank.crosslingual import Glossary, glossary_of
+from index.rank.fitted import check_fitted_for, load_abstention
+from index.rank.params import AnswerParams, RankingParams, load_params
+from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
+from index.rank.types import Query, Ranking
+from index.rank.wordbridge import PhraseCache
 from index.searchable import has_searchable_content
 from index.store import IndexData, IndexManifest, read_index
 from index.types import (
@@ -41,19 +41,30 @@ from index.types import (
     Span,
 )
 from index.view import IndexView
-from index.wordbridge import PhraseCache
 
 
 @dataclass(frozen=True)
 class Retrieved:
-    """The first half of `Engine.ask`: ranked passages plus what the answer step needs."""
+    """The first half of `Engine.ask`: ranked passages, and the pipeline's trace through
+    stage 3 that the answer step resumes."""
 
     question: str
     passages: list[Passage]
     took_ms: float
-    query: pipeline.Query
-    ranking: pipeline.Ranking
+    trace: Trace
     started: float
+
+    @property
+    def query(self) -> Query:
+        """Stage 0's reading of the question."""
+        assert self.trace.query is not None
+        return self.trace.query
+
+    @property
+    def ranking(self) -> Ranking:
+        """The passages best first after stage 3."""
+        assert self.trace.ranking is not None
+        return self.trace.ranking
 
 
 class Engine:
@@ -85,9 +96,17 @@ class Engine:
         self.index = view or IndexView(data)
         self.glossary = glossary_of(None) if glossary is None else glossary
         """The English→Chinese glossary of English questions (`Settings.glossary`)."""
-        self.phrases = PhraseCache()
-        """Vectors of English questions' words and word pairs (the word bridge)."""
-        self.stages = pipeline.ranking_stages(self.config)
+        self.pipeline = Pipeline(
+            self.index,
+            embedder,
+            self.config,
+            ranking,
+            answering,
+            self.abstention,
+            phrases=PhraseCache(),
+            glossary=self.glossary,
+        )
+        """Stages 0-5, run once each, in order, for every question."""
         self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
         """Collection, metadata and alive flag per document row (tombstones are not alive)."""
         alive = self.catalog.alive
@@ -115,7 +134,7 @@ class Engine:
         The vectors are memory-mapped by default (`mmap`), so worker processes share them;
         `verify` checks every file against the manifest's checksums first.
 
-        The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
+        The fitted parameters (`index/rank/params.json`) are refused (ParamsMismatchError) when
         they were fitted for an index built with another model, encoder or chunking;
         `defaults=True` runs on the documented defaults and the shipped abstention model
         instead (evaluation variants with other chunk sizes or models). `glossary` is the
@@ -263,42 +282,21 @@ class Engine:
         A question with nothing searchable in it (`has_searchable_content`) retrieves no
         passages and gets no answer, without running the model."""
         started = time.perf_counter()
-        if not has_searchable_content(question):
-            query = pipeline.unsearchable_query(self.index, question)
-            took = (time.perf_counter() - started) * 1000
-            return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
-        allowed = self.allowed(collections, None, allowed)
-        texts = pipeline.encoder_texts(self.index, question, self.answering)
-        # An English question's phrases (the word bridge) are encoded in a worker thread
-        # while the question is encoded and its passages ranked: only stage 4 reads them.
-        phrases = self.phrases.encoding(self.embedder, texts[1:]) if len(texts) > 1 else None
-        vector = self.embedder.encode_queries([question])[0]
-        query = pipeline.read_query(
-            self.index, question, vector, self.ranking, allowed, glossary=self.glossary
+        scope = (
+            self.allowed(collections, None, allowed) if has_searchable_content(question) else None
         )
-        ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
-        if phrases is not None:
-            query = replace(query, phrase_vectors=phrases.result())
+        trace = self.pipeline.run(question, scope, stop_after=EVIDENCE)
+        assert trace.ranking is not None
         passages = [
             self._passage(rank, chunk, score)
-            for rank, (chunk, score) in enumerate(ranking.passages[:top_k], 1)
+            for rank, (chunk, score) in enumerate(trace.ranking.passages[:top_k], 1)
         ]
         took = (time.perf_counter() - started) * 1000
-        return Retrieved(question, passages, took, query, ranking, started)
-
-    def evidence(self, retrieved: Retrieved) -> tuple[SentenceCandidate, float, Evidence] | None:
-        """Stage 4 alone: the best answer candidate, its score and its evidence."""
-        choice = pipeline.choose_answer(
-            self.index, retrieved.query, retrieved.ranking, self.answering
-        )
-        return None if choice is None else (choice.sentence, choice.score, choice.evidence)
+        return Retrieved(question, passages, took, trace, started)
 
     def answer(self, retrieved: Retrieved) -> AskResult:
         """Stages 4-5 (answer choice, abstention) over retrieved passages: no model call."""
-        choice = pipeline.choose_answer(
-            self.index, retrieved.query, retrieved.ranking, self.answering
-        )
-        choice = pipeline.abstain(choice, self.abstention)
+        choice = self.pipeline.resume(retrieved.trace).answer
         answer: Answer | None = None
         passages = retrieved.passages
         if choice is not None:

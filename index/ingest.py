@@ -20,13 +20,13 @@ from corpus.documents import Document
 from index import dense
 from index.build import passage_text_for_embedding
 from index.chunking import ChunkingParams, chunk_document
-from index.crosslingual import pinyin_table
 from index.embedder import Embedder
+from index.rank.crosslingual import pinyin_table
+from index.rank.wordbridge import WordTable, encode_words, vocabulary_words
 from index.segments import SegmentData
 from index.sentences import split_sentences
 from index.store import IndexData
 from index.tokenize import tokenize
-from index.wordbridge import WordTable, encode_words, vocabulary_words
 
 
 def vector_config_id(

@@ -37,7 +37,6 @@ from urllib.parse import urlparse
 from corpus.documents import Document
 from index.backend import Backend, FaissBackend
 from index.chunking import ChunkingParams
-from index.crosslingual import Glossary
 from index.docstore import (
     CollectionInfo,
     DocStore,
@@ -57,7 +56,8 @@ from index.errors import (
 from index.filters import DEFAULT_COLLECTION
 from index.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.ingest import vector_config_id as _config_id
-from index.retrieval import RetrievalConfig
+from index.rank.crosslingual import Glossary
+from index.rank.pipeline import RetrievalConfig
 from index.segmented import ViewParts, assemble, catalog_for
 from index.segments import SegmentData, read_segment, remove_debris, write_segment
 from index.store import IndexData

@@ -1,7 +1,7 @@
 """The Milvus backend: passages and sentences with their vectors, and the BM25 text, in Milvus.
 
 `RAGQA_BACKEND=milvus` keeps the index in Milvus instead of the FAISS + bm25s directory; the
-ranking pipeline above it is the same code (`index.pipeline` reads a `MilvusView`, an
+ranking pipeline above it is the same code (`index.rank.pipeline` reads a `MilvusView`, an
 `IndexView` whose candidate searches and vector reads go to Milvus). `RAGQA_MILVUS_URI`
 names the engine: a file path ending in ``.db`` is milvus-lite (embedded, in this process),
 ``http://host:19530`` a Milvus standalone or cluster, with `RAGQA_MILVUS_TOKEN` if it asks

@@ -20,8 +20,8 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
     into `default` and checked against the model and encoder; without (a command that writes
     and exits), it is opened as it is, with merges in the foreground."""
     from index.backend import open_backend
-    from index.crosslingual import glossary_of
     from index.embedder import load_embedder, resolve_encoder
+    from index.rank.crosslingual import glossary_of
 
     if not sync:
         encoder = resolve_encoder(settings.encoder, settings.model)

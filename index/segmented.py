@@ -27,9 +27,9 @@ from index import dense
 from index.bm25 import SegmentedBM25
 from index.docstore import LiveRow
 from index.filters import Catalog
+from index.rank.wordbridge import StackedWords
 from index.segments import SegmentData
 from index.store import IndexData, IndexManifest
-from index.wordbridge import StackedWords
 
 
 @dataclass(frozen=True)

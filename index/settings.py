@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     glossary: str | None = Field(
         default=None,
         description="English→Chinese user dictionary for English questions (TSV file), or "
-        "off; unset: the shipped glossary of economic-news terms (index/glossary_en_zh.tsv). "
+        "off; unset: the shipped glossary of economic-news terms (index/rank/glossary_en_zh.tsv). "
         "Checked here at start-up and passed to the engine (`index.opening.open_library`)",
     )
     data_dir: Path = paths.DATA_DIR
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     @field_validator("glossary")
     @classmethod
     def _check_glossary(cls, value: str | None) -> str | None:
-        from index.crosslingual import glossary_setting
+        from index.rank.crosslingual import glossary_setting
 
         glossary_setting(value)  # a missing file fails at start-up, naming RAGQA_GLOSSARY
         return value

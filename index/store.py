@@ -13,7 +13,7 @@ Layout (format 1)::
                            archive-scale storage; see `index.quantize`)
     bm25/                  bm25s files (JSON + .npy)
     pinyin.json            pinyin → vocabulary words, for English questions naming places
-    words.json             the vocabulary words with an encoder vector (`index.wordbridge`), and
+    words.json             the vocabulary words with an encoder vector (`rank.wordbridge`), and
     word_vectors.npy       float16 (w, dim): their vectors (absent in indexes made before them)
 
 The directory is written to a temporary sibling and renamed into place, so a crash never
@@ -41,7 +41,7 @@ from index import dense
 from index.bm25 import BM25Index, LexicalIndex
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.quantize import dequantize_rows
-from index.wordbridge import Words, WordTable
+from index.rank.wordbridge import Words, WordTable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -131,7 +131,7 @@ class IndexData:
     sentence_scales: np.ndarray | None = None
     """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
     words: Words | None = None
-    """Encoder vectors of the vocabulary words, for English questions (`index.wordbridge`)."""
+    """Encoder vectors of the vocabulary words, for English questions (`index.rank.wordbridge`)."""
 
     def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
         """The float32 sentence vectors of `rows` (only those rows are read)."""

@@ -1,6 +1,6 @@
 """What the ranking pipeline reads from a loaded index, behind a few small methods.
 
-The stages in `index.pipeline` never touch FAISS, bm25s or the arrays directly: they ask this
+The stages in `index.rank.pipeline` never touch FAISS, bm25s or the arrays directly: they ask this
 view for candidates, vectors and spans. A segmented index, or a vector database, can stand in
 by offering the same methods.
 
@@ -17,10 +17,10 @@ import numpy.typing as npt
 
 from corpus.documents import Document
 from index import dense
-from index.crosslingual import PinyinBridge
+from index.rank.crosslingual import PinyinBridge
+from index.rank.wordbridge import Words, WordTable
 from index.store import IndexData
 from index.types import Allowed
-from index.wordbridge import Words, WordTable
 
 _SHIFT = np.int64(1 << 32)
 

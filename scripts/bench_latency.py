@@ -7,10 +7,10 @@ Issue 12 (answers that hold on unseen articles) may not make questions slower by
   checked out as a detached git worktree and run with this repository's virtualenv, over an
   index that code builds itself from the same `corpus/articles`;
 - ``defaults``: today's code on its documented defaults (no fitted parameters);
-- ``fitted``: today's code as it is served, with the final parameters of `index/params.json`
+- ``fitted``: today's code as it is served, with the final parameters of `index/rank/params.json`
   (ranking, answer weights and abstention model fitted by `ragqa eval tune`);
 - with ``--compare REF``, also ``fitted@REF``: the code at REF (a detached worktree, like
-  before's) over today's index with today's ranking and answer parameters (`index/params.json`;
+  before's) over today's index with today's ranking and answer parameters (`index/rank/params.json`;
   REF's own abstention model), to see what a change between REF and today's code does to the
   fitted path.
 
@@ -89,10 +89,10 @@ def worker(
         )
         engine = Engine.load(Path(index_dir), embedder=embedder)
     else:
-        # "fitted" is the engine as served: it loads index/params.json itself
+        # "fitted" is the engine as served: it loads index/rank/params.json itself
         engine = Engine.load(Path(index_dir), defaults=variant == "defaults")
         if variant.startswith("fitted@"):
-            from index.params import load_params
+            from index.rank.params import load_params
 
             engine = engine.with_params(*load_params(FITTED))
     questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))

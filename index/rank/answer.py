@@ -1,4 +1,4 @@
-"""Extractive answers: the best-supported sentence of the top passages, or None.
+"""Stage 4, answer choice: the best-supported sentence of the top passages, or None.
 
 Each candidate sentence is scored from a few interpretable features: its similarity to the
 question, the question's keywords in it and in its passage (the words naming what the
@@ -6,16 +6,21 @@ question is about must be in the passage: 白银炉, not another furnace), wheth
 the kind of thing asked for (a number for "多少 / how many", a person for "谁 / who", a date
 for "哪一年 / when"), whether it says anything the question does not already say, and its
 passage's rank. Whether the best one answers at all ("the corpus does not say") is not
-decided here: the abstention model (`index.abstain`, pipeline stage 5) reads its evidence.
+decided here: the abstention model (`index.rank.abstain`, pipeline stage 5) reads its evidence.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from index.matching import QueryTerms, coverage, normalized
-from index.params import AnswerParams
+from index.rank.matching import QueryTerms, coverage, normalized
+from index.rank.params import AnswerParams
+from index.rank.types import AnswerChoice, Evidence, Query, Ranking, SentenceCandidate
+from index.rank.wordbridge import bridge
+from index.tokenize import has_cjk, tokenize
+from index.view import IndexView
 
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个家项次倍年名位成座条台种]|多大|多高|多快|多厚|多薄|多长|多远|比例|比重|占比|增速|增幅"
@@ -35,21 +40,6 @@ _PERSON_CUE = re.compile(
 )
 _YEAR = re.compile(r"\d{4}年|\d{1,2}月")
 _CONTENT_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
-
-
-@dataclass(frozen=True)
-class SentenceCandidate:
-    """A sentence (clipped to its passage) that could answer the question."""
-
-    passage_index: int
-    char_start: int
-    char_end: int
-    text: str
-    passage_text: str
-    similarity: float
-    passage_prior: float
-    title: str
-    """The title of the sentence's document: what the whole article is about."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def features(
     bridged: frozenset[str] = frozenset(),
 ) -> AnswerFeatures:
     """The feature vector of one candidate sentence; `bridged`: the Chinese words an English
-    question's words were matched to in the top passages (`index.wordbridge.bridge`)."""
+    question's words were matched to in the top passages (`index.rank.wordbridge.bridge`)."""
     share = terms.lexical_share
     return AnswerFeatures(
         similarity=candidate.similarity,
@@ -140,3 +130,88 @@ def score(f: AnswerFeatures, params: AnswerParams) -> float:
         + params.w_passage * f.passage_prior
         + params.w_bridge * f.bridge
     )
+
+
+# -- the stage ---------------------------------------------------------------------------
+
+
+def answer_candidates(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> list[SentenceCandidate]:
+    """Every sentence of the top `passages` passages, clipped to its passage."""
+    candidates: list[SentenceCandidate] = []
+    chunk_ids = ranking.top(params.passages)
+    query.sentences.prefetch(chunk_ids)
+    for position, chunk in enumerate(chunk_ids):
+        doc, start, end = index.passage(chunk)
+        rows, sims = query.sentences.of_passage(chunk)
+        if not rows.size:
+            continue
+        prior = 1.0 - position / max(len(chunk_ids), 1)
+        context = f"{doc.title}\n{doc.text[start:end]}"
+        for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+            _, s_start, s_end = index.sentences[row].tolist()
+            a, b = max(s_start, start), min(s_end, end)
+            if b > a:
+                candidates.append(
+                    SentenceCandidate(
+                        position, a, b, doc.text[a:b], context, float(sim), prior, doc.title
+                    )
+                )
+    return candidates
+
+
+def bridged_words(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> frozenset[str]:
+    """The Chinese words of the top `bridge_passages` passages that an English question's
+    words and word pairs name (`index.rank.wordbridge.bridge`); empty for a Chinese question."""
+    if query.phrase_vectors is None:
+        return frozenset()
+    words: set[str] = set()
+    for chunk in ranking.top(params.bridge_passages):
+        doc, start, end = index.passage(chunk)
+        words.update(passage_words(f"{doc.title}\n{doc.text[start:end]}"))
+    return bridge(query.phrase_vectors, index.words, words, params.bridge_threshold)
+
+
+@lru_cache(maxsize=4096)
+def passage_words(text: str) -> frozenset[str]:
+    """The jieba words of a passage (title + text), cached: the same top passages come back
+    for many questions, and tokenizing three of them cost about 4 ms of an English ask."""
+    return frozenset(tokenize(text))
+
+
+def choose_answer(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> AnswerChoice | None:
+    """The best-scoring candidate sentence and the evidence about it (None: no sentences)."""
+    candidates = answer_candidates(index, query, ranking, params)
+    if not candidates:
+        return None
+    terms, question = query.terms, query.question
+    bridged = bridged_words(index, query, ranking, params)
+    evidence_of = [features(c, question, terms, params, bridged) for c in candidates]
+    scored = sorted(
+        ((score(f, params), i) for i, f in enumerate(evidence_of)), key=lambda pair: -pair[0]
+    )
+    best_score, best_at = scored[0]
+    best = candidates[best_at]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    evidence = Evidence(
+        score=best_score,
+        similarity=best.similarity,
+        support=coverage(terms.tokens, best.passage_text, terms.weights),
+        focus_support=coverage(terms.focus, best.passage_text, terms.weights),
+        margin=best_score - runner_up,
+        lexical_share=terms.lexical_share,
+        english=0.0 if has_cjk(question) else 1.0,
+        has_focus=1.0 if terms.focus else 0.0,
+        answer_type=evidence_of[best_at].answer_type,
+        name_support=coverage(terms.names, best.passage_text, terms.weights)
+        if terms.names
+        else 1.0,
+        has_names=1.0 if terms.names else 0.0,
+    )
+    chunk = ranking.passages[best.passage_index][0]
+    return AnswerChoice(best, chunk, best_score, evidence)

@@ -1,7 +1,7 @@
 """What fitted parameters were fitted for, and refusing them for an index built otherwise.
 
-`index/params.json` (written by `ragqa eval tune`) holds the `RankingParams` and `AnswerParams`
-values (read by `index.params.load_params`), the abstention model, and ``fitted_for``: the
+`index/rank/params.json` (written by `ragqa eval tune`) holds the `RankingParams` and `AnswerParams`
+values (read by `index.rank.params.load_params`), the abstention model, and ``fitted_for``: the
 model, encoder variant and chunking of the index the questions were asked over. Weights fitted
 on 300-character passages of one encoder say nothing about 500-character passages or another
 model, so an engine over an index built otherwise refuses them (`ParamsMismatchError`) with a
@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from index.abstain import AbstentionModel, default_model
 from index.errors import IndexMismatchError
-from index.params import PARAMS_FILE
+from index.rank.abstain import AbstentionModel, default_model
+from index.rank.params import PARAMS_FILE
 
 CHECKED = ("model", "chunk_size", "chunk_overlap", "embed_titles")
 """The fields of ``fitted_for`` an index must match. ``config_id`` is recorded, not compared:

@@ -4,11 +4,11 @@
 re-scoring); `AnswerParams` decides which sentence of the top passages is the answer. No
 weight is shared between the two: the re-scoring stage's sentence weight and the answer
 choice's similarity weight are separate fields even where their defaults are equal, so one
-can be fitted without moving the other. The abstention model (`index.abstain`) is the third,
+can be fitted without moving the other. The abstention model (`index.rank.abstain`) is the third,
 separate piece.
 
 The defaults are the values the engine has shipped with. Fitted values, when present, live in
-one file, `index/params.json` (``{"ranking": {...}, "answer": {...}}``); a field missing from
+one file, `index/rank/params.json` (``{"ranking": {...}, "answer": {...}}``); a field missing from
 the file keeps its default, an unknown field is an error naming it.
 """
 
@@ -92,9 +92,10 @@ class AnswerParams:
     """Weight of the passage's rank prior: 1 for the first passage, falling linearly."""
     w_bridge: float = 0.0
     """Weight of the share of an English question's bridged Chinese words in the sentence
-    (`index.wordbridge`). 0 until `ragqa eval tune` fits it: a hand-set value is not measured."""
+    (`index.rank.wordbridge`). 0 until `ragqa eval tune` fits it: a hand-set value is not
+    measured."""
 
-    # -- the English→Chinese word bridge (`index.wordbridge`; benchmarks/bridge_choice.py) --
+    # -- the English→Chinese word bridge (`index.rank.wordbridge`; benchmarks/bridge_choice.py) --
     bridge_threshold: float = 0.89
     """Least cosine between an English word (or word pair) and a Chinese word of the top
     passages for the Chinese word to count as bridged."""

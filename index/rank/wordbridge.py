@@ -17,7 +17,7 @@ against the words of the top candidate passages only (`bridge`): over the whole 
 e5-small's single-word vectors are too close together to be a dictionary (2026-12-02, 16,211
 CMRC words at cosine ≥ 0.88: 197 right words against 741 wrong), but among the few hundred
 words of three passages the best match above `AnswerParams.bridge_threshold` is mostly right.
-The bridged words are an answer feature (`index.answer`, ``w_bridge``).
+The bridged words are an answer feature (`index.rank.answer`, ``w_bridge``).
 """
 
 from __future__ import annotations
