@@ -42,6 +42,15 @@ DEFAULT_CACHE = paths.EVAL_CACHE_DIR
 
 app = typer.Typer(help="Offline evaluation runs.", no_args_is_help=True)
 
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (`python -m eval`)."""
+    from index.settings import Runtime
+
+    Runtime().apply()
+
+
 IndexOpt = Annotated[
     Path,
     typer.Option("--index", envvar="RAGQA_INDEX_DIR", help="index directory [env RAGQA_INDEX_DIR]"),

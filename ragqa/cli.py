@@ -28,7 +28,7 @@ from eval.cli import app as eval_app
 from index.cli import app as index_app
 from index.cli import build
 from index.errors import domain_errors
-from index.settings import load_settings
+from index.settings import Runtime, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
 from service.documents_cli import add, collections, rm
@@ -39,6 +39,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (the roof's edge)."""
+    Runtime().apply()
+
+
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(index_app, name="index")
 app.add_typer(service_app, name="service")

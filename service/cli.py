@@ -30,6 +30,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (`python -m service`)."""
+    from index.settings import Runtime
+
+    Runtime().apply()
+
+
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
 ]

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from index.engine import Engine
 from index.opening import open_library
-from index.settings import Settings
+from index.settings import Runtime, Settings
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
 from service.bodylimit import DOCUMENT_WRITES, BodyLimitMiddleware
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     Pass an already loaded `engine` to serve it instead of loading `settings.index_dir`
     (embedding the app in a process that holds one, tests sharing a session engine)."""
     settings = settings or Settings()
+    Runtime().apply()  # the model cache and hub settings (uvicorn's workers start here)
     app = FastAPI(
         title="ragqa",
         summary="Questions over Chinese news, answered with verbatim, offset-checked citations.",

@@ -20,6 +20,15 @@ from tests.servers import running_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+
+def _runtime() -> None:
+    from index.settings import Runtime
+
+    Runtime().apply()  # the test session is an edge: the model cache the environment names
+
+
+_runtime()
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_INDEX = ROOT / "var" / "test-index"
 TEST_API_KEY = "test-admin-key-0123456789"

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index import provision
 from index.embedder import (
     DEFAULT_MODEL,
     Embedder,
@@ -202,7 +203,7 @@ def cache(tmp_path: Path, fp32_dir: Path, int8_dir: Path, monkeypatch: pytest.Mo
             (copy / path.name).symlink_to(path)
     (copy / "onnx").mkdir()
     shutil.copyfile(int8_dir / INT8_ONNX, copy / INT8_ONNX)
-    monkeypatch.setenv("RAGQA_MODEL_CACHE", str(root))
+    monkeypatch.setattr(provision, "MODEL_CACHE", root)
     return copy
 
 

