@@ -26,6 +26,7 @@ from index.view import IndexView
 
 if TYPE_CHECKING:
     from index.milvus import MilvusIndex, MilvusSettings
+    from index.rank.fitted import Fitted
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,11 @@ class MilvusBackend:
         self.index.close()
 
 
-def open_backend(name: str, dim: int, milvus: MilvusSettings | None = None) -> Backend:
-    """The backend called `name` (faiss or milvus), connected and checked.
+def open_backend(
+    name: str, dim: int, milvus: MilvusSettings | None = None, fitted: Fitted | None = None
+) -> Backend:
+    """The backend called `name` (faiss or milvus), connected and checked. Milvus proposes
+    as many BM25 candidates as the fitted ranking reads (`fitted`, else the shipped one).
 
     Raises BackendConfigError for bad settings (each message names its RAGQA_ variable),
     BackendUnavailableError when Milvus cannot be reached, IndexMismatchError for a
@@ -144,10 +148,10 @@ def open_backend(name: str, dim: int, milvus: MilvusSettings | None = None) -> B
             f"RAGQA_BACKEND={name!r} is not a backend: use one of {', '.join(BACKENDS)}"
         )
     from index.milvus import MilvusIndex, check_uri
-    from index.rank.params import load_params
+    from index.rank.fitted import shipped
 
     if milvus is None or not milvus.uri:
         check_uri("")
     assert milvus is not None
-    ranking, _ = load_params()
-    return MilvusBackend(MilvusIndex(milvus, dim), lexical_limit=ranking.depth)
+    depth = (fitted if fitted is not None else shipped()).ranking.depth
+    return MilvusBackend(MilvusIndex(milvus, dim), lexical_limit=depth)

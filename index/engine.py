@@ -21,10 +21,10 @@ from corpus.documents import Document
 from index.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import DocumentNotFoundError, IndexMismatchError
 from index.filters import Catalog, allowed_documents
-from index.rank.abstain import AbstentionModel, default_model
+from index.rank.abstain import AbstentionModel
 from index.rank.crosslingual import Glossary, glossary_of
-from index.rank.fitted import check_fitted_for, load_abstention
-from index.rank.params import AnswerParams, RankingParams, load_params
+from index.rank.fitted import Fitted, shipped
+from index.rank.params import AnswerParams, RankingParams
 from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
 from index.rank.types import Query, Ranking
 from index.rank.wordbridge import PhraseCache
@@ -82,17 +82,17 @@ class Engine:
         view: IndexView | None = None,
         catalog: Catalog | None = None,
         glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.abstention = abstention if abstention is not None else load_abstention()
-        if ranking is None or answering is None:
-            fitted_ranking, fitted_answering = load_params()
-            ranking = ranking or fitted_ranking
-            answering = answering or fitted_answering
-        self.ranking = ranking
-        self.answering = answering
+        self.fitted = fitted if fitted is not None else shipped()
+        """The fitted numbers (loaded and checked by whoever built the engine over its index;
+        the shipped file's, unchecked, when none was passed)."""
+        self.abstention = abstention if abstention is not None else self.fitted.abstention
+        self.ranking = ranking if ranking is not None else self.fitted.ranking
+        self.answering = answering if answering is not None else self.fitted.answering
         self.index = view or IndexView(data)
         self.glossary = glossary_of(None) if glossary is None else glossary
         """The English→Chinese glossary of English questions (`Settings.glossary`)."""
@@ -100,8 +100,8 @@ class Engine:
             self.index,
             embedder,
             self.config,
-            ranking,
-            answering,
+            self.ranking,
+            self.answering,
             self.abstention,
             phrases=PhraseCache(),
             glossary=self.glossary,
@@ -126,6 +126,7 @@ class Engine:
         verify: bool = True,
         defaults: bool = False,
         glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
@@ -134,8 +135,9 @@ class Engine:
         The vectors are memory-mapped by default (`mmap`), so worker processes share them;
         `verify` checks every file against the manifest's checksums first.
 
-        The fitted parameters (`index/rank/params.json`) are refused (ParamsMismatchError) when
-        they were fitted for an index built with another model, encoder or chunking;
+        The fitted bundle (`fitted`, else `index/rank/params.json` read now) is refused
+        (ParamsMismatchError) when it was fitted for an index built with another model,
+        encoder or chunking;
         `defaults=True` runs on the documented defaults and the shipped abstention model
         instead (evaluation variants with other chunk sizes or models). `glossary` is the
         English→Chinese glossary (`crosslingual.glossary_of(settings.glossary)`; None: the
@@ -164,17 +166,10 @@ class Engine:
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
         if defaults:
-            return cls(
-                data,
-                embedder,
-                config,
-                default_model(),
-                ranking=RankingParams(),
-                answering=AnswerParams(),
-                glossary=glossary,
-            )
-        check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
-        return cls(data, embedder, config, glossary=glossary)
+            return cls(data, embedder, config, fitted=Fitted.defaults(), glossary=glossary)
+        fitted = fitted if fitted is not None else Fitted.load()
+        fitted.check(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
+        return cls(data, embedder, config, glossary=glossary, fitted=fitted)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with another retriever/fusion (for evaluation runs)."""
@@ -203,6 +198,7 @@ class Engine:
             view=self.index,
             catalog=self.catalog,
             glossary=self.glossary,
+            fitted=self.fitted,
         )
 
     @property

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 from corpus.documents import Document
@@ -57,6 +58,7 @@ from index.filters import DEFAULT_COLLECTION
 from index.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.ingest import vector_config_id as _config_id
 from index.rank.crosslingual import Glossary
+from index.rank.fitted import Fitted, shipped
 from index.rank.pipeline import RetrievalConfig
 from index.segmented import ViewParts, assemble, catalog_for
 from index.segments import SegmentData, read_segment, remove_debris, write_segment
@@ -171,6 +173,7 @@ class Library:
         background_merge: bool = True,
         backend: Backend | None = None,
         glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
     ) -> None:
         self.store = store
         self.backend: Backend = backend or FaissBackend()
@@ -185,6 +188,10 @@ class Library:
         self.glossary = glossary
         """The English→Chinese glossary every view's engine reads (None: the shipped one)."""
         self.config_id = _config_id(embedder.name, self.chunking, embed_titles, embedder.encoder)
+        self.fitted = fitted if fitted is not None else shipped()
+        """The fitted numbers every view's engine runs on, checked here, once, against the
+        model, encoder and chunking the library embeds with (ParamsMismatchError)."""
+        self.fitted.check(self._as_index(), embedder.encoder, segments_dir.parent)
         self.listeners: list[Callable[[Engine], None]] = []
         self._lock = threading.RLock()
         self._lock_path = segments_dir.parent / "writer.lock"
@@ -207,6 +214,16 @@ class Library:
         library.recover()
         library.refresh(force=True)
         return library
+
+    def _as_index(self) -> SimpleNamespace:
+        """What the fitted bundle is checked against: the configuration of every segment."""
+        chunking = {"size": self.chunking.size, "overlap": self.chunking.overlap}
+        return SimpleNamespace(
+            model=self.embedder.name,
+            chunking=chunking,
+            embed_titles=self.embed_titles,
+            config_id=self.config_id,
+        )
 
     def close(self) -> None:
         merger = self._merger
@@ -282,6 +299,7 @@ class Library:
             catalog=catalog,
             view=view,
             glossary=self.glossary,
+            fitted=self.fitted,
         )
         self._engine = engine
         self._generation = generation

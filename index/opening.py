@@ -11,17 +11,24 @@ from typing import Any
 
 from index.chunking import ChunkingParams
 from index.library import Library
+from index.rank.fitted import Fitted
 from index.settings import Settings
 from index.store import IndexManifest
 
 
-def open_library(settings: Settings, *, sync: bool = True) -> Library:
+def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None = None) -> Library:
     """The library in `settings.data_dir`. With `sync` (serving), the corpus index is imported
     into `default` and checked against the model and encoder; without (a command that writes
-    and exits), it is opened as it is, with merges in the foreground."""
+    and exits), it is opened as it is, with merges in the foreground.
+
+    The fitted bundle (`fitted`, else `index/rank/params.json`) is loaded once, checked
+    against the corpus index (and, by the library, against its own configuration) and passed
+    to the library, its engines and the backend."""
     from index.backend import open_backend
     from index.embedder import load_embedder, resolve_encoder
     from index.rank.crosslingual import glossary_of
+
+    fitted = fitted if fitted is not None else Fitted.load()
 
     if not sync:
         encoder = resolve_encoder(settings.encoder, settings.model)
@@ -31,8 +38,9 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
             embedder,
             url=settings.store_url,
             background_merge=False,
-            backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
+            backend=open_backend(settings.backend, embedder.dim, settings.milvus(), fitted),
             glossary=glossary_of(settings.glossary),
+            fitted=fitted,
             **library_options(corpus_manifest(settings)),
         )
 
@@ -60,14 +68,17 @@ def open_library(settings: Settings, *, sync: bool = True) -> Library:
                 f"(`ragqa build --encoder {encoder}`) or set "
                 f"RAGQA_ENCODER={index.manifest.encoder}"
             )
+    if index is not None:
+        fitted.check(index.manifest, encoder, settings.index_dir)
     embedder = load_embedder(settings.model, encoder=encoder)
-    backend = open_backend(settings.backend, embedder.dim, settings.milvus())
+    backend = open_backend(settings.backend, embedder.dim, settings.milvus(), fitted)
     library = Library.open(
         settings.data_dir,
         embedder,
         url=settings.store_url,
         backend=backend,
         glossary=glossary_of(settings.glossary),
+        fitted=fitted,
         **library_options(index.manifest if index is not None else None),
     )
     if index is not None:

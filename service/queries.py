@@ -12,13 +12,13 @@ source is B` ranks exactly as `source in [A, B]`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from index.engine import Engine, Retrieved
 from index.errors import CollectionNotFoundError
+from index.rank.fitted import RelevanceScale
 from index.types import Allowed, AskResult, Filters, Passage
 
 Alternatives = Filters | Sequence[Filters] | None
@@ -104,15 +104,9 @@ def retrieve(
     return engine.retrieve(question, top_k, allowed=scope(engine, collections, filters))
 
 
-RELEVANCE_MIDPOINT = 1.0
-"""Engine score that maps to relevance 0.5 (measured on the dev questions at 933e2e2: top
-passages of answerable questions score 1.3 to 2.0, passages ranked 6 to 10 score 0.9 to 1.3)."""
-RELEVANCE_SCALE = 0.25
-
-
-def relevance(score: float) -> float:
+def relevance(score: float, scale: RelevanceScale | None = None) -> float:
     """An engine score squashed into 0..1 for clients that expect that range (Dify's
-    `score_threshold`): ``1 / (1 + exp(-(score - 1.0) / 0.25))``. Strictly increasing, so
-    the order is the engine's; not a probability."""
-    x = max(-50.0, min(50.0, (score - RELEVANCE_MIDPOINT) / RELEVANCE_SCALE))
-    return round(1.0 / (1.0 + math.exp(-x)), 4)
+    `score_threshold`), by the fitted bundle's relevance scale (`Fitted.relevance`; the
+    documented one when none is given). Strictly increasing, so the order is the engine's;
+    not a probability."""
+    return (scale if scale is not None else RelevanceScale()).relevance(score)

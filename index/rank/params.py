@@ -117,7 +117,12 @@ def load_params(path: Path = PARAMS_FILE) -> tuple[RankingParams, AnswerParams]:
     """The fitted parameters in `path`, or the defaults when the file does not exist."""
     if not path.exists():
         return RankingParams(), AnswerParams()
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return params_from(json.loads(path.read_text(encoding="utf-8")), path)
+
+
+def params_from(data: dict[str, Any], path: Path) -> tuple[RankingParams, AnswerParams]:
+    """The ranking and answer parameters of a parameters file's JSON (`path` names it in
+    errors)."""
     return (
         _from_json(RankingParams, data.get("ranking", {}), f"{path} ranking"),
         _from_json(AnswerParams, data.get("answer", {}), f"{path} answer"),
