@@ -112,6 +112,7 @@ def test_baseline_cuts_the_raw_files_the_tutorial_way() -> None:
     assert len(chunks) == 69  # the seed corpus is 75 k characters
 
 
+@pytest.mark.slow
 def test_baseline_retrieves_raw_pieces_and_never_answers(
     embedder: Any, questions: list[Question], tmp_path: Path
 ) -> None:

@@ -118,6 +118,7 @@ def fp32_embedder() -> Any:
     return load_embedder(DEFAULT_MODEL, encoder="fp32")
 
 
+@pytest.mark.slow
 def test_fp32_index_is_refused_with_int8_query_vectors(
     small_corpus: Path, tmp_path: Path, embedder: Any, fp32_embedder: Any
 ) -> None:

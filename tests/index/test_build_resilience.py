@@ -67,6 +67,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_build_and_inspect_exit_with_the_same_status_on_the_same_corpus(
     corpus_with_a_bad_file: Path, tmp_path: Path
 ) -> None:

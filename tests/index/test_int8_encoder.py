@@ -91,6 +91,7 @@ def _reference_vectors(embedder: Embedder) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 def test_int8_vectors_match_fp32_on_the_76_reference_texts(int8: Embedder, fp32: Embedder) -> None:
     assert (int8.encoder, fp32.encoder) == ("int8", "fp32")
     got, want = _reference_vectors(int8), _reference_vectors(fp32)
@@ -110,6 +111,7 @@ def test_int8_batches_give_the_vectors_of_single_texts(int8: Embedder) -> None:
     assert int8.encode_queries([]).shape == (0, 384)
 
 
+@pytest.mark.slow
 def test_intra_op_threads_of_a_multi_threaded_encoder_do_not_spin(int8_dir: Path) -> None:
     from index.onnx_encoder import SPINNING, OnnxEncoder
 
@@ -165,6 +167,7 @@ def test_second_int8_provisioning_does_not_rewrite(int8_dir: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in files} == before
 
 
+@pytest.mark.slow
 def test_int8_provisioning_replaces_leftovers_and_a_damaged_file(
     fp32_dir: Path, int8_dir: Path, tmp_path: Path
 ) -> None:

@@ -55,6 +55,7 @@ def test_reload_swaps_in_a_new_engine_that_answers_the_same(
     assert after["answer"] == answer["answer"]
 
 
+@pytest.mark.slow
 def test_reload_with_rebuild_builds_then_loads(make_client: Any, copy_index: Path) -> None:
     with make_client(api_key=KEY, index_dir=copy_index) as client:
         response = client.post("/v1/index/reload", headers=AUTH, json={"rebuild": True})
