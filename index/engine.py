@@ -11,16 +11,14 @@ embedded at build time.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
-from corpus.documents import Document
+from index.contents import Contents
 from index.embedder import Embedder, load_embedder, resolve_encoder
-from index.errors import DocumentNotFoundError, IndexMismatchError
-from index.filters import Catalog, allowed_documents
+from index.errors import IndexMismatchError
+from index.filters import Catalog
 from index.rank.abstain import AbstentionModel
 from index.rank.crosslingual import Glossary, glossary_of
 from index.rank.fitted import Fitted, shipped
@@ -34,11 +32,9 @@ from index.types import (
     Allowed,
     Answer,
     AskResult,
-    Citation,
-    DocumentSummary,
-    Filters,
     Passage,
     Span,
+    cite,
 )
 from index.view import IndexView
 
@@ -109,9 +105,8 @@ class Engine:
         """Stages 0-5, run once each, in order, for every question."""
         self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
         """Collection, metadata and alive flag per document row (tombstones are not alive)."""
-        alive = self.catalog.alive
-        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents) if alive[i]}
-        self._doc_passages = np.bincount(data.chunks[:, 0], minlength=len(data.documents)).tolist()
+        self.contents = Contents(data, self.catalog)
+        """Its documents, collections and metadata, and the scope of a query over them."""
 
     @classmethod
     def load(
@@ -217,26 +212,6 @@ class Engine:
 
     # -- ask / search ------------------------------------------------------------------------
 
-    def allowed(
-        self,
-        collections: Sequence[str] | None = None,
-        filters: Filters | None = None,
-        also: Allowed | None = None,
-    ) -> Allowed | None:
-        """The documents a query with these collections and filters may see (None: all).
-        Tombstones of replaced or deleted documents are never allowed; `also` narrows it."""
-        mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
-        if also is not None:
-            mask = also.documents if mask is None else mask & also.documents
-        if mask is None:
-            return None
-        if also is None:
-            named = tuple(collections) if collections is not None else None
-            return Allowed(mask, (named, filters))
-        if collections is None and filters is None:
-            return Allowed(mask, also.where)
-        return Allowed(mask)
-
     def ask(
         self,
         question: str,
@@ -248,8 +223,7 @@ class Engine:
         """Ranked passages and an extractive answer (None when the corpus does not say).
 
         `collections=None` searches every collection in one merged ranking. Filters reach the
-        pipeline as `allowed=engine.allowed(collections, filters)` (front doors still filter
-        their own rankings, whose scores they compare across filters)."""
+        pipeline as `allowed=engine.contents.scope(collections, filters)`."""
         return self.answer(self.retrieve(question, top_k, collections=collections, allowed=allowed))
 
     def search(
@@ -279,7 +253,9 @@ class Engine:
         passages and gets no answer, without running the model."""
         started = time.perf_counter()
         scope = (
-            self.allowed(collections, None, allowed) if has_searchable_content(question) else None
+            self.contents.allowed(collections, None, allowed)
+            if has_searchable_content(question)
+            else None
         )
         trace = self.pipeline.run(question, scope, stop_after=EVIDENCE)
         assert trace.ranking is not None
@@ -300,7 +276,7 @@ class Engine:
             doc, _, _ = self.index.passage(choice.chunk)
             answer = Answer(
                 text=best.text,
-                citation=_citation(doc, best.char_start, best.char_end),
+                citation=cite(doc, best.char_start, best.char_end),
                 passage_rank=best.passage_index + 1,
                 score=round(choice.score, 4),
             )
@@ -314,7 +290,7 @@ class Engine:
             rank=rank,
             score=round(float(score), 4),
             text=doc.text[start:end],
-            citation=_citation(doc, start, end),
+            citation=cite(doc, start, end),
         )
 
     @staticmethod
@@ -329,49 +305,3 @@ class Engine:
             if inside
             else passage
         )
-
-    # -- documents -------------------------------------------------------------------------
-
-    def documents(self, collection: str | None = None) -> list[DocumentSummary]:
-        """Every live document (of `collection`, if given), in index order."""
-        catalog = self.catalog
-        return [
-            DocumentSummary(_citation(d, 0, len(d.text)), n, c)
-            for d, n, c, alive in zip(
-                self.data.documents,
-                self._doc_passages,
-                catalog.collections,
-                catalog.alive.tolist(),
-                strict=True,
-            )
-            if alive and (collection is None or c == collection)
-        ]
-
-    def collections(self) -> list[str]:
-        """Every collection of the view (some may be empty), by name."""
-        return sorted(self.catalog.names)
-
-    def collection_of(self, doc_id: str) -> str:
-        """The collection of a live document; raises DocumentNotFoundError."""
-        self.document(doc_id)
-        return self.catalog.collections[self._doc_rows[doc_id]]
-
-    def metadata_of(self, doc_id: str) -> Mapping[str, str]:
-        """The metadata of a live document; raises DocumentNotFoundError."""
-        self.document(doc_id)
-        return self.catalog.metadata[self._doc_rows[doc_id]]
-
-    def document(self, doc_id: str) -> Document:
-        """One document with its text; raises DocumentNotFoundError."""
-        row = self._doc_rows.get(doc_id)
-        if row is None:
-            raise DocumentNotFoundError(doc_id)
-        return self.data.documents[row]
-
-    def n_passages_of(self, doc_id: str) -> int:
-        """Number of passages of one document."""
-        return self._doc_passages[self._doc_rows[doc_id]] if doc_id in self._doc_rows else 0
-
-
-def _citation(doc: Document, start: int, end: int) -> Citation:
-    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end)

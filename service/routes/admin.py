@@ -100,7 +100,7 @@ def summary(engine: Engine, took_ms: float) -> ReloadResponse:
     manifest = getattr(engine, "manifest", None)
     built_at = getattr(manifest, "built_at", None)
     return ReloadResponse(
-        documents=len(engine.documents()),
+        documents=len(engine.contents.documents()),
         passages=engine.n_passages,
         model=engine.model_name,
         built_at=str(built_at) if built_at is not None else None,

@@ -48,7 +48,7 @@ def test_the_imported_seed_corpus_answers_exactly_as_the_plain_index(
         assert _without_time(library.engine.ask(question, 10)) == _without_time(
             engine.ask(question, 10)
         ), question
-    assert library.engine.documents() == engine.documents()
+    assert library.engine.contents.documents() == engine.contents.documents()
 
 
 def test_importing_the_same_index_again_writes_nothing(library: Any, index_dir: Path) -> None:
@@ -66,7 +66,7 @@ def test_small_segments_are_merged_and_tombstones_dropped(library: Any) -> None:
     assert len(library.store.segments()) == MAX_SEGMENTS + 2  # seed + 9 batches
     engine = library.engine
     assert engine.catalog.alive.tolist().count(False) == 1  # the tombstone of ids[0]
-    assert ids[0] not in {d.doc_id for d in engine.documents()}
+    assert ids[0] not in {d.doc_id for d in engine.contents.documents()}
     while library.merge():
         pass
     segments = library.store.segments()
@@ -128,7 +128,7 @@ def test_bm25_over_segments_scores_as_one_index_after_writes_deletes_and_merges(
     engine = library.engine
     dead = [i for i, d in enumerate(engine.data.documents) if d.doc_id == ids[0]]
     dead_chunks = [c for c, row in enumerate(engine.data.chunks[:, 0].tolist()) if row in dead]
-    lexical = engine.index.lexical_scores("第1号风电场", engine.allowed(None, None))
+    lexical = engine.index.lexical_scores("第1号风电场", engine.contents.allowed(None, None))
     assert dead_chunks and lexical[dead_chunks].tolist() == [0.0] * len(dead_chunks)
     assert library.merge()  # the half-dead segment is rewritten without the tombstone
     assert ids[0] not in {d.doc_id for d in library.engine.data.documents}
@@ -199,7 +199,7 @@ def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedd
     library = open_library(settings, fitted=Fitted.defaults())
     try:
         assert library.chunking == small
-        assert [d.doc_id for d in library.engine.documents()] == ["a.txt:0"]
+        assert [d.doc_id for d in library.engine.contents.documents()] == ["a.txt:0"]
         library.create_collection("wind")
         text = (
             "瓜州第1号风电场位于戈壁滩上，装机容量为20万千瓦；"

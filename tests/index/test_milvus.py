@@ -187,7 +187,7 @@ def test_a_filtered_milvus_query_returns_only_the_filtered_documents(
 ) -> None:
     data, catalog, view = varied_milvus
     on_milvus = Engine(data, embedder, view=view, catalog=catalog)
-    allowed = on_milvus.allowed(["default"], Filters(sources=("新华网",)))
+    allowed = on_milvus.contents.allowed(["default"], Filters(sources=("新华网",)))
     assert view.where(allowed) == '(collection in ["default"]) and (source in ["新华网"])'
     result = on_milvus.search("甘肃传统产业占规模以上工业增加值的比重是多少", 10, allowed=allowed)
     assert result

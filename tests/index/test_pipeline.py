@@ -32,7 +32,7 @@ def test_each_retriever_is_a_list_of_stages() -> None:
 
 
 def test_a_query_restricted_to_one_document_sees_only_that_document(engine: Any) -> None:
-    docs = engine.documents()
+    docs = engine.contents.documents()
     target = next(i for i, d in enumerate(docs) if d.source == "000_0ad1dae646fc90f2.txt")
     allowed = Allowed.only(len(docs), [target])
     result = engine.ask(QUESTION, top_k=10, allowed=allowed)
@@ -42,7 +42,7 @@ def test_a_query_restricted_to_one_document_sees_only_that_document(engine: Any)
 
 
 def test_a_restriction_that_allows_nothing_gives_no_passages_and_no_answer(engine: Any) -> None:
-    allowed = Allowed.only(len(engine.documents()), [])
+    allowed = Allowed.only(len(engine.contents.documents()), [])
     result = engine.ask(QUESTION, top_k=5, allowed=allowed)
     assert result.passages == []
     assert result.answer is None
@@ -50,7 +50,7 @@ def test_a_restriction_that_allows_nothing_gives_no_passages_and_no_answer(engin
 
 
 def test_a_restriction_that_allows_everything_changes_nothing(engine: Any) -> None:
-    everything = Allowed(np.ones(len(engine.documents()), dtype=np.bool_))
+    everything = Allowed(np.ones(len(engine.contents.documents()), dtype=np.bool_))
     assert engine.ask(QUESTION, top_k=10, allowed=everything).passages == (
         engine.ask(QUESTION, top_k=10).passages
     )
