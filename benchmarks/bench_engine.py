@@ -112,9 +112,9 @@ def build_variants() -> list[BuildVariant]:
 
 
 def bench_build(mode: Mode, threads: int, say: Any) -> dict[str, Any]:
-    from index.build import build_index
-    from index.embedder import DEFAULT_MODEL, load_embedder
-    from index.store import read_index
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
+    from index.store.build import build_index
+    from index.store.files import read_index
 
     corpus_dir = WORKDIR / "build-corpus"
     files, chars = build_corpus(corpus_dir, mode.build_chars)
@@ -165,9 +165,9 @@ def bench_build(mode: Mode, threads: int, say: Any) -> dict[str, Any]:
 
 def _seed_engine(encoder: str, threads: int) -> Any:
     from corpus import DEFAULT_CORPUS_DIR
-    from index.build import build_index, index_is_current
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
+    from index.store.build import build_index, index_is_current
 
     index_dir = WORKDIR / f"seed-{encoder}"
     embedder = load_embedder(DEFAULT_MODEL, threads=threads, encoder=encoder)

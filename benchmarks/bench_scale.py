@@ -1,6 +1,6 @@
 """The scale benchmark: a synthetic index of a million passages, queried by the engine's own path.
 
-`generate` writes a real index directory (`index.store` format: documents, spans, BM25, an IVF
+`generate` writes a real index directory (`index.store.files` format: documents, spans, BM25, an IVF
 passage index, int8 sentence vectors) of synthetic news-like data; `measure` loads it the way
 the service does (memory-mapped) in a fresh process and runs `index.rank.pipeline` over it: query
 reading, dense and BM25 candidates, fusion, sentence evidence, answer choice and abstention,
@@ -88,7 +88,7 @@ def vocabulary() -> list[str]:
     """The jieba words (two or more CJK characters) of the bundled articles, sorted."""
     from corpus import DEFAULT_CORPUS_DIR
     from corpus.loader import corpus_files, load_file
-    from index.tokenize import tokenize
+    from index.text.tokenize import tokenize
 
     words: set[str] = set()
     for path in corpus_files(DEFAULT_CORPUS_DIR):
@@ -104,12 +104,12 @@ def vocabulary() -> list[str]:
 def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float]:
     """Write the synthetic index to `out / "index"`, its exact vectors and queries beside it."""
     from corpus.documents import Document
-    from index import dense
-    from index.bm25 import BM25Index
-    from index.dense import AnnParams
-    from index.quantize import quantize_rows
+    from index.encode.quantize import quantize_rows
     from index.rank.crosslingual import pinyin_table
-    from index.store import IndexData, IndexManifest, write_index
+    from index.search import dense
+    from index.search.bm25 import BM25Index
+    from index.search.dense import AnnParams
+    from index.store.files import IndexData, IndexManifest, write_index
 
     started = time.perf_counter()
     rng = np.random.default_rng(spec.seed)
@@ -342,8 +342,8 @@ def measure(out: Path, *, threads: int = 1, nprobe: int | None = None) -> dict[s
     engine's pipeline, ANN then exact; RSS and on-disk size of the index."""
     import faiss
 
-    from index.store import read_index
-    from index.view import IndexView
+    from index.search.view import IndexView
+    from index.store.files import read_index
 
     faiss.omp_set_num_threads(threads)
     page_cache_s = warm_page_cache(out / "index")

@@ -19,11 +19,11 @@ import numpy as np
 
 from corpus import DEFAULT_CORPUS_DIR, paths
 from eval.dataset import load_questions
-from index import dense
-from index.build import build_index
-from index.dense import AnnParams
-from index.embedder import DEFAULT_MODEL, load_embedder
+from index.encode.embedder import DEFAULT_MODEL, load_embedder
 from index.engine import Engine
+from index.search import dense
+from index.search.dense import AnnParams
+from index.store.build import build_index
 
 DEV_SET = paths.EVAL_DIR / "dev_questions.jsonl"
 

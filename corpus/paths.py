@@ -2,7 +2,7 @@
 
 Relative to the repository (an editable install), as the project is run from a checkout.
 Each can be overridden: the index and corpus by `RAGQA_INDEX_DIR` / `RAGQA_CORPUS_DIR` (and
-`--index` / `--corpus`), the model cache by `RAGQA_MODEL_CACHE` (see `index.provision`).
+`--index` / `--corpus`), the model cache by `RAGQA_MODEL_CACHE` (see `index.encode.provision`).
 """
 
 from __future__ import annotations

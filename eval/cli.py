@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from eval.evalrun import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
-    from index.embedder import Embedder
+    from index.encode.embedder import Embedder
     from index.engine import Engine
     from index.rank.crosslingual import Glossary
 
@@ -259,7 +259,7 @@ def _cmrc_engine(
     the documented defaults with `defaults`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from eval.cmrc import cmrc_index
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
 
     embedder = embedder or load_embedder(DEFAULT_MODEL)

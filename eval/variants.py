@@ -143,10 +143,10 @@ def make_answerer(
 
 def _variant_engine(spec: VariantSpec, engine: Engine, corpus_dir: Path, cache_dir: Path) -> Engine:
     """An engine over a cached index built with the spec's chunking and/or model."""
-    from index.build import build_index
-    from index.chunking import ChunkingParams
-    from index.embedder import load_embedder
+    from index.encode.embedder import load_embedder
     from index.engine import Engine
+    from index.store.build import build_index
+    from index.text.chunking import ChunkingParams
 
     chunking = engine.manifest.chunking
     size = spec.chunk_size or int(chunking["size"])

@@ -64,7 +64,7 @@ def build(
         encoder=encoder,
         sentence_vectors=sentence_vectors,
     )
-    from index.build import build_index
+    from index.store.build import build_index
 
     try:
         report = build_index(

@@ -16,8 +16,8 @@ import numpy as np
 
 from corpus.documents import Document
 from index.errors import CollectionNotFoundError, DocumentNotFoundError
-from index.filters import Catalog, allowed_documents
-from index.store import IndexData
+from index.search.filters import Catalog, allowed_documents
+from index.store.files import IndexData
 from index.types import Allowed, DocumentSummary, Filters, cite
 
 Alternatives = Filters | Sequence[Filters] | None

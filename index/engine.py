@@ -16,9 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.contents import Contents
-from index.embedder import Embedder, load_embedder, resolve_encoder
+from index.encode.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import IndexMismatchError
-from index.filters import Catalog
 from index.rank.abstain import AbstentionModel
 from index.rank.crosslingual import Glossary, glossary_of
 from index.rank.fitted import Fitted, shipped
@@ -26,8 +25,10 @@ from index.rank.params import AnswerParams, RankingParams
 from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
 from index.rank.types import Query, Ranking
 from index.rank.wordbridge import PhraseCache
-from index.searchable import has_searchable_content
-from index.store import IndexData, IndexManifest, read_index
+from index.search.filters import Catalog
+from index.search.view import IndexView
+from index.store.files import IndexData, IndexManifest, read_index
+from index.text.searchable import has_searchable_content
 from index.types import (
     Allowed,
     Answer,
@@ -36,7 +37,6 @@ from index.types import (
     Span,
     cite,
 )
-from index.view import IndexView
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.chunking import ChunkingParams
-from index.library import Library
 from index.rank.fitted import Fitted
 from index.settings import Settings
-from index.store import IndexManifest
+from index.store.files import IndexManifest
+from index.store.library import Library
+from index.text.chunking import ChunkingParams
 
 
 def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None = None) -> Library:
@@ -24,9 +24,9 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
     The fitted bundle (`fitted`, else `index/rank/params.json`) is loaded once, checked
     against the corpus index (and, by the library, against its own configuration) and passed
     to the library, its engines and the backend."""
-    from index.backend import open_backend
-    from index.embedder import load_embedder, resolve_encoder
+    from index.encode.embedder import load_embedder, resolve_encoder
     from index.rank.crosslingual import glossary_of
+    from index.search.backend import open_backend
 
     fitted = fitted if fitted is not None else Fitted.load()
 
@@ -45,7 +45,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
         )
 
     from index.errors import IndexMismatchError, IndexNotFoundError
-    from index.store import read_index
+    from index.store.files import read_index
 
     index = None
     if settings.import_corpus:
@@ -102,7 +102,7 @@ def library_options(manifest: IndexManifest | None) -> dict[str, Any]:
 def corpus_manifest(settings: Settings) -> IndexManifest | None:
     """The manifest of the corpus index the library imports, if there is one."""
     from index.errors import IndexNotFoundError
-    from index.store import read_manifest
+    from index.store.files import read_manifest
 
     if not settings.import_corpus:
         return None

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from corpus import paths
 
 if TYPE_CHECKING:
-    from index.milvus import MilvusSettings
+    from index.search.milvus import MilvusSettings
 
 ENV_PREFIX = "RAGQA_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -23,7 +23,7 @@ MIN_API_KEY_CHARS = 16
 
 
 def _default_model() -> str:
-    from index.embedder import DEFAULT_MODEL
+    from index.encode.embedder import DEFAULT_MODEL
 
     return DEFAULT_MODEL
 
@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_milvus_uri(cls, value: str) -> str:
         from index.errors import BackendConfigError
-        from index.milvus import check_uri
+        from index.search.milvus import check_uri
 
         if value:
             try:
@@ -186,7 +186,7 @@ class Settings(BaseSettings):
 
     def milvus(self) -> MilvusSettings:
         """The Milvus settings (`RAGQA_MILVUS_*`) as the backend takes them."""
-        from index.milvus import MilvusSettings
+        from index.search.milvus import MilvusSettings
 
         token = self.milvus_token.get_secret_value() if self.milvus_token is not None else ""
         return MilvusSettings(self.milvus_uri, token, self.milvus_prefix, self.milvus_timeout_s)
@@ -236,8 +236,9 @@ class Runtime(BaseSettings):
     offline."""
 
     def apply(self) -> None:
-        """Point `index.provision` at the model cache and `index.embedder` on- or offline."""
-        from index import embedder, provision
+        """Point `index.encode.provision` at the model cache and `index.encode.embedder` on- or
+        offline."""
+        from index.encode import embedder, provision
 
         provision.use_model_cache(
             provision.model_cache_dir(self.ragqa_model_cache, self.xdg_cache_home)

@@ -68,9 +68,9 @@ def main() -> None:
     from corpus import DEFAULT_CORPUS_DIR
     from eval.cmrc import cmrc_index
     from eval.sets import named_set
-    from index.build import build_index, index_is_current
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
+    from index.store.build import build_index, index_is_current
 
     embedder = load_embedder(DEFAULT_MODEL)
     seed_index = args.cache / "seed-index"

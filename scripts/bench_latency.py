@@ -65,19 +65,19 @@ def worker(
     import torch
     from threadpoolctl import threadpool_limits
 
-    # What today's service does before it loads the model (index.embedder.limit_threads),
+    # What today's service does before it loads the model (index.encode.embedder.limit_threads),
     # done for every variant alike: torch's threads, numpy's BLAS and OpenMP.
     torch.set_num_threads(threads)
     threadpool_limits(threads)
     from index.engine import Engine
 
     if variant == "before" and not build:
-        from index.embedder import DEFAULT_MODEL, load_embedder
+        from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
         engine = Engine.load(Path(index_dir), embedder=load_embedder(DEFAULT_MODEL))
     elif variant == "before":
-        from index.build import build_index
-        from index.embedder import DEFAULT_MODEL, load_embedder
+        from index.encode.embedder import DEFAULT_MODEL, load_embedder
+        from index.store.build import build_index
 
         embedder = load_embedder(DEFAULT_MODEL)
         build_index(

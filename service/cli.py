@@ -75,8 +75,8 @@ def check_backend(settings: Settings) -> None:
     process) asked to serve several workers."""
     if settings.backend == "faiss":
         return
-    from index.backend import open_backend
-    from index.store import read_manifest
+    from index.search.backend import open_backend
+    from index.store.files import read_manifest
 
     milvus = settings.milvus()
     if not milvus.uri:
@@ -95,7 +95,7 @@ def check_backend(settings: Settings) -> None:
 
 def ensure_index(settings: Settings) -> None:
     """Build the index at `settings.index_dir` unless it is current (prints progress)."""
-    from index.build import build_index, index_is_current
+    from index.store.build import build_index, index_is_current
 
     try:
         if index_is_current(

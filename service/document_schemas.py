@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from index.docstore import check_collection_name
-from index.library import MAX_TITLE_CHARS, NewDocument
+from index.store.docstore import check_collection_name
+from index.store.library import MAX_TITLE_CHARS, NewDocument
 from service.schemas import DATE_SCHEMA, MetadataValue, check_date, metadata_strings
 
 MAX_BATCH = 1000
@@ -17,7 +17,7 @@ DOC_ID_SCHEMA_PATTERN = r"^(?!\.\.?$)[^/\s\x00-\x1f]{1,200}$"
 """`DOC_ID_PATTERN` as the schema states it: '.' and '..' are refused too (a URL path cannot
 name them). The validators check it with Python's `re`."""
 COLLECTION_PATTERN = r"^(?!\s)(?!.*\s$)(?!\.$)(?!.*\.\.)[^/\\\x00-\x1f\x7f]{1,64}$"
-"""What `index.docstore.check_collection_name` accepts, for the OpenAPI schema."""
+"""What `index.store.docstore.check_collection_name` accepts, for the OpenAPI schema."""
 TEXT_PATTERN = r"\S"
 """A title or text is not empty or only spaces."""
 

@@ -25,7 +25,7 @@ from index.errors import domain_errors
 from index.settings import load_settings
 
 if TYPE_CHECKING:
-    from index.library import Library, NewDocument
+    from index.store.library import Library, NewDocument
 
 UrlOpt = Annotated[
     str | None,
@@ -194,7 +194,7 @@ def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcom
 
 
 def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
-    from index.library import Skipped
+    from index.store.library import Skipped
     from service.errors import ApiError
     from service.uploads import file_documents
 

@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load model and index once; requests never load anything."""
     state: AppState = app.state.ragqa
     settings = state.settings
-    from index.embedder import limit_threads  # heavy (torch): only when serving
+    from index.encode.embedder import limit_threads  # heavy (torch): only when serving
 
     # Each request is one encoder pass; `threads` of them run at once, so one torch thread
     # each keeps the pool from oversubscribing the cores (numpy's BLAS and OpenMP too).

@@ -17,8 +17,8 @@ import anyio
 import anyio.to_thread
 
 from index.engine import Engine
-from index.library import Library
 from index.settings import Settings
+from index.store.library import Library
 from service.metrics import Metrics
 
 T = TypeVar("T")

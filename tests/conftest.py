@@ -38,7 +38,7 @@ TEST_ORIGIN = "http://widget.example"
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real default model as the default (int8) encoder, loaded once."""
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
     return load_embedder(DEFAULT_MODEL)
 
@@ -47,7 +47,7 @@ def embedder():  # type: ignore[no-untyped-def]
 def index_dir(embedder) -> Path:  # type: ignore[no-untyped-def]
     """An index of the bundled corpus (`corpus/articles`), built once per session."""
     from corpus import DEFAULT_CORPUS_DIR
-    from index.build import build_index, index_is_current
+    from index.store.build import build_index, index_is_current
 
     if not index_is_current(
         DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, encoder=embedder.encoder

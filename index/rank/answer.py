@@ -19,8 +19,8 @@ from index.rank.matching import QueryTerms, coverage, normalized
 from index.rank.params import AnswerParams
 from index.rank.types import AnswerChoice, Evidence, Query, Ranking, SentenceCandidate
 from index.rank.wordbridge import bridge
-from index.tokenize import has_cjk, tokenize
-from index.view import IndexView
+from index.search.view import IndexView
+from index.text.tokenize import has_cjk, tokenize
 
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个家项次倍年名位成座条台种]|多大|多高|多快|多厚|多薄|多长|多远|比例|比重|占比|增速|增幅"

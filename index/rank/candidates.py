@@ -10,7 +10,7 @@ import numpy as np
 
 from index.rank.params import RankingParams
 from index.rank.types import Candidates, Query, Scored
-from index.view import IndexView
+from index.search.view import IndexView
 
 CandidateStage = Callable[[IndexView, Query, RankingParams, Candidates], Candidates]
 

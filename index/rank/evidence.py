@@ -10,7 +10,7 @@ import numpy as np
 from index.rank.matching import QueryTerms, coverage
 from index.rank.params import RankingParams
 from index.rank.types import Query, Ranking, Rescored
-from index.view import IndexView
+from index.search.view import IndexView
 
 RescoringStage = Callable[[IndexView, Query, RankingParams, Ranking], Rescored]
 

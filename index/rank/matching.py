@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.tokenize import normalize, numbers, tokenize
+from index.text.tokenize import normalize, numbers, tokenize
 
 NORMALIZED_CACHE = 16_384
 """Texts whose NFKC form is kept: a request reads the same passages and sentences in several
@@ -21,7 +21,7 @@ stages (re-scoring, each candidate's context, the answer's support), and popular
 recur across requests; NFKC was a third of a request's CPU before this cache."""
 
 normalized = lru_cache(maxsize=NORMALIZED_CACHE)(normalize)
-"""`index.tokenize.normalize`, remembered for the last `NORMALIZED_CACHE` texts."""
+"""`index.text.tokenize.normalize`, remembered for the last `NORMALIZED_CACHE` texts."""
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,9 @@ from index.rank.fusion import FusionStage
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import AnswerChoice, Candidates, Query, Ranking, Rescored
 from index.rank.wordbridge import PhraseCache, QueryEncoder
-from index.searchable import has_searchable_content
+from index.search.view import IndexView
+from index.text.searchable import has_searchable_content
 from index.types import Allowed
-from index.view import IndexView
 
 QUERY, CANDIDATES, FUSION, EVIDENCE, ANSWER, ABSTENTION = range(6)
 """The stages by number, for `Pipeline.run(stop_after=...)` and `Trace.stage`."""

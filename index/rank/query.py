@@ -17,9 +17,9 @@ from index.rank.matching import QueryTerms, query_terms
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import Query, SentenceScores
 from index.rank.wordbridge import PhraseCache, QueryEncoder, english_phrases
-from index.tokenize import has_cjk
+from index.search.view import IndexView
+from index.text.tokenize import has_cjk
 from index.types import Allowed
-from index.view import IndexView
 
 
 def read(

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.rank.matching import QueryTerms
+from index.search.view import IndexView
 from index.types import Allowed
-from index.view import IndexView
 
 
 class SentenceScores:

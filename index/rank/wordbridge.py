@@ -36,7 +36,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index.embedcache import EmbeddingCache, embed_passages
+from index.encode.embedcache import EmbeddingCache, embed_passages
 
 WORDS_FILE = "words.json"
 VECTORS_FILE = "word_vectors.npy"
@@ -181,7 +181,7 @@ Words = WordTable | StackedWords
 
 
 class QueryEncoder(Protocol):
-    """What word encoding needs of an embedder (`index.embedder.Embedder` is one)."""
+    """What word encoding needs of an embedder (`index.encode.embedder.Embedder` is one)."""
 
     name: str
     dim: int

@@ -14,12 +14,12 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Body, Depends
 
-from index.build import build_index
-from index.embedder import Embedder, resolve_encoder
+from index.encode.embedder import Embedder, resolve_encoder
 from index.engine import Engine
-from index.library import Library
 from index.rank.crosslingual import glossary_of
 from index.settings import Settings
+from index.store.build import build_index
+from index.store.library import Library
 from service.auth import require_key
 from service.deps import StateDep
 from service.errors import ReloadInProgress
@@ -72,7 +72,7 @@ async def reload_index(
 
 
 def _sync(library: Library, settings: Settings) -> None:
-    from index.store import read_index
+    from index.store.files import read_index
 
     library.refresh(force=True)
     if settings.import_corpus:

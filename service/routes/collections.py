@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Body, Depends, Path, Request, Response
 
-from index.library import Library, Skipped, WriteReport
+from index.store.library import Library, Skipped, WriteReport
 from service.auth import require_key
 from service.deps import StateDep
 from service.document_schemas import (
@@ -86,7 +86,7 @@ def checked_path(name: str, request: Request) -> str:
 
 
 def checked(name: str) -> str:
-    from index.docstore import check_collection_name
+    from index.store.docstore import check_collection_name
 
     try:
         return check_collection_name(name)

@@ -93,9 +93,9 @@ def test_a_library_embedding_otherwise_than_the_fit_refuses_it(
     embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     # The service's path (open_library -> Library) runs the same check as Engine.load.
-    from index.chunking import ChunkingParams
-    from index.library import Library
     from index.rank.fitted import Fitted, shipped
+    from index.store.library import Library
+    from index.text.chunking import ChunkingParams
 
     assert shipped().fitted_for is not None
     with pytest.raises(ParamsMismatchError, match="chunk_size 300 \\(this index: 40\\)"):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from index.build import build_index, index_is_current
-from index.late_chunking import encode, plan
-from index.store import read_index
+from index.encode.late_chunking import encode, plan
+from index.store.build import build_index, index_is_current
+from index.store.files import read_index
 
 
 def test_a_sentence_is_pooled_from_the_passage_holding_most_of_it() -> None:
@@ -93,7 +93,7 @@ def test_a_late_build_resumes_from_the_checkpoint_cache(
 ) -> None:
     import shutil
 
-    from index.embedcache import cache_path
+    from index.encode.embedcache import cache_path
 
     target = tmp_path / "index"
     shutil.copy(cache_path(late_index), cache_path(target))

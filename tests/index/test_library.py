@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from index.bm25 import BM25Index
-from index.filters import Catalog, allowed_documents
-from index.ingest import chunk_tokens
-from index.library import MAX_SEGMENTS, Library, NewDocument
-from index.segments import segment_names
-from index.store import read_index
-from index.tokenize import tokenize
+from index.search.bm25 import BM25Index
+from index.search.filters import Catalog, allowed_documents
+from index.store.files import read_index
+from index.store.ingest import chunk_tokens
+from index.store.library import MAX_SEGMENTS, Library, NewDocument
+from index.store.segments import segment_names
+from index.text.tokenize import tokenize
 from index.types import Filters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,12 +171,12 @@ def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any)
 
 
 def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
-    from index.build import build_index
-    from index.chunking import ChunkingParams, chunk_document
     from index.errors import IndexMismatchError
     from index.opening import open_library
     from index.rank.fitted import Fitted
     from index.settings import Settings
+    from index.store.build import build_index
+    from index.text.chunking import ChunkingParams, chunk_document
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from index.backend import FaissBackend, MilvusBackend, open_backend
 from index.engine import Engine
 from index.errors import BackendConfigError, BackendUnavailableError, IndexMismatchError
-from index.filters import Catalog, allowed_documents
-from index.milvus import (
+from index.search.backend import FaissBackend, MilvusBackend, open_backend
+from index.search.filters import Catalog, allowed_documents
+from index.search.milvus import (
     CALL_ATTEMPTS,
     MilvusIndex,
     MilvusSettings,
@@ -27,10 +27,10 @@ from index.milvus import (
     SyncReport,
     filter_expression,
 )
+from index.search.view import IndexView
 from index.settings import Settings, describe_settings_error
-from index.store import IndexData, read_index
+from index.store.files import IndexData, read_index
 from index.types import Allowed, Filters
-from index.view import IndexView
 from tests.servers import free_port, running_milvus_lite
 
 pytestmark = pytest.mark.milvus
@@ -415,7 +415,7 @@ def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(
 
 
 def wind(n: int) -> Any:
-    from index.library import NewDocument
+    from index.store.library import NewDocument
 
     text = f"第{n}号风电场位于瓜州，装机容量为{n + 10}万千瓦，今年发电量{n + 3}亿千瓦时。"
     return NewDocument(title=f"瓜州风电场{n}号", text=text, item=f"documents[{n}]")
@@ -423,7 +423,7 @@ def wind(n: int) -> Any:
 
 @pytest.fixture
 def milvus_library(tmp_path: Path, embedder: Any, seed_data: IndexData) -> Iterator[Any]:
-    from index.library import Library
+    from index.store.library import Library
 
     milvus = MilvusIndex(MilvusSettings(str(tmp_path / "milvus.db")), seed_data.manifest.dim)
     library = Library.open(

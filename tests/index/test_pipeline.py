@@ -12,8 +12,8 @@ import pytest
 from index.rank import candidates, evidence, fusion, pipeline
 from index.rank.params import AnswerParams, RankingParams, load_params
 from index.rank.pipeline import RETRIEVERS, RetrievalConfig
+from index.search.view import overlap_runs
 from index.types import Allowed
-from index.view import overlap_runs
 
 QUESTION = "白银炉能耗降低了多少"
 

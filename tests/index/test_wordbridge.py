@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedcache import EmbeddingCache
+from index.encode.embedcache import EmbeddingCache
 from index.rank.params import AnswerParams
 from index.rank.wordbridge import (
     StackedWords,
@@ -123,7 +123,7 @@ def test_encoded_words_are_the_models_query_vectors_and_come_from_the_cache_when
 
 
 def test_the_index_stores_a_checksummed_vector_for_every_vocabulary_word(index_dir: Path) -> None:
-    from index.store import read_index
+    from index.store.files import read_index
 
     data = read_index(index_dir)
     assert {"words.json", "word_vectors.npy"} <= set(data.manifest.files)
@@ -135,7 +135,7 @@ def test_the_index_stores_a_checksummed_vector_for_every_vocabulary_word(index_d
 def test_an_english_question_is_bridged_to_words_of_its_top_passages(engine) -> None:  # type: ignore[no-untyped-def]
     from index.rank.answer import bridged_words
     from index.rank.query import encoder_texts
-    from index.tokenize import tokenize
+    from index.text.tokenize import tokenize
 
     question = (
         "How many major scientific research projects did JISCO carry out during the 14th "

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.milvus import CALL_ATTEMPTS
+from index.search.milvus import CALL_ATTEMPTS
 from tests.servers import ROOT, free_port, running_milvus_lite, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.milvus]
@@ -99,7 +99,7 @@ def test_a_collection_made_with_another_dimension_stops_the_start(
 ) -> None:
     lite = str(tmp_path / "milvus.db")
     # made by another process: milvus-lite lets one process at a time open a .db
-    make = f"from index.milvus import *; MilvusIndex(MilvusSettings({lite!r}), 8).close()"
+    make = f"from index.search.milvus import *; MilvusIndex(MilvusSettings({lite!r}), 8).close()"
     subprocess.run([sys.executable, "-c", make], cwd=ROOT, check=True, timeout=120)
     code, output = start_failure(
         {
@@ -139,7 +139,7 @@ def test_the_start_up_check_and_ragqa_index_verify_repair_rows_lost_in_milvus(
     with running_server(env, tmp_path / "server.log") as base:
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
     lose = (
-        f"from index.milvus import *; m = MilvusIndex(MilvusSettings({lite!r}), 384); "
+        f"from index.search.milvus import *; m = MilvusIndex(MilvusSettings({lite!r}), 384); "
         "keys = sorted(r['key'] for r in m.client.query(m.passages, filter='', "
         "output_fields=['key'], limit=5)); m.client.delete(m.passages, ids=keys); m.close()"
     )

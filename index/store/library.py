@@ -9,7 +9,7 @@ A write (add, replace, delete, drop a collection) runs under one lock:
    directory, fsynced and renamed into place (nothing refers to it yet);
 3. one store transaction inserts the segment and points the documents at its rows (a
    replaced or deleted document's old row becomes a tombstone). This is the commit point;
-4. a new view (`index.segmented`) is built and published to the listeners (the service swaps
+4. a new view (`index.search.segmented`) is built and published to the listeners (the service swaps
    its engine reference), before the write returns.
 
 A kill between 2 and 3 leaves an unreferenced segment, removed when the library opens; a
@@ -36,17 +36,7 @@ from types import SimpleNamespace
 from urllib.parse import urlparse
 
 from corpus.documents import Document
-from index.backend import Backend, FaissBackend
-from index.chunking import ChunkingParams
-from index.docstore import (
-    CollectionInfo,
-    DocStore,
-    StoredDocument,
-    content_sha256,
-    now,
-    sqlite_url,
-)
-from index.embedder import Embedder
+from index.encode.embedder import Embedder
 from index.engine import Engine
 from index.errors import (
     CollectionNotFoundError,
@@ -54,15 +44,25 @@ from index.errors import (
     IndexMismatchError,
     InvalidDocumentError,
 )
-from index.filters import DEFAULT_COLLECTION
-from index.ingest import embed_documents, from_index, locate_passages, select_rows
-from index.ingest import vector_config_id as _config_id
 from index.rank.crosslingual import Glossary
 from index.rank.fitted import Fitted, shipped
 from index.rank.pipeline import RetrievalConfig
-from index.segmented import ViewParts, assemble, catalog_for
-from index.segments import SegmentData, read_segment, remove_debris, write_segment
-from index.store import IndexData
+from index.search.backend import Backend, FaissBackend
+from index.search.filters import DEFAULT_COLLECTION
+from index.search.segmented import ViewParts, assemble, catalog_for
+from index.store.docstore import (
+    CollectionInfo,
+    DocStore,
+    StoredDocument,
+    content_sha256,
+    now,
+    sqlite_url,
+)
+from index.store.files import IndexData
+from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
+from index.store.ingest import vector_config_id as _config_id
+from index.store.segments import SegmentData, read_segment, remove_debris, write_segment
+from index.text.chunking import ChunkingParams
 
 MAX_SEGMENTS = 8
 """More segments than this and all but the largest are merged into one."""
@@ -567,7 +567,7 @@ class Library:
     def _corpus_documents(conn: object) -> list[StoredDocument]:
         import sqlalchemy as sa
 
-        from index.docstore import _row_to_document, documents_table
+        from index.store.docstore import _row_to_document, documents_table
 
         query = sa.select(documents_table).where(documents_table.c.origin == "corpus")
         return [_row_to_document(r) for r in conn.execute(query)]  # type: ignore[attr-defined]

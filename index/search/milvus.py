@@ -47,13 +47,13 @@ import numpy as np
 import numpy.typing as npt
 
 from corpus.documents import Document
-from index.build import passage_text_for_embedding
 from index.errors import BackendConfigError, BackendUnavailableError, IndexMismatchError
-from index.filters import Catalog
-from index.store import IndexData
-from index.tokenize import STOPWORDS, normalize
+from index.search.filters import Catalog
+from index.search.view import IndexView
+from index.store.build import passage_text_for_embedding
+from index.store.files import IndexData
+from index.text.tokenize import STOPWORDS, normalize
 from index.types import Allowed, Filters
-from index.view import IndexView
 
 DEFAULT_PREFIX = "ragqa"
 DEFAULT_TIMEOUT_S = 10.0
@@ -80,7 +80,7 @@ ANALYZER: dict[str, Any] = {
     ],
 }
 """The BM25 analyzer: jieba (search mode in milvus-lite), without the stop words and the
-punctuation `index.tokenize` drops. milvus-lite ignores the named "removepunct" filter (its
+punctuation `index.text.tokenize` drops. milvus-lite ignores the named "removepunct" filter (its
 stop list covers punctuation); Milvus applies both."""
 
 
@@ -218,7 +218,7 @@ def quote(value: str) -> str:
 def filter_expression(collections: Sequence[str] | None, filters: Filters | None) -> str:
     """The Milvus filter expression of a query's collections and filters ("" = no filter).
 
-    The same rows as `index.filters.allowed_documents`: a document without a date never
+    The same rows as `index.search.filters.allowed_documents`: a document without a date never
     matches a date filter (a comparison with null is false in Milvus)."""
     parts: list[str] = []
     if collections is not None:

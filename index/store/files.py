@@ -10,7 +10,7 @@ Layout (format 1)::
     sentence_vectors.npy   float32 (m, dim): sentence vectors for re-scoring and answers, or
                            int8 codes with
     sentence_scales.npy    float32 (m,): one scale per row (``sentence_storage: int8``, the
-                           archive-scale storage; see `index.quantize`)
+                           archive-scale storage; see `index.encode.quantize`)
     bm25/                  bm25s files (JSON + .npy)
     pinyin.json            pinyin → vocabulary words, for English questions naming places
     words.json             the vocabulary words with an encoder vector (`rank.wordbridge`), and
@@ -37,11 +37,11 @@ import numpy as np
 
 from corpus.documents import Document
 from corpus.loader import file_sha256
-from index import dense
-from index.bm25 import BM25Index, LexicalIndex
+from index.encode.quantize import dequantize_rows
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from index.quantize import dequantize_rows
 from index.rank.wordbridge import Words, WordTable
+from index.search import dense
+from index.search.bm25 import BM25Index, LexicalIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -129,7 +129,7 @@ class IndexData:
     """bm25s (`BM25Index`) for a built index; per-segment statistics for a library view."""
     pinyin: dict[str, list[str]]
     sentence_scales: np.ndarray | None = None
-    """With int8 `sentence_vectors`: the float32 scale of each row (`index.quantize`)."""
+    """With int8 `sentence_vectors`: the float32 scale of each row (`index.encode.quantize`)."""
     words: Words | None = None
     """Encoder vectors of the vocabulary words, for English questions (`index.rank.wordbridge`)."""
 

@@ -12,7 +12,7 @@ model's passage prompt) and takes two things from that one pass:
 A sentence belongs to the passage that holds most of its characters (passages overlap); if
 none of its tokens survives the encoder's truncation, it is embedded on its own instead.
 
-Checkpointing (`index.embedcache`) keys a sentence's vector by its passage's text and its
+Checkpointing (`index.encode.embedcache`) keys a sentence's vector by its passage's text and its
 span in it (`span_key`), so a killed build resumes here too; a passage's vector is the one
 the other way computes (up to the int8 encoder's activation scales, which are set per batch).
 """
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.embedcache import EmbeddingCache, checkpoint_group, progress_batches
-from index.embedder import Embedder
+from index.encode.embedcache import EmbeddingCache, checkpoint_group, progress_batches
+from index.encode.embedder import Embedder
 
 SENTENCE_VECTORS = ("late", "separate")
 """How sentence vectors are made: pooled from the passage's pass, or one more pass each."""
@@ -51,7 +51,7 @@ def plan(chunks: np.ndarray, sentences: np.ndarray, shifts: Sequence[int]) -> La
     `chunks` and `sentences` are (n, 3) arrays of (document row, start, end), sorted;
     `shifts[p]` is where passage p's text starts inside what the encoder sees (the title
     line's length when titles are embedded)."""
-    from index.view import overlap_runs
+    from index.search.view import overlap_runs
 
     lo, hi = overlap_runs(sentences, chunks)
     owner = np.full(len(sentences), -1, dtype=np.int64)
@@ -139,7 +139,7 @@ def _token_states(
     embedder: Embedder, batch: list[str], prompt_name: str | None, prefix: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(states, mask, offsets) of one batch, from either encoder variant."""
-    from index.onnx_encoder import OnnxEncoder
+    from index.encode.onnx_encoder import OnnxEncoder
 
     model = embedder.model
     if isinstance(model, OnnxEncoder):
@@ -237,7 +237,7 @@ def embed(
         sentences[s] = spans_out[int(layout.owner[s])][int(layout.slot[s])]
     lonely = np.flatnonzero(~np.any(sentences != 0, axis=1)).tolist()
     if lonely:  # no owner, or truncated out of its owner's pass: one pass of its own
-        from index.embedcache import embed_passages
+        from index.encode.embedcache import embed_passages
 
         extra = embed_passages(embedder, [alone[s] for s in lonely], cache)
         sentences[lonely] = extra.vectors.reshape(-1, dim)

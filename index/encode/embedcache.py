@@ -41,7 +41,7 @@ GROUPS_PER_BUILD = 40
 
 
 class PassageEncoder(Protocol):
-    """What the cache needs of an embedder (`index.embedder.Embedder` is one)."""
+    """What the cache needs of an embedder (`index.encode.embedder.Embedder` is one)."""
 
     name: str
     dim: int

@@ -1,16 +1,16 @@
 """The index backend: where the vectors and the BM25 index of a view live.
 
-The ranking pipeline reads an index only through `IndexView` (`index.view`); a backend turns
+The ranking pipeline reads an index only through `IndexView` (`index.search.view`); a backend turns
 the arrays of a view (`IndexData`, and the catalog of collections and tombstones) into the
 view the engine serves, and keeps whatever it needs in step with them:
 
 - ``faiss`` (the default): the FAISS + bm25s arrays in the index directory and segments,
   searched in this process; nothing to keep in step.
-- ``milvus``: passages, sentences and the BM25 text in Milvus (`index.milvus`), chosen with
+- ``milvus``: passages, sentences and the BM25 text in Milvus (`index.search.milvus`), chosen with
   ``RAGQA_BACKEND=milvus`` and ``RAGQA_MILVUS_URI``; `view` writes what Milvus lacks and
   deletes what the view no longer holds before the view is served.
 
-The store of document texts stays where it is (`index.docstore`) for both.
+The store of document texts stays where it is (`index.store.docstore`) for both.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import time
 from typing import TYPE_CHECKING, Protocol
 
 from index.errors import BackendConfigError, BackendUnavailableError
-from index.filters import Catalog
-from index.store import IndexData
-from index.view import IndexView
+from index.search.filters import Catalog
+from index.search.view import IndexView
+from index.store.files import IndexData
 
 if TYPE_CHECKING:
-    from index.milvus import MilvusIndex, MilvusSettings
     from index.rank.fitted import Fitted
+    from index.search.milvus import MilvusIndex, MilvusSettings
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class FaissBackend:
 
 
 class MilvusBackend:
-    """Passages, sentences and BM25 in Milvus (`index.milvus`)."""
+    """Passages, sentences and BM25 in Milvus (`index.search.milvus`)."""
 
     name = "milvus"
 
@@ -91,7 +91,7 @@ class MilvusBackend:
         """A Milvus view of `data`, after Milvus was made to hold exactly its live rows
         (retried `SYNC_ATTEMPTS` times: the sync is idempotent). The first view of a process
         is its start-up check: a disagreement found then is logged, with what was repaired."""
-        from index.milvus import MilvusView
+        from index.search.milvus import MilvusView
 
         view = MilvusView(data, self.index, catalog, lexical_limit=self.lexical_limit)
         self.last_sync = self._sync(view)
@@ -105,7 +105,7 @@ class MilvusBackend:
         return view
 
     def _sync(self, view: IndexView) -> str | None:
-        from index.milvus import MilvusView
+        from index.search.milvus import MilvusView
 
         assert isinstance(view, MilvusView)
         for attempt in range(SYNC_ATTEMPTS):
@@ -119,7 +119,7 @@ class MilvusBackend:
         return None  # pragma: no cover - the loop returns or raises
 
     def check(self, view: IndexView) -> str | None:
-        from index.milvus import MilvusView
+        from index.search.milvus import MilvusView
 
         assert isinstance(view, MilvusView)
         report = self.index.check(view)
@@ -147,8 +147,8 @@ def open_backend(
         raise BackendConfigError(
             f"RAGQA_BACKEND={name!r} is not a backend: use one of {', '.join(BACKENDS)}"
         )
-    from index.milvus import MilvusIndex, check_uri
     from index.rank.fitted import shipped
+    from index.search.milvus import MilvusIndex, check_uri
 
     if milvus is None or not milvus.uri:
         check_uri("")

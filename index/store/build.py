@@ -3,8 +3,8 @@
 Embedding is the only expensive step, so a rebuild reuses the vectors of every file whose
 sha256 is unchanged (same model and chunking); only new or changed files are embedded, and
 their vectors are committed to the checkpoint cache beside the index as they are computed
-(`index.embedcache`), so a killed build resumes where it stopped. One build runs at a time
-per index directory, and it removes what killed builds left behind (`index.buildlock`).
+(`index.encode.embedcache`), so a killed build resumes where it stopped. One build runs at a time
+per index directory, and it removes what killed builds left behind (`index.store.buildlock`).
 
 A file that yields no document (unreadable, empty, every article refused) is still recorded
 in the manifest with its hash and problems: it has been seen, so it does not make the index
@@ -25,22 +25,20 @@ import numpy as np
 
 from corpus.documents import Document, LoadProblem
 from corpus.loader import corpus_files, file_sha256, load_file
-from index import dense
-from index.bm25 import BM25Index
-from index.buildlock import build_lock
-from index.chunking import ChunkingParams, chunk_document
-from index.dense import AnnParams
-from index.embedcache import EmbeddingCache, cache_path, embed_passages
-from index.embedder import DEFAULT_ENCODER, Embedder, load_embedder, resolve_encoder
+from index.encode.embedcache import EmbeddingCache, cache_path, embed_passages
+from index.encode.embedder import DEFAULT_ENCODER, Embedder, load_embedder, resolve_encoder
+from index.encode.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS, LatePlan
+from index.encode.late_chunking import cache_keys as late_cache_keys
+from index.encode.late_chunking import embed as embed_late
+from index.encode.late_chunking import plan as late_plan
 from index.errors import IndexError_
-from index.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS, LatePlan
-from index.late_chunking import cache_keys as late_cache_keys
-from index.late_chunking import embed as embed_late
-from index.late_chunking import plan as late_plan
 from index.rank.crosslingual import pinyin_table
 from index.rank.wordbridge import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
-from index.sentences import split_sentences
-from index.store import (
+from index.search import dense
+from index.search.bm25 import BM25Index
+from index.search.dense import AnnParams
+from index.store.buildlock import build_lock
+from index.store.files import (
     IndexData,
     IndexManifest,
     SourceFile,
@@ -48,6 +46,8 @@ from index.store import (
     read_manifest,
     write_index,
 )
+from index.text.chunking import ChunkingParams, chunk_document
+from index.text.sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,11 @@ def pipeline_hash() -> str:
     import corpus
 
     here = Path(__file__).parent
-    files = sorted(Path(corpus.__file__).parent.glob("*.py")) + [
-        here / name for name in ("build.py", "chunking.py", "sentences.py", "tokenize.py")
+    text = here.parent / "text"
+    files = [
+        *sorted(Path(corpus.__file__).parent.glob("*.py")),
+        here / "build.py",
+        *(text / name for name in ("chunking.py", "sentences.py", "tokenize.py")),
     ]
     digest = hashlib.sha256()
     for path in files:
@@ -196,7 +199,7 @@ def _embed_parts(
     """Fill in the vectors of parts that have none (texts embedded, texts from the cache).
 
     ``late``: one encoder pass per passage, sentence vectors pooled from it
-    (`index.late_chunking`); ``separate``: passages and sentences each embedded on their own.
+    (`index.encode.late_chunking`); ``separate``: passages and sentences each embedded on their own.
     """
     todo = [p for p in parts if p.chunk_vectors is None]
     if sentence_vectors == "late":
@@ -255,10 +258,10 @@ def build_index(
 
     `encoder` (int8, fp32 or auto) picks the variant when no `embedder` is given;
     `sentence_vectors` (late or separate) how sentence vectors are made
-    (`index.late_chunking`); both are recorded in the manifest and its config id.
+    (`index.encode.late_chunking`); both are recorded in the manifest and its config id.
 
     `checkpoints` keeps every computed vector in the cache beside the index (see
-    `index.embedcache`), so a killed build resumes; raises BuildInProgressError if another
+    `index.encode.embedcache`), so a killed build resumes; raises BuildInProgressError if another
     build of `index_dir` is running."""
     started = time.perf_counter()
     params = chunking or ChunkingParams()

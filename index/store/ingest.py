@@ -1,7 +1,7 @@
 """Documents in, one segment's data out: chunk, split sentences, tokenize, embed.
 
-The same steps as the build (`index.build`): passages by `index.chunking` (or as given,
-when a caller sends pre-chunked passages), sentences by `index.sentences`, the title as
+The same steps as the build (`index.store.build`): passages by `index.text.chunking` (or as given,
+when a caller sends pre-chunked passages), sentences by `index.text.sentences`, the title as
 context for the passage vectors, jieba tokens for BM25. `from_index` turns documents of
 an existing index directory into a segment without embedding anything (the bundled
 corpus is imported that way).
@@ -17,16 +17,16 @@ from dataclasses import asdict
 import numpy as np
 
 from corpus.documents import Document
-from index import dense
-from index.build import passage_text_for_embedding
-from index.chunking import ChunkingParams, chunk_document
-from index.embedder import Embedder
+from index.encode.embedder import Embedder
 from index.rank.crosslingual import pinyin_table
 from index.rank.wordbridge import WordTable, encode_words, vocabulary_words
-from index.segments import SegmentData
-from index.sentences import split_sentences
-from index.store import IndexData
-from index.tokenize import tokenize
+from index.search import dense
+from index.store.build import passage_text_for_embedding
+from index.store.files import IndexData
+from index.store.segments import SegmentData
+from index.text.chunking import ChunkingParams, chunk_document
+from index.text.sentences import split_sentences
+from index.text.tokenize import tokenize
 
 
 def vector_config_id(

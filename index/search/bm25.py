@@ -26,7 +26,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from index.tokenize import tokenize
+from index.text.tokenize import tokenize
 
 K1 = 1.5
 B = 0.75

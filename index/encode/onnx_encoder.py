@@ -1,8 +1,9 @@
 """The int8 encoder: an ONNX export of a sentence-transformers folder, run by onnxruntime.
 
-`OnnxEncoder` offers the part of `SentenceTransformer`'s interface that `index.embedder.Embedder`
-uses (``encode``, ``tokenizer``, ``prompts``, ``max_seq_length``), computed the same way: the
-prompt is prepended to the text, tokens are truncated to ``max_seq_length``, token states are
+`OnnxEncoder` offers the part of `SentenceTransformer`'s interface that
+`index.encode.embedder.Embedder` uses (``encode``, ``tokenizer``, ``prompts``,
+``max_seq_length``), computed the same way: the prompt is prepended to the text, tokens are
+truncated to ``max_seq_length``, token states are
 mean-pooled over the attention mask (prompt included, as the folder's pooling config says) and
 L2-normalised. ``token_states`` returns the unpooled states for callers that pool spans.
 

@@ -36,10 +36,10 @@ import numpy as np
 
 from corpus.documents import Document
 from corpus.loader import file_sha256
-from index import dense
-from index.bm25 import TermStats
 from index.errors import IndexCorruptError
 from index.rank.wordbridge import WordTable
+from index.search import dense
+from index.search.bm25 import TermStats
 
 SEGMENT_FORMAT = 1
 MANIFEST = "manifest.json"

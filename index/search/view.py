@@ -16,10 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from corpus.documents import Document
-from index import dense
 from index.rank.crosslingual import PinyinBridge
 from index.rank.wordbridge import Words, WordTable
-from index.store import IndexData
+from index.search import dense
+from index.store.files import IndexData
 from index.types import Allowed
 
 _SHIFT = np.int64(1 << 32)

@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 import numpy as np
 
 from corpus.documents import Document
-from index import dense
-from index.bm25 import SegmentedBM25
-from index.docstore import LiveRow
-from index.filters import Catalog
 from index.rank.wordbridge import StackedWords
-from index.segments import SegmentData
-from index.store import IndexData, IndexManifest
+from index.search import dense
+from index.search.bm25 import SegmentedBM25
+from index.search.filters import Catalog
+from index.store.docstore import LiveRow
+from index.store.files import IndexData, IndexManifest
+from index.store.segments import SegmentData
 
 
 @dataclass(frozen=True)
