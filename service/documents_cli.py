@@ -25,7 +25,8 @@ from index.errors import domain_errors
 from index.settings import load_settings
 
 if TYPE_CHECKING:
-    from index.store.library import Library, NewDocument
+    from index.store.library import Library
+    from index.store.writes import NewDocument
 
 UrlOpt = Annotated[
     str | None,
@@ -194,7 +195,7 @@ def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcom
 
 
 def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
-    from index.store.library import Skipped
+    from index.store.writes import Skipped
     from service.errors import ApiError
     from service.uploads import file_documents
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from corpus.formats import READERS, read_articles
-from index.store.library import NewDocument, Skipped
+from index.store.writes import NewDocument, Skipped
 from service.document_schemas import MAX_BATCH, DocumentIn
 from service.errors import (
     InvalidRequest,

@@ -4,6 +4,7 @@
 whole), `build` (corpus → index directory, incremental, one at a time per directory with
 `buildlock`), `docstore` (the documents by collection: SQLite or any SQLAlchemy URL),
 `segments` (one immutable segment per committed batch), `ingest` (documents to a segment's
-rows and vectors), `library` (the store plus its segments: the one writer, merges, the corpus
-import, the view every engine reads).
+rows and vectors), `writes` (what a write takes and reports), `merge` (which segments are
+rewritten into one), `library` (the store plus its segments: the one writer, merges, the
+corpus import, the view every engine reads).
 """

@@ -9,14 +9,15 @@ A write (add, replace, delete, drop a collection) runs under one lock:
    directory, fsynced and renamed into place (nothing refers to it yet);
 3. one store transaction inserts the segment and points the documents at its rows (a
    replaced or deleted document's old row becomes a tombstone). This is the commit point;
-4. a new view (`index.search.segmented`) is built and published to the listeners (the service swaps
-   its engine reference), before the write returns.
+4. a new view (`index.search.segmented`) is built and published to the listeners (the
+   service swaps its engine reference), before the write returns.
 
 A kill between 2 and 3 leaves an unreferenced segment, removed when the library opens; a
 kill after 3 leaves a committed batch whose view is rebuilt at start. In both cases the
 store and the index agree and a batch is in whole or not at all. Small segments and
 segments full of tombstones are merged in a background thread (vectors are copied, never
-recomputed); deleted rows disappear for good then.
+recomputed; the policy is `index.store.merge`); deleted rows disappear for good then. What a
+write takes and reports is `index.store.writes`.
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlparse
 
 from corpus.documents import Document
 from index.encode.embedder import Embedder
@@ -61,101 +61,19 @@ from index.store.docstore import (
 from index.store.files import IndexData
 from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.store.ingest import vector_config_id as _config_id
+from index.store.merge import merge_candidates
 from index.store.segments import SegmentData, read_segment, remove_debris, write_segment
+from index.store.writes import (
+    NewDocument,
+    Skipped,
+    WriteReport,
+    Written,
+    check_document,
+    default_source,
+    derived_doc_id,
+    document_fields,
+)
 from index.text.chunking import ChunkingParams
-
-MAX_SEGMENTS = 8
-"""More segments than this and all but the largest are merged into one."""
-REWRITE_DEAD_SHARE = 1 / 3
-"""A segment with more than this share of tombstoned documents is rewritten without them."""
-MAX_TITLE_CHARS = 500
-
-
-@dataclass(frozen=True)
-class NewDocument:
-    """A document to store, as a caller gives it."""
-
-    title: str
-    text: str
-    published: str | None = None
-    url: str | None = None
-    source: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    passages: tuple[str, ...] | None = None
-    """Pre-chunked passages, kept as given (each must occur verbatim in `text`)."""
-    doc_id: str | None = None
-    """Given by the caller, or derived from the collection and the content."""
-    item: str = ""
-    """Where it came from, for reports: ``documents[3]``, ``page.html``, ``a.jsonl:4``."""
-    origin: str = "api"
-
-
-@dataclass(frozen=True)
-class Skipped:
-    item: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Written:
-    doc_id: str
-    status: str
-    """``created``, ``replaced`` or ``unchanged`` (same id and content: nothing embedded)."""
-    item: str
-    title: str
-
-
-@dataclass(frozen=True)
-class WriteReport:
-    collection: str
-    documents: list[Written]
-    skipped: list[Skipped]
-    embedded_documents: int
-
-
-def derived_doc_id(collection: str, sha: str) -> str:
-    """Id of a document posted without one: the same content in a collection, the same id."""
-    return hashlib.sha256(f"{collection}\n{sha}".encode()).hexdigest()[:20]
-
-
-def _fields(doc: NewDocument, source: str) -> dict[str, object]:
-    return {
-        "title": doc.title,
-        "text": doc.text,
-        "published": doc.published,
-        "url": doc.url,
-        "source": source,
-        "metadata": dict(doc.metadata),
-        "passages": list(doc.passages) if doc.passages is not None else None,
-    }
-
-
-def default_source(doc: NewDocument, collection: str) -> str:
-    """The source of a document that names none: its URL's host, else the collection."""
-    if doc.source:
-        return doc.source
-    if doc.url:
-        host = urlparse(doc.url).netloc
-        if host:
-            return host
-    return collection
-
-
-def check_document(doc: NewDocument) -> None:
-    """Raise InvalidDocumentError naming the field of `doc` that cannot be stored."""
-    item = doc.item or "document"
-    if not doc.title.strip():
-        raise InvalidDocumentError(f"{item}.title", "must not be empty")
-    if len(doc.title) > MAX_TITLE_CHARS:
-        raise InvalidDocumentError(f"{item}.title", f"must be at most {MAX_TITLE_CHARS} characters")
-    if not doc.text.strip():
-        raise InvalidDocumentError(f"{item}.text", "must not be empty")
-    if doc.passages is not None:
-        found = locate_passages(doc.text, doc.passages)
-        if isinstance(found, int):
-            raise InvalidDocumentError(
-                f"{item}.passages[{found}]", "is empty or does not occur verbatim in text"
-            )
 
 
 class Library:
@@ -387,7 +305,7 @@ class Library:
         for doc in documents:
             check_document(doc)
             source = default_source(doc, collection)
-            sha = content_sha256(_fields(doc, source))
+            sha = content_sha256(document_fields(doc, source))
             doc_id = doc.doc_id or derived_doc_id(collection, sha)
             if doc_id in seen:
                 raise InvalidDocumentError(
@@ -588,16 +506,8 @@ class Library:
 
     def merge_candidates(self) -> list[str]:
         """Segments the merge policy would merge now (in store order)."""
-        segments = self.store.segments()
         live = Counter(row.segment for row in self.store.live_rows())
-        segments = [s for s in segments if live[s.name]]
-        heavy = {
-            s.name for s in segments if live[s.name] < (1 - REWRITE_DEAD_SHARE) * s.n_documents
-        }
-        if len(segments) > MAX_SEGMENTS:
-            largest = max(segments, key=lambda s: s.n_chunks).name
-            return [s.name for s in segments if s.name != largest or s.name in heavy]
-        return [s.name for s in segments if s.name in heavy]
+        return merge_candidates(self.store.segments(), live)
 
     def merge(self) -> bool:
         """Merge what the policy selects into one segment (no embedding); True if it did."""

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Body, Depends, Path, Request, Response
 
-from index.store.library import Library, Skipped, WriteReport
+from index.store.library import Library
+from index.store.writes import Skipped, WriteReport
 from service.auth import require_key
 from service.deps import StateDep
 from service.document_schemas import (

@@ -13,8 +13,10 @@ from index.search.bm25 import BM25Index
 from index.search.filters import Catalog, allowed_documents
 from index.store.files import read_index
 from index.store.ingest import chunk_tokens
-from index.store.library import MAX_SEGMENTS, Library, NewDocument
+from index.store.library import Library
+from index.store.merge import MAX_SEGMENTS
 from index.store.segments import segment_names
+from index.store.writes import NewDocument
 from index.text.tokenize import tokenize
 from index.types import Filters
 

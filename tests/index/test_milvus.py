@@ -415,7 +415,7 @@ def test_a_milvus_server_that_goes_away_fails_queries_within_the_timeout(
 
 
 def wind(n: int) -> Any:
-    from index.store.library import NewDocument
+    from index.store.writes import NewDocument
 
     text = f"第{n}号风电场位于瓜州，装机容量为{n + 10}万千瓦，今年发电量{n + 3}亿千瓦时。"
     return NewDocument(title=f"瓜州风电场{n}号", text=text, item=f"documents[{n}]")
