@@ -137,6 +137,7 @@ def test_fp32_index_is_refused_with_int8_query_vectors(
     assert Engine.load(index_dir, embedder=embedder).embedder.encoder == "fp32"
 
 
+@pytest.mark.slow
 def test_rebuild_with_the_other_encoder_reembeds_everything(
     small_corpus: Path, small_index: Path, fp32_embedder: Any
 ) -> None:
