@@ -17,9 +17,9 @@ from typing import Annotated, TextIO
 
 import typer
 
+from corpus import paths
 from corpus.formats import MAX_ARTICLE_CHARS
 from corpus.loader import Corpus, load_corpus
-from ragqa import paths
 
 app = typer.Typer(help="Look at the corpus.", no_args_is_help=True)
 

@@ -26,7 +26,7 @@ from eval.runner import Reply, RetrievedText
 if TYPE_CHECKING:
     import faiss
 
-    from index.embedder import Embedder
+    from index.encode.embedder import Embedder
 
 CHUNK_SIZE = 500
 CHUNK_OVERLAP = 50
@@ -69,8 +69,8 @@ class TutorialBaseline:
     gives_answers = False
 
     def __init__(self, chunks: list[RawChunk], vectors: np.ndarray, embedder: Embedder) -> None:
-        from index import dense
-        from index.dense import AnnParams
+        from index.search import dense
+        from index.search.dense import AnnParams
 
         self.chunks = chunks
         self.embedder = embedder
@@ -100,7 +100,7 @@ class TutorialBaseline:
         return cls(chunks, vectors, embedder)
 
     def ask(self, question: str, top_k: int) -> Reply:
-        from index import dense
+        from index.search import dense
 
         qvec = self.embedder.encode_queries([question])[0]
         ids, scores = dense.search(self.index, qvec, top_k)

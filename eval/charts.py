@@ -14,8 +14,8 @@ matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt
 
+from eval.evalrun import EvalRun
 from eval.metrics import HIT_KS
-from eval.report import EvalRun
 
 SIZE_IN = (8.0, 5.0)
 DPI = 120

@@ -1,12 +1,13 @@
-"""`ragqa eval ...` (also `python -m eval ...`): run, diff, gate and benchmark evaluations.
+"""`ragqa eval ...` (also `python -m eval ...`): run, diff and gate evaluations, fit parameters.
 
 `run` compares retrievers, the tutorial baseline, chunk sizes and models on one or more
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
-`gate` checks the main retriever against `eval/thresholds.json`. `bench` runs the speed
-benchmarks and `tune` fits the ranking, answer and abstention parameters. `app` is the `eval`
-group of the project CLI (`ragqa.cli`). Heavy imports happen inside the commands; bad input
-is one red line and a non-zero exit (2 for usage, 1 for everything else), never a traceback.
+`gate` checks the main retriever against `eval/thresholds.json`. `tune` fits the ranking,
+answer and abstention parameters. `app` is the `eval` group of the project CLI (`ragqa.cli`),
+which adds `ragqa eval bench` (the speed benchmarks, `benchmarks/`). Heavy imports happen
+inside the commands; bad input is one red line and a non-zero exit (2 for usage, 1 for
+everything else), never a traceback.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from corpus import paths
+from corpus.console import err, fail
 from eval.dataset import Question, QuestionSetError, load_questions
 from eval.sets import NamedSet, named_set
 from eval.tune import DEFAULT_MAX_NULL
-from ragqa import paths
-from ragqa.console import err, fail
 
 if TYPE_CHECKING:
-    from eval.report import EvalRun
+    from eval.evalrun import EvalRun
     from eval.runner import Answerer
     from eval.variants import VariantSpec
-    from index.embedder import Embedder
+    from index.encode.embedder import Embedder
     from index.engine import Engine
+    from index.rank.crosslingual import Glossary
 
 REPO = paths.REPO_DIR
 BUNDLED_SETS = (paths.EVAL_DIR / "dev_questions.jsonl", paths.EVAL_DIR / "questions.jsonl")
@@ -39,6 +41,15 @@ DEFAULT_OUT = paths.EVAL_RUNS_DIR
 DEFAULT_CACHE = paths.EVAL_CACHE_DIR
 
 app = typer.Typer(help="Offline evaluation runs.", no_args_is_help=True)
+
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (`python -m eval`)."""
+    from index.settings import Runtime
+
+    Runtime().apply()
+
 
 IndexOpt = Annotated[
     Path,
@@ -98,14 +109,14 @@ def run(
         typer.Option(
             "--held-out",
             help="compare today's parameters with each question answered by the parameters "
-            "fitted without its article (index/params.json from `ragqa eval tune`)",
+            "fitted without its article (index/rank/params.json from `ragqa eval tune`)",
         ),
     ] = False,
     defaults: Annotated[
         bool,
         typer.Option(
             "--defaults",
-            help="run on the documented defaults instead of index/params.json: the fit saw "
+            help="run on the documented defaults instead of index/rank/params.json: the fit saw "
             "the cmrc and own sets, the defaults did not see cmrc",
         ),
     ] = False,
@@ -186,9 +197,9 @@ def _held_out_variants(
     from eval.runner import EngineAnswerer
     from eval.sets import SETS, unit_of
     from eval.variants import MAIN, VariantSpec
-    from index.abstain import default_model
     from index.engine import Engine
-    from index.params import AnswerParams, RankingParams
+    from index.rank.abstain import default_model
+    from index.rank.params import AnswerParams, RankingParams
 
     topics = next((s.topics() for s in SETS.values() if s.path == path), {})
     units = {q.id: unit_of(q, corpus, topics) for q in questions}  # type: ignore[arg-type]
@@ -200,6 +211,7 @@ def _held_out_variants(
         ranking=RankingParams(),
         answering=AnswerParams(),
         view=engine.index,
+        glossary=engine.glossary,
     )
     try:
         held = HeldOutAnswerer(engine, questions, units)
@@ -247,7 +259,7 @@ def _cmrc_engine(
     the documented defaults with `defaults`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from eval.cmrc import cmrc_index
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
 
     embedder = embedder or load_embedder(DEFAULT_MODEL)
@@ -257,7 +269,7 @@ def _cmrc_engine(
         corpus_dir, index_dir = cmrc_index(
             cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
         )
-        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults)
+        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults, glossary=_glossary())
         return corpus_dir, index_dir, engine
     except _index_errors() as exc:
         fail(f"CMRC index: {exc}")
@@ -276,6 +288,13 @@ def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
     return sets
 
 
+def _glossary() -> Glossary:
+    """The glossary ``RAGQA_GLOSSARY`` names (read here, at the edge; unset: the shipped one)."""
+    from index.rank.crosslingual import GLOSSARY_ENV, glossary_of
+
+    return glossary_of(os.environ.get(GLOSSARY_ENV))
+
+
 def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     if not (index_dir / "manifest.json").is_file():
         fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
@@ -283,7 +302,7 @@ def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     from index.engine import Engine
 
     try:
-        return Engine.load(index_dir, defaults=defaults)
+        return Engine.load(index_dir, defaults=defaults, glossary=_glossary())
     except _index_errors() as exc:
         fail(str(exc))
 
@@ -330,7 +349,7 @@ def _evaluate(
 ) -> EvalRun:
     from tqdm import tqdm
 
-    from eval.report import EvalRun, VariantRun, index_info
+    from eval.evalrun import EvalRun, VariantRun, index_info
     from eval.runner import TOP_K, ServiceUnreachableError, ask_one
     from eval.variants import main_variant
 
@@ -449,8 +468,9 @@ def gate(
     from datetime import UTC, datetime
 
     from eval import gate as g
+    from eval.evalrun import index_info
     from eval.heldout import HeldOutError
-    from eval.report import git_commit, index_info
+    from eval.report import git_commit
     from eval.runner import run_questions
     from eval.variants import MAIN
 
@@ -491,23 +511,6 @@ def gate(
     raise typer.Exit(0 if passed else 1)
 
 
-@app.command(
-    "bench",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def bench(ctx: typer.Context) -> None:
-    """Speed and size benchmarks (eval/benchmark.py); options pass through (see --help)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from eval import benchmark
-
-    try:
-        code = benchmark.main(list(ctx.args))
-    except _index_errors() as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
-
-
 @app.command("tune")
 def tune(
     set_names: Annotated[
@@ -525,7 +528,7 @@ def tune(
         float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
     ] = DEFAULT_MAX_NULL,
     out: Annotated[
-        Path | None, typer.Option(help="where to write the parameters [index/params.json]")
+        Path | None, typer.Option(help="where to write the parameters [index/rank/params.json]")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="print the held-out figures only")
@@ -552,7 +555,7 @@ def tune(
     engines = {"seed": seed_engine, "cmrc": cmrc_engine}
     reference = seed_engine or cmrc_engine
     assert reference is not None
-    from index.fitted import CHECKED
+    from index.rank.fitted import CHECKED
 
     wanted = {k: t.fitted_for(reference)[k] for k in CHECKED}
     for engine in engines.values():

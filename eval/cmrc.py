@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from eval.dataset import Question, QuestionSetError
 
 if TYPE_CHECKING:
-    from index.embedder import Embedder
+    from index.encode.embedder import Embedder
 
 HERE = Path(__file__).resolve().parent
 CMRC_FILE = HERE / "outside" / "cmrc2018_trial.json"
@@ -143,7 +143,7 @@ def cmrc_index(
     that only the pipeline-code hash calls stale (the hash covers every file of `corpus/`,
     its CLI too), and says so through `note`; a rebuild of the 256 paragraphs takes minutes.
     """
-    from index.build import build_index, index_is_current
+    from index.store.build import build_index, index_is_current
 
     corpus_dir = write_corpus(
         list(paragraphs) if paragraphs is not None else load_paragraphs(),
@@ -165,10 +165,10 @@ def cmrc_index(
 
 def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     from corpus.loader import corpus_files, file_sha256
-    from index.chunking import ChunkingParams
     from index.errors import IndexError_
-    from index.store import read_manifest
-    from index.wordbridge import WORDS_FILE
+    from index.rank.wordbridge import WORDS_FILE
+    from index.store.files import read_manifest
+    from index.text.chunking import ChunkingParams
 
     try:
         manifest = read_manifest(index_dir)
@@ -177,7 +177,7 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     params = ChunkingParams()
     chunking = manifest.chunking
     if (
-        WORDS_FILE not in manifest.files  # no word vectors (`index.wordbridge`): rebuild
+        WORDS_FILE not in manifest.files  # no word vectors (`index.rank.wordbridge`): rebuild
         or manifest.model != model
         or chunking.get("size") != params.size
         or chunking.get("overlap") != params.overlap

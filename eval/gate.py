@@ -90,7 +90,7 @@ class GateResult:
 
 def held_out_answerer(engine: Any, questions: Sequence[Question]) -> Any:
     """The seed questions answered with the parameters fitted without their article
-    (`eval.heldout`); HeldOutError when `index/params.json` has no per-fold parameters."""
+    (`eval.heldout`); HeldOutError when `index/rank/params.json` has no per-fold parameters."""
     from eval.heldout import HeldOutAnswerer
     from eval.sets import unit_of
 
@@ -200,7 +200,7 @@ def thresholds_json(
         "about": (
             f"Regression gate for the {variant!r} retriever on the seed index (tests/eval/"
             f"test_regression_gate.py), held out: every question answered with the parameters "
-            "of index/params.json fitted without its article. Floors sit "
+            "of index/rank/params.json fitted without its article. Floors sit "
             f"{round(MARGIN * 100)} points below the "
             "measured values (rounded down), ceilings as far above (rounded up), never looser "
             "than before. Regenerate with `ragqa eval gate --update` after an intended change."

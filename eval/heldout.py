@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from eval.dataset import Question
 from eval.runner import EngineAnswerer, Reply
-from index.params import PARAMS_FILE
+from index.rank.params import PARAMS_FILE
 
 if TYPE_CHECKING:
     from eval.tune import Fitted
     from index.engine import Engine
 
 DEFAULT_PARAMS = PARAMS_FILE
-"""The fit of `ragqa eval tune` the gate reads: the engine's own `index/params.json`, whose
+"""The fit of `ragqa eval tune` the gate reads: the engine's own `index/rank/params.json`, whose
 per-fold parameters are kept beside the final ones for this."""
 
 

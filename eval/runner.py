@@ -23,7 +23,7 @@ from eval.metrics import QuestionResult, score_question
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from index.retrieval import RetrievalConfig
+    from index.rank.pipeline import RetrievalConfig
 
 TOP_K = 10
 """Passages asked for per question: the deepest cutoff any metric reads (hit@10, MRR@10)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from eval.evalrun import EvalRun
 from eval.metrics import MetricSummary
-from eval.report import EvalRun
 
 
 @dataclass(frozen=True)

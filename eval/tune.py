@@ -1,5 +1,5 @@
 """`ragqa eval tune`: fit the ranking weights, the answer weights and the abstention model on
-named question sets, with folds that hold out whole articles, and write `index/params.json`.
+named question sets, with folds that hold out whole articles, and write `index/rank/params.json`.
 
 What is fitted, and how (the arithmetic is in `eval.fitting`):
 
@@ -11,7 +11,7 @@ What is fitted, and how (the arithmetic is in `eval.fitting`):
 - **Answer choice** (`AnswerParams`): the eight feature weights, by a listwise fit over the
   sentences of the top passages of the *fitted* ranking, a good sentence being one that holds
   an answer.
-- **Abstention** (`index.abstain`): the logistic model on the evidence of the fitted answer
+- **Abstention** (`index.rank.abstain`): the logistic model on the evidence of the fitted answer
   choice; its threshold is the highest at which at most `max_null` of the training folds'
   answerable questions abstain.
 
@@ -31,7 +31,7 @@ import hashlib
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,10 +43,10 @@ from eval.fitting import Groups, assign_folds, choose_threshold, fit_listwise
 from eval.sets import NamedSet, unit_of
 
 if TYPE_CHECKING:
-    from index.abstain import AbstentionModel
     from index.engine import Engine
-    from index.params import AnswerParams, RankingParams
-    from index.pipeline import Query
+    from index.rank.abstain import AbstentionModel
+    from index.rank.params import AnswerParams, RankingParams
+    from index.rank.types import Query
 
 RERANK_FIELDS = ("rerank_fused", "rerank_sentence", "rerank_keywords", "rerank_numbers")
 ANSWER_FIELDS = (
@@ -155,24 +155,18 @@ class VectorCache:
             self._dirty = False
 
 
-def rerank_features(
-    engine: Engine, query: Query, chunks: np.ndarray, fused: np.ndarray
-) -> np.ndarray:
-    """(n, 4) features of the re-scoring stage, in `RERANK_FIELDS` order."""
-    from index.retrieval import coverage
+class CachedEncoder:
+    """The engine's encoder reading `VectorCache` first (every text of a set is encoded in one
+    call before the pipeline runs, so each question's vectors are the batch's)."""
 
-    terms = query.terms
-    top = float(fused.max()) if fused.size else 0.0
-    rows = []
-    for chunk, value in zip(chunks.tolist(), fused.tolist(), strict=True):
-        doc, start, end = engine.index.passage(chunk)
-        sentence_rows, sims = query.sentences.of_passage(chunk)
-        best = float(sims.max()) if sentence_rows.size else 0.0
-        text = f"{doc.title}\n{doc.text[start:end]}"
-        keywords = terms.lexical_share * coverage(terms.tokens, text, terms.weights)
-        numbers = coverage(terms.numbers, text) if terms.numbers else 0.0
-        rows.append([value / top if top > 0 else 0.0, best, keywords, numbers])
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    def __init__(self, engine: Engine, cache: VectorCache) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.name = engine.embedder.name
+        self.dim = engine.embedder.dim
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.cache.vectors(self.engine, texts), dtype=np.float32)
 
 
 def collect(
@@ -183,27 +177,34 @@ def collect(
     folds: dict[str, int],
     units: dict[str, str],
 ) -> list[Item]:
-    """Every question of a set read once through stages 0-2 (query, candidates, fusion)."""
-    from index import pipeline
+    """Every question of a set read once through stages 0-3 (query, candidates, fusion,
+    sentence evidence): the features of the re-scoring stage are its own (`Trace.rescored`)."""
+    from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig
+    from index.rank.query import encoder_texts
 
     params = engine.ranking
-    fusion = pipeline.RankingStages(
-        (pipeline.dense_candidates, pipeline.lexical_candidates), pipeline.weighted_fusion
+    fitting = Pipeline(
+        engine.index,
+        CachedEncoder(engine, cache),
+        RetrievalConfig("hybrid+rerank", "weighted"),
+        params,
+        engine.answering,
+        None,
+        glossary=engine.glossary,
+        fitting=True,
     )
     texts = [
-        pipeline.encoder_texts(engine.index, q.question, engine.answering, fitting=True)
-        for q in questions
+        encoder_texts(engine.index, q.question, engine.answering, fitting=True) for q in questions
     ]
-    flat = cache.vectors(engine, [t for group in texts for t in group])
+    cache.vectors(engine, [t for group in texts for t in group])
     items = []
-    at = 0
-    for question, group in zip(questions, texts, strict=True):
-        vector, phrases = flat[at], np.asarray(flat[at + 1 : at + len(group)])
-        at += len(group)
-        query = pipeline.read_query(engine.index, question.question, vector, params, None, phrases)
-        fused = pipeline.rank(engine.index, query, fusion, params).passages[: params.rerank_depth]
-        chunks = np.asarray([c for c, _ in fused], dtype=np.int64)
-        scores = np.asarray([s for _, s in fused], dtype=np.float64)
+    for question in questions:
+        trace = fitting.run(question.question, None, stop_after=EVIDENCE)
+        assert trace.query is not None
+        rescored = trace.rescored  # None only for a question with nothing searchable
+        ranked = rescored.passages.passages if rescored is not None else ()
+        chunks = np.asarray([c for c, _ in ranked], dtype=np.int64)
+        features = rescored.features if rescored is not None else np.empty((0, 4))
         relevant = np.asarray(
             [
                 1.0
@@ -222,9 +223,9 @@ def collect(
                 unit,
                 folds[unit],
                 engine,
-                query,
+                trace.query,
                 chunks,
-                rerank_features(engine, query, chunks, scores),
+                features,
                 relevant,
             )
         )
@@ -250,19 +251,18 @@ def ranked(item: Item, ranking: RankingParams) -> list[int]:
 
 
 def _answer_candidates(item: Item, ranking: RankingParams, answering: AnswerParams) -> list[Any]:
-    from index import pipeline
+    from index.rank.answer import answer_candidates
+    from index.rank.types import Ranking
 
     order = ranked(item, ranking)
     passages = tuple((int(item.chunks[i]), 0.0) for i in order)
-    return pipeline.answer_candidates(
-        item.engine.index, item.query, pipeline.Ranking(passages), answering
-    )
+    return answer_candidates(item.engine.index, item.query, Ranking(passages), answering)
 
 
 def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: AnswerParams) -> Groups:
     """Answer-choice features and labels of every answerable item (fitted ranking)."""
-    from index import pipeline
-    from index.answer import features
+    from index.rank.answer import bridged_words, features
+    from index.rank.types import Ranking
 
     rows = []
     for item in items:
@@ -270,8 +270,8 @@ def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: Answ
             continue
         candidates = _answer_candidates(item, ranking, answering)
         order = ranked(item, ranking)
-        top = pipeline.Ranking(tuple((int(item.chunks[i]), 0.0) for i in order))
-        bridged = pipeline.bridged_words(item.engine.index, item.query, top, answering)
+        top = Ranking(tuple((int(item.chunks[i]), 0.0) for i in order))
+        bridged = bridged_words(item.engine.index, item.query, top, answering)
         question, terms = item.question.question, item.query.terms
         x = [
             [
@@ -289,13 +289,12 @@ def answer_groups(items: Sequence[Item], ranking: RankingParams, answering: Answ
 
 def choice(item: Item, fitted_ranking: RankingParams, answering: AnswerParams) -> Any:
     """The pipeline's answer choice (stage 4) under these weights."""
-    from index import pipeline
+    from index.rank.answer import choose_answer
+    from index.rank.types import Ranking
 
     order = ranked(item, fitted_ranking)
     passages = tuple((int(item.chunks[i]), 0.0) for i in order)
-    return pipeline.choose_answer(
-        item.engine.index, item.query, pipeline.Ranking(passages), answering
-    )
+    return choose_answer(item.engine.index, item.query, Ranking(passages), answering)
 
 
 def on_default_scale(weights: Sequence[float]) -> tuple[float, ...]:
@@ -305,7 +304,7 @@ def on_default_scale(weights: Sequence[float]) -> tuple[float, ...]:
     one (its scale is the softmax temperature: total 9.9 on 2026-12-02). A passage's score is
     what clients see, and the range `service.queries.relevance` maps into 0..1 for Dify
     (midpoint 1.0) was set for the defaults' scale: so the fit keeps that scale."""
-    from index.params import RankingParams
+    from index.rank.params import RankingParams
 
     total = sum(abs(w) for w in weights)
     default = sum(abs(w) for w in _weights(RankingParams(), RERANK_FIELDS))
@@ -343,8 +342,8 @@ def balanced(items: Sequence[Item]) -> list[Item]:
 def fit(items: Sequence[Item], base: Fitted, max_null: float) -> Fitted:
     """Ranking weights, then answer weights on the fitted ranking, then the abstention model,
     each corpus weighing the same (`balanced`)."""
-    from index.abstain import AbstentionModel
-    from index.abstain import fit as fit_logistic
+    from index.rank.abstain import AbstentionModel
+    from index.rank.abstain import fit as fit_logistic
 
     items = balanced(items)
     rerank = Groups.stack([(i.rerank_x, i.relevant) for i in items if i.question.answerable], 4)
@@ -448,10 +447,10 @@ def held_out(
 
 def today(engine: Engine) -> Fitted:
     """Today's parameters: the documented defaults and the shipped abstention model."""
-    from index.abstain import FEATURES, AbstentionModel, default_model
-    from index.params import AnswerParams, RankingParams
+    from index.rank.abstain import FEATURES, AbstentionModel, default_model
+    from index.rank.params import AnswerParams, RankingParams
 
-    legacy = default_model()  # index/abstention.json: the model of today's code
+    legacy = default_model()  # index/rank/abstention.json: the model of today's code
     n = len(FEATURES)
     model = legacy or AbstentionModel((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0)
     return Fitted(RankingParams(), AnswerParams(), model)
@@ -493,13 +492,13 @@ def params_document(
     fits: Sequence[Fitted] = (),
     fold_of: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The JSON of `index/params.json`: the final parameters, and per fold the parameters
+    """The JSON of `index/rank/params.json`: the final parameters, and per fold the parameters
     fitted without it (so `ragqa eval gate` and `eval run --held-out` answer every question
     with parameters that never saw its article)."""
     return {
         "about": (
             "Fitted by `ragqa eval tune` (eval/tune.py). ranking and answer are separate "
-            "objects (index.params); abstention is the logistic model of index.abstain. "
+            "objects (index.rank.params); abstention is the logistic model of index.rank.abstain. "
             "held_out figures: each fold answered with parameters fitted on the other folds, "
             "folds holding out whole seed files and CMRC paragraphs."
         ),
@@ -543,8 +542,8 @@ def fitted_json(fitted: Fitted) -> dict[str, Any]:
 
 def fitted_from_json(data: dict[str, Any]) -> Fitted:
     """The inverse of `fitted_json`."""
-    from index.abstain import AbstentionModel
-    from index.params import AnswerParams, RankingParams
+    from index.rank.abstain import AbstentionModel
+    from index.rank.params import AnswerParams, RankingParams
 
     model = data["abstention"]
     return Fitted(
@@ -570,10 +569,6 @@ def render_table(today: dict[str, Figures], tuned: dict[str, Figures]) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}"
-
-
-def field_names(cls: type[Any]) -> list[str]:
-    return [f.name for f in fields(cls)]
 
 
 def write_params(doc: dict[str, Any], path: Path) -> None:

@@ -143,10 +143,10 @@ def make_answerer(
 
 def _variant_engine(spec: VariantSpec, engine: Engine, corpus_dir: Path, cache_dir: Path) -> Engine:
     """An engine over a cached index built with the spec's chunking and/or model."""
-    from index.build import build_index
-    from index.chunking import ChunkingParams
-    from index.embedder import load_embedder
+    from index.encode.embedder import load_embedder
     from index.engine import Engine
+    from index.store.build import build_index
+    from index.text.chunking import ChunkingParams
 
     chunking = engine.manifest.chunking
     size = spec.chunk_size or int(chunking["size"])
@@ -167,7 +167,7 @@ def _variant_engine(spec: VariantSpec, engine: Engine, corpus_dir: Path, cache_d
         embedder=embedder,
     )
     # weights fitted for the index's own chunking and model do not apply: defaults
-    return Engine.load(index_dir, model, embedder=embedder, defaults=True)
+    return Engine.load(index_dir, model, embedder=embedder, defaults=True, glossary=engine.glossary)
 
 
 def _slug(text: str) -> str:

@@ -6,13 +6,14 @@ its backend (Milvus) agree with the document store.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ragqa.console import domain_errors, fail, load_settings
+from corpus.console import fail
+from index.errors import domain_errors
+from index.settings import load_settings
 
 app = typer.Typer(help="Build the index; verify its backend.", no_args_is_help=True)
 
@@ -45,7 +46,9 @@ def build(
     encoder: EncoderOpt = None,
     sentence_vectors: SentenceVectorsOpt = None,
     ann: Annotated[str, typer.Option(help="vector index: flat, hnsw or ivf")] = "flat",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", envvar="CI", help="no progress bars [env CI]")
+    ] = False,
 ) -> None:
     """Build (or incrementally update) the index from the corpus.
 
@@ -61,8 +64,7 @@ def build(
         encoder=encoder,
         sentence_vectors=sentence_vectors,
     )
-    quiet = quiet or bool(os.environ.get("CI"))
-    from index.build import build_index
+    from index.store.build import build_index
 
     try:
         report = build_index(
@@ -99,10 +101,13 @@ def verify() -> None:
     With RAGQA_BACKEND=milvus: the rows Milvus lacks are written, the rows no live document
     has are deleted (a write that failed half-way, rows lost in Milvus). With milvus-lite,
     stop the service first (one process owns the .db file); a Milvus server may stay up."""
-    from service.documents_cli import _open_library
+    from index.opening import open_library
 
     settings = load_settings()
-    library = _open_library(quiet=True)
+    try:
+        library = open_library(settings, sync=False)
+    except domain_errors() as exc:
+        fail(str(exc))
     try:
         repaired = library.backend.last_sync  # opening the library ran the start-up check
         try:

@@ -1,58 +1,66 @@
 """The question-answering engine: a loaded index plus the model, answering `ask` and `search`.
 
-A thin facade over `index.pipeline`, where the stages are listed in order. This is the one
-object the service holds. It is read-only once loaded, so a reload builds a new engine and
-swaps the reference; in-flight requests finish on the old one. A request runs one encoder
-pass (the question; an English question's words for the word bridge, when not cached, in a
-second one, in a worker thread beside the first); passages and sentences were embedded at
-build time.
+A thin facade over `index.rank.pipeline.Pipeline`, where the stages are listed in order.
+This is the one object the service holds. It is read-only once loaded, so a reload builds a
+new engine and swaps the reference; in-flight requests finish on the old one. A request runs
+one encoder pass (the question; an English question's words for the word bridge, when not
+cached, in a second one, in a worker thread beside the first); passages and sentences were
+embedded at build time.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
-from corpus.documents import Document
-from index import pipeline
-from index.abstain import AbstentionModel, Evidence, default_model
-from index.answer import SentenceCandidate
-from index.embedder import Embedder, load_embedder, resolve_encoder
-from index.errors import DocumentNotFoundError, IndexMismatchError
-from index.filters import Catalog, allowed_documents
-from index.fitted import check_fitted_for, load_abstention
-from index.params import AnswerParams, RankingParams, load_params
-from index.retrieval import RetrievalConfig
-from index.searchable import has_searchable_content
-from index.store import IndexData, IndexManifest, read_index
+from index.contents import Contents
+from index.encode.embedder import Embedder, load_embedder, resolve_encoder
+from index.errors import IndexMismatchError
+from index.rank.abstain import AbstentionModel
+from index.rank.crosslingual import Glossary, glossary_of
+from index.rank.fitted import Fitted, shipped
+from index.rank.params import AnswerParams, RankingParams
+from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
+from index.rank.types import Query, Ranking
+from index.rank.wordbridge import PhraseCache
+from index.search.filters import Catalog
+from index.search.view import IndexView
+from index.store.files import IndexData, IndexManifest, read_index
+from index.text.searchable import has_searchable_content
 from index.types import (
     Allowed,
     Answer,
     AskResult,
-    Citation,
-    DocumentSummary,
-    Filters,
     Passage,
     Span,
+    cite,
 )
-from index.view import IndexView
-from index.wordbridge import PhraseCache
 
 
 @dataclass(frozen=True)
 class Retrieved:
-    """The first half of `Engine.ask`: ranked passages plus what the answer step needs."""
+    """The first half of `Engine.ask`: ranked passages, and the pipeline's trace through
+    stage 3 that the answer step resumes."""
 
     question: str
     passages: list[Passage]
     took_ms: float
-    query: pipeline.Query
-    ranking: pipeline.Ranking
+    trace: Trace
     started: float
+
+    @property
+    def query(self) -> Query:
+        """Stage 0's reading of the question."""
+        assert self.trace.query is not None
+        return self.trace.query
+
+    @property
+    def ranking(self) -> Ranking:
+        """The passages best first after stage 3."""
+        assert self.trace.ranking is not None
+        return self.trace.ranking
 
 
 class Engine:
@@ -69,26 +77,36 @@ class Engine:
         answering: AnswerParams | None = None,
         view: IndexView | None = None,
         catalog: Catalog | None = None,
+        glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.abstention = abstention if abstention is not None else load_abstention()
-        if ranking is None or answering is None:
-            fitted_ranking, fitted_answering = load_params()
-            ranking = ranking or fitted_ranking
-            answering = answering or fitted_answering
-        self.ranking = ranking
-        self.answering = answering
+        self.fitted = fitted if fitted is not None else shipped()
+        """The fitted numbers (loaded and checked by whoever built the engine over its index;
+        the shipped file's, unchecked, when none was passed)."""
+        self.abstention = abstention if abstention is not None else self.fitted.abstention
+        self.ranking = ranking if ranking is not None else self.fitted.ranking
+        self.answering = answering if answering is not None else self.fitted.answering
         self.index = view or IndexView(data)
-        self.phrases = PhraseCache()
-        """Vectors of English questions' words and word pairs (the word bridge)."""
-        self.stages = pipeline.ranking_stages(self.config)
+        self.glossary = glossary_of(None) if glossary is None else glossary
+        """The English→Chinese glossary of English questions (`Settings.glossary`)."""
+        self.pipeline = Pipeline(
+            self.index,
+            embedder,
+            self.config,
+            self.ranking,
+            self.answering,
+            self.abstention,
+            phrases=PhraseCache(),
+            glossary=self.glossary,
+        )
+        """Stages 0-5, run once each, in order, for every question."""
         self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
         """Collection, metadata and alive flag per document row (tombstones are not alive)."""
-        alive = self.catalog.alive
-        self._doc_rows = {d.doc_id: i for i, d in enumerate(data.documents) if alive[i]}
-        self._doc_passages = np.bincount(data.chunks[:, 0], minlength=len(data.documents)).tolist()
+        self.contents = Contents(data, self.catalog)
+        """Its documents, collections and metadata, and the scope of a query over them."""
 
     @classmethod
     def load(
@@ -102,6 +120,8 @@ class Engine:
         mmap: bool = True,
         verify: bool = True,
         defaults: bool = False,
+        glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
@@ -110,10 +130,13 @@ class Engine:
         The vectors are memory-mapped by default (`mmap`), so worker processes share them;
         `verify` checks every file against the manifest's checksums first.
 
-        The fitted parameters (`index/params.json`) are refused (ParamsMismatchError) when
-        they were fitted for an index built with another model, encoder or chunking;
+        The fitted bundle (`fitted`, else `index/rank/params.json` read now) is refused
+        (ParamsMismatchError) when it was fitted for an index built with another model,
+        encoder or chunking;
         `defaults=True` runs on the documented defaults and the shipped abstention model
-        instead (evaluation variants with other chunk sizes or models)."""
+        instead (evaluation variants with other chunk sizes or models). `glossary` is the
+        English→Chinese glossary (`crosslingual.glossary_of(settings.glossary)`; None: the
+        shipped one)."""
         data = read_index(index_dir, verify=verify, mmap=mmap)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -138,16 +161,10 @@ class Engine:
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
         if defaults:
-            return cls(
-                data,
-                embedder,
-                config,
-                default_model(),
-                ranking=RankingParams(),
-                answering=AnswerParams(),
-            )
-        check_fitted_for(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
-        return cls(data, embedder, config)
+            return cls(data, embedder, config, fitted=Fitted.defaults(), glossary=glossary)
+        fitted = fitted if fitted is not None else Fitted.load()
+        fitted.check(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
+        return cls(data, embedder, config, glossary=glossary, fitted=fitted)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with another retriever/fusion (for evaluation runs)."""
@@ -175,6 +192,8 @@ class Engine:
             answering=kwargs["answering"],  # type: ignore[arg-type]
             view=self.index,
             catalog=self.catalog,
+            glossary=self.glossary,
+            fitted=self.fitted,
         )
 
     @property
@@ -193,26 +212,6 @@ class Engine:
 
     # -- ask / search ------------------------------------------------------------------------
 
-    def allowed(
-        self,
-        collections: Sequence[str] | None = None,
-        filters: Filters | None = None,
-        also: Allowed | None = None,
-    ) -> Allowed | None:
-        """The documents a query with these collections and filters may see (None: all).
-        Tombstones of replaced or deleted documents are never allowed; `also` narrows it."""
-        mask = allowed_documents(self.catalog, self.data.documents, collections, filters)
-        if also is not None:
-            mask = also.documents if mask is None else mask & also.documents
-        if mask is None:
-            return None
-        if also is None:
-            named = tuple(collections) if collections is not None else None
-            return Allowed(mask, (named, filters))
-        if collections is None and filters is None:
-            return Allowed(mask, also.where)
-        return Allowed(mask)
-
     def ask(
         self,
         question: str,
@@ -224,8 +223,7 @@ class Engine:
         """Ranked passages and an extractive answer (None when the corpus does not say).
 
         `collections=None` searches every collection in one merged ranking. Filters reach the
-        pipeline as `allowed=engine.allowed(collections, filters)` (front doors still filter
-        their own rankings, whose scores they compare across filters)."""
+        pipeline as `allowed=engine.contents.scope(collections, filters)`."""
         return self.answer(self.retrieve(question, top_k, collections=collections, allowed=allowed))
 
     def search(
@@ -254,40 +252,23 @@ class Engine:
         A question with nothing searchable in it (`has_searchable_content`) retrieves no
         passages and gets no answer, without running the model."""
         started = time.perf_counter()
-        if not has_searchable_content(question):
-            query = pipeline.unsearchable_query(self.index, question)
-            took = (time.perf_counter() - started) * 1000
-            return Retrieved(question, [], took, query, pipeline.Ranking(()), started)
-        allowed = self.allowed(collections, None, allowed)
-        texts = pipeline.encoder_texts(self.index, question, self.answering)
-        # An English question's phrases (the word bridge) are encoded in a worker thread
-        # while the question is encoded and its passages ranked: only stage 4 reads them.
-        phrases = self.phrases.encoding(self.embedder, texts[1:]) if len(texts) > 1 else None
-        vector = self.embedder.encode_queries([question])[0]
-        query = pipeline.read_query(self.index, question, vector, self.ranking, allowed)
-        ranking = pipeline.rank(self.index, query, self.stages, self.ranking)
-        if phrases is not None:
-            query = replace(query, phrase_vectors=phrases.result())
+        scope = (
+            self.contents.allowed(collections, None, allowed)
+            if has_searchable_content(question)
+            else None
+        )
+        trace = self.pipeline.run(question, scope, stop_after=EVIDENCE)
+        assert trace.ranking is not None
         passages = [
             self._passage(rank, chunk, score)
-            for rank, (chunk, score) in enumerate(ranking.passages[:top_k], 1)
+            for rank, (chunk, score) in enumerate(trace.ranking.passages[:top_k], 1)
         ]
         took = (time.perf_counter() - started) * 1000
-        return Retrieved(question, passages, took, query, ranking, started)
-
-    def evidence(self, retrieved: Retrieved) -> tuple[SentenceCandidate, float, Evidence] | None:
-        """Stage 4 alone: the best answer candidate, its score and its evidence."""
-        choice = pipeline.choose_answer(
-            self.index, retrieved.query, retrieved.ranking, self.answering
-        )
-        return None if choice is None else (choice.sentence, choice.score, choice.evidence)
+        return Retrieved(question, passages, took, trace, started)
 
     def answer(self, retrieved: Retrieved) -> AskResult:
         """Stages 4-5 (answer choice, abstention) over retrieved passages: no model call."""
-        choice = pipeline.choose_answer(
-            self.index, retrieved.query, retrieved.ranking, self.answering
-        )
-        choice = pipeline.abstain(choice, self.abstention)
+        choice = self.pipeline.resume(retrieved.trace).answer
         answer: Answer | None = None
         passages = retrieved.passages
         if choice is not None:
@@ -295,7 +276,7 @@ class Engine:
             doc, _, _ = self.index.passage(choice.chunk)
             answer = Answer(
                 text=best.text,
-                citation=_citation(doc, best.char_start, best.char_end),
+                citation=cite(doc, best.char_start, best.char_end),
                 passage_rank=best.passage_index + 1,
                 score=round(choice.score, 4),
             )
@@ -309,7 +290,7 @@ class Engine:
             rank=rank,
             score=round(float(score), 4),
             text=doc.text[start:end],
-            citation=_citation(doc, start, end),
+            citation=cite(doc, start, end),
         )
 
     @staticmethod
@@ -324,49 +305,3 @@ class Engine:
             if inside
             else passage
         )
-
-    # -- documents -------------------------------------------------------------------------
-
-    def documents(self, collection: str | None = None) -> list[DocumentSummary]:
-        """Every live document (of `collection`, if given), in index order."""
-        catalog = self.catalog
-        return [
-            DocumentSummary(_citation(d, 0, len(d.text)), n, c)
-            for d, n, c, alive in zip(
-                self.data.documents,
-                self._doc_passages,
-                catalog.collections,
-                catalog.alive.tolist(),
-                strict=True,
-            )
-            if alive and (collection is None or c == collection)
-        ]
-
-    def collections(self) -> list[str]:
-        """Every collection of the view (some may be empty), by name."""
-        return sorted(self.catalog.names)
-
-    def collection_of(self, doc_id: str) -> str:
-        """The collection of a live document; raises DocumentNotFoundError."""
-        self.document(doc_id)
-        return self.catalog.collections[self._doc_rows[doc_id]]
-
-    def metadata_of(self, doc_id: str) -> Mapping[str, str]:
-        """The metadata of a live document; raises DocumentNotFoundError."""
-        self.document(doc_id)
-        return self.catalog.metadata[self._doc_rows[doc_id]]
-
-    def document(self, doc_id: str) -> Document:
-        """One document with its text; raises DocumentNotFoundError."""
-        row = self._doc_rows.get(doc_id)
-        if row is None:
-            raise DocumentNotFoundError(doc_id)
-        return self.data.documents[row]
-
-    def n_passages_of(self, doc_id: str) -> int:
-        """Number of passages of one document."""
-        return self._doc_passages[self._doc_rows[doc_id]] if doc_id in self._doc_rows else 0
-
-
-def _citation(doc: Document, start: int, end: int) -> Citation:
-    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end)

@@ -66,3 +66,8 @@ class BackendUnavailableError(IndexError_):
 class BackendConfigError(IndexError_):
     """The backend settings are wrong (an unknown backend, a URI it cannot use): the message
     names the setting."""
+
+
+def domain_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a command reports as one line (the index layer's and missing paths)."""
+    return (IndexError_, DocumentNotFoundError, FileNotFoundError, NotADirectoryError)

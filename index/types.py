@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from corpus.documents import Document
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -41,6 +43,11 @@ class Citation:
     published: str | None
     char_start: int
     char_end: int
+
+
+def cite(doc: Document, start: int, end: int) -> Citation:
+    """The citation of `doc.text[start:end]`."""
+    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end)
 
 
 class _Cited:

@@ -1,6 +1,6 @@
-"""The project's own top layer: the one `ragqa` command line (`ragqa.cli`), the default paths
-every layer uses (`ragqa.paths`), the shared CLI failure (`ragqa.console.fail`) and the
-LangChain retriever (`ragqa.langchain`, behind the optional `ragqa[langchain]` extra).
+"""The roof: the one `ragqa` command line (`ragqa.cli`), which mounts every layer's commands,
+and the LangChain retriever (`ragqa.langchain`, behind the optional `ragqa[langchain]` extra).
 
-Nothing heavy is imported here: lower layers import `ragqa.paths` and `ragqa.console`.
+Nothing below imports this package. The default paths every layer uses are `corpus.paths`,
+the shared CLI failure is `corpus.console.fail`, the settings are `index.settings`.
 """

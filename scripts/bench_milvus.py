@@ -48,18 +48,18 @@ def main() -> int:
     import milvus_lite.adapter.grpc.server  # noqa: F401 - code loaded before any RSS figure
     import pymilvus  # noqa: F401
 
+    from corpus import paths
     from eval.cli import _cmrc_engine
     from eval.metrics import QuestionResult, percentile, summarize_group
     from eval.runner import EngineAnswerer, ask_one
     from eval.sets import named_set
-    from index import dense
-    from index.bm25 import BM25Index
-    from index.dense import AnnParams
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
-    from index.ingest import from_index
-    from index.milvus import MilvusIndex, MilvusSettings, MilvusView
-    from ragqa import paths
+    from index.search import dense
+    from index.search.bm25 import BM25Index
+    from index.search.dense import AnnParams
+    from index.search.milvus import MilvusIndex, MilvusSettings, MilvusView
+    from index.store.ingest import from_index
 
     embedder = load_embedder(DEFAULT_MODEL)
     corpora: dict[str, list[str]] = {}

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from corpus import DEFAULT_CORPUS_DIR  # noqa: E402
 from corpus.loader import load_corpus  # noqa: E402
-from index.chunking import ChunkingParams, chunk_document  # noqa: E402
-from index.embedcache import cache_path, checkpoint_group  # noqa: E402
-from index.sentences import split_sentences  # noqa: E402
+from index.encode.embedcache import cache_path, checkpoint_group  # noqa: E402
+from index.text.chunking import ChunkingParams, chunk_document  # noqa: E402
+from index.text.sentences import split_sentences  # noqa: E402
 
 RAGQA = str(Path(sys.executable).parent / "ragqa")
 

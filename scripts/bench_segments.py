@@ -48,18 +48,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from index import dense  # noqa: E402
-from index.bm25 import BM25Index, SegmentedBM25  # noqa: E402
-from index.dense import AnnParams  # noqa: E402
-from index.docstore import DocStore, StoredDocument, now, sqlite_url  # noqa: E402
 from index.engine import Engine  # noqa: E402
-from index.ingest import from_index, select_rows  # noqa: E402
-from index.library import Library  # noqa: E402
-from index.segmented import assemble, catalog_for  # noqa: E402
-from index.segments import SegmentData  # noqa: E402
-from index.store import read_index  # noqa: E402
-from index.tokenize import tokenize  # noqa: E402
-from service.main import library_options  # noqa: E402
+from index.opening import library_options  # noqa: E402
+from index.search import dense  # noqa: E402
+from index.search.bm25 import BM25Index, SegmentedBM25  # noqa: E402
+from index.search.dense import AnnParams  # noqa: E402
+from index.search.segmented import assemble, catalog_for  # noqa: E402
+from index.store.docstore import DocStore, StoredDocument, now, sqlite_url  # noqa: E402
+from index.store.files import read_index  # noqa: E402
+from index.store.ingest import from_index, select_rows  # noqa: E402
+from index.store.library import Library  # noqa: E402
+from index.store.segments import SegmentData  # noqa: E402
+from index.text.tokenize import tokenize  # noqa: E402
 
 SMALL_SEGMENTS = 6
 
@@ -196,7 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
     index = read_index(seed_index())
     seed = from_index(index)

@@ -59,9 +59,9 @@ def cmrc_corpus(path: Path, corpus_dir: Path) -> list[Question]:
 def evaluate(
     variant: str, corpus_dir: Path, index_dir: Path, questions: list[Question], embedder: object
 ) -> tuple[MetricSummary, float]:
-    from index.build import build_index
-    from index.embedder import DEFAULT_MODEL
+    from index.encode.embedder import DEFAULT_MODEL
     from index.engine import Engine
+    from index.store.build import build_index
 
     report = build_index(corpus_dir, index_dir, DEFAULT_MODEL, progress=False, embedder=embedder)  # type: ignore[arg-type]
     print(
@@ -87,7 +87,7 @@ def main() -> None:
     import torch
 
     from corpus import DEFAULT_CORPUS_DIR
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
     torch.set_num_threads(args.threads)
     sets: dict[str, tuple[Path, list[Question]]] = {}

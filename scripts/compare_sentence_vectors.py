@@ -2,7 +2,7 @@
 
 For each way of making sentence vectors (``separate``: every sentence embedded again on its
 own, the two passes of before; ``late``: pooled from its passage's one pass,
-`index.late_chunking`) it builds the seed index and the CMRC trial index with the int8
+`index.encode.late_chunking`) it builds the seed index and the CMRC trial index with the int8
 encoder and asks every question with the default pipeline (hybrid+rerank, top 10): dev and own
 over `corpus/articles`, the CMRC 2018 trial over its 256 paragraphs (read as
 `scripts/compare_encoders.py` and `../shared/eval/README.md` say). Prints hit@1, hit@5,
@@ -44,9 +44,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from corpus import DEFAULT_CORPUS_DIR
-    from index.build import build_index
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
     from index.engine import Engine
+    from index.store.build import build_index
 
     embedder = load_embedder(DEFAULT_MODEL, encoder=args.encoder, threads=args.threads)
     corpora: dict[str, Path] = {"seed": Path(DEFAULT_CORPUS_DIR)}

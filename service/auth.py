@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from index.settings import Settings
 from service.errors import AdminDisabled, Unauthorized
-from service.settings import Settings
 
 bearer = HTTPBearer(
     auto_error=False,

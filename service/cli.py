@@ -16,17 +16,28 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from ragqa.console import domain_errors, err, fail, load_settings
+from corpus.console import err, fail
+from index.errors import domain_errors
+from index.settings import load_settings
 
 if TYPE_CHECKING:
+    from index.settings import Settings
     from index.types import AskResult
-    from service.settings import Settings
 
 app = typer.Typer(
     help="Serve the HTTP API; ask from the terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _runtime() -> None:
+    """Read the model cache and hub settings from the environment (`python -m service`)."""
+    from index.settings import Runtime
+
+    Runtime().apply()
+
 
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="index directory [env RAGQA_INDEX_DIR]")
@@ -65,8 +76,8 @@ def check_backend(settings: Settings) -> None:
     process) asked to serve several workers."""
     if settings.backend == "faiss":
         return
-    from index.backend import open_backend
-    from index.store import read_manifest
+    from index.search.backend import open_backend
+    from index.store.files import read_manifest
 
     milvus = settings.milvus()
     if not milvus.uri:
@@ -85,7 +96,7 @@ def check_backend(settings: Settings) -> None:
 
 def ensure_index(settings: Settings) -> None:
     """Build the index at `settings.index_dir` unless it is current (prints progress)."""
-    from index.build import build_index, index_is_current
+    from index.store.build import build_index, index_is_current
 
     try:
         if index_is_current(
@@ -142,9 +153,15 @@ def ask(
     if not settings.index_dir.is_dir():
         fail(f"no index at {settings.index_dir}: run `ragqa build`")
     from index.engine import Engine
+    from index.rank.crosslingual import glossary_of
 
     try:
-        engine = Engine.load(settings.index_dir, settings.model, encoder=settings.encoder)
+        engine = Engine.load(
+            settings.index_dir,
+            settings.model,
+            encoder=settings.encoder,
+            glossary=glossary_of(settings.glossary),
+        )
         result = engine.ask(question, top_k)
     except domain_errors() as exc:
         fail(str(exc))

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from index.engine import Engine
+from index.settings import Settings
 from service.errors import NotReady
-from service.settings import Settings
 from service.state import AppState
 
 

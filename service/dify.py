@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from index.rank.fitted import RelevanceScale
 from index.types import Filters, Passage
 from service.queries import relevance
 from service.schemas import (
@@ -307,13 +308,17 @@ def to_filters(condition: DifyMetadataCondition | None, sources: Sequence[str]) 
 
 
 def to_records(
-    passages: Sequence[Passage], score_threshold: float, urls: Mapping[str, str | None]
+    passages: Sequence[Passage],
+    score_threshold: float,
+    urls: Mapping[str, str | None],
+    scale: RelevanceScale | None = None,
 ) -> DifyRetrievalResponse:
     """Dify's records, best first, leaving out those under `score_threshold`; `urls` holds
-    each document's url (None when it has none)."""
+    each document's url (None when it has none); `scale` squashes the scores (the engine's
+    fitted one, `Fitted.relevance`)."""
     records = []
     for p in passages:
-        score = relevance(p.score)
+        score = relevance(p.score, scale)
         if score < score_threshold:
             continue
         metadata = DifyRecordMetadata(

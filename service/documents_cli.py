@@ -20,11 +20,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ragqa.console import domain_errors, fail, load_settings
+from corpus.console import fail
+from index.errors import domain_errors
+from index.settings import load_settings
 from service.urls import api_path
 
 if TYPE_CHECKING:
-    from index.library import Library, NewDocument
+    from index.store.library import Library
+    from index.store.writes import NewDocument
 
 UrlOpt = Annotated[
     str | None,
@@ -108,23 +111,11 @@ def _check(response: Any) -> Any:
 
 
 def _open_library(quiet: bool) -> Library:
-    from index.backend import open_backend
-    from index.embedder import load_embedder, resolve_encoder
-    from index.library import Library
-    from service.main import corpus_manifest, library_options
+    from index.opening import open_library
 
     settings = load_settings()
     try:
-        encoder = resolve_encoder(settings.encoder, settings.model)
-        embedder = load_embedder(settings.model, encoder=encoder)
-        return Library.open(
-            settings.data_dir,
-            embedder,
-            url=settings.store_url,
-            background_merge=False,
-            backend=open_backend(settings.backend, embedder.dim, settings.milvus()),
-            **library_options(corpus_manifest(settings)),
-        )
+        return open_library(settings, sync=False)
     except domain_errors() as exc:
         fail(str(exc))
 
@@ -217,7 +208,7 @@ def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcom
 
 def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
     from index.errors import InvalidDocumentError
-    from index.library import Skipped, check_document
+    from index.store.writes import Skipped, check_document
     from service.errors import ApiError
     from service.uploads import file_documents
 

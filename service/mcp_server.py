@@ -50,7 +50,7 @@ from service.schemas import (
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from service.settings import Settings
+    from index.settings import Settings
 
 T = TypeVar("T")
 EngineSource = Callable[[], "Engine"]
@@ -282,7 +282,8 @@ def run_stdio(settings: Settings) -> None:
     import anyio.to_thread
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from service.main import follow_store, open_library
+    from index.opening import open_library
+    from service.state import follow_store
 
     library = open_library(settings)
 

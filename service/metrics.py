@@ -48,7 +48,7 @@ class Metrics:
         self.latency.labels(*labels).observe(seconds)
 
     def set_index(self, engine: Engine) -> None:
-        self.documents.set(len(engine.documents()))
+        self.documents.set(len(engine.contents.documents()))
         self.passages.set(engine.n_passages)
 
     def render(self) -> bytes:

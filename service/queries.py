@@ -1,71 +1,42 @@
 """Queries scoped by collection and filters, for every front door (HTTP, Dify, MCP, LangChain).
 
 A scope (collections plus one or more alternative `Filters`) becomes the engine's `Allowed`
-restriction (`engine.allowed`), which the pipeline's candidate stage applies before anything
-is ranked: a filtered query never sees another document, and a scope that matches no
-document gives no passages and `answer: null`, never the unfiltered results.
-
-Several alternatives (Dify's `logical_operator: or`) are one restriction, their union, so one
-ranking covers them all and their scores are comparable with each other; `source is A or
-source is B` ranks exactly as `source in [A, B]`.
+restriction (`index.contents.Contents.scope`), which the pipeline's candidate stage applies
+before anything is ranked: a filtered query never sees another document, and a scope that
+matches no document gives no passages and `answer: null`, never the unfiltered results.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-import numpy as np
-
+from index.contents import Alternatives
 from index.engine import Engine, Retrieved
-from index.errors import CollectionNotFoundError
-from index.types import Allowed, AskResult, Filters, Passage
-
-Alternatives = Filters | Sequence[Filters] | None
-"""One filter, several alternatives (any of them), or None (no filter). An empty sequence
-is a scope that matches nothing."""
+from index.rank.fitted import RelevanceScale
+from index.types import Allowed, AskResult, Passage
 
 
 def collections_of(engine: Engine) -> list[str]:
     """The collection names queries may name."""
-    return engine.collections()
+    return engine.contents.collections()
 
 
 def source_names(engine: Engine, collection: str) -> list[str]:
     """The source names of one collection's live documents."""
-    return sorted({d.source for d in engine.documents(collection)})
+    return sorted({d.source for d in engine.contents.documents(collection)})
 
 
 def check_collections(engine: Engine, collections: Sequence[str] | None) -> list[str] | None:
-    """`collections` as a list (None: every collection); CollectionNotFoundError (404) names
-    the first one that does not exist."""
-    if collections is None:
-        return None
-    names = engine.catalog.names
-    for name in collections:
-        if name not in names:
-            raise CollectionNotFoundError(name)
-    return list(collections)
+    """`engine.contents.check_collections`: CollectionNotFoundError (404) names the first
+    collection that does not exist."""
+    return engine.contents.check_collections(collections)
 
 
 def scope(
     engine: Engine, collections: Sequence[str] | None = None, filters: Alternatives = None
 ) -> Allowed | None:
-    """The documents a query over `collections` passing any of `filters` may see (None: all);
-    CollectionNotFoundError for a collection that does not exist."""
-    collections = check_collections(engine, collections)
-    alternatives = [filters] if filters is None or isinstance(filters, Filters) else filters
-    if len(alternatives) == 1:  # as the engine made it (a backend may filter by expression)
-        return engine.allowed(collections, alternatives[0])
-    union: np.ndarray | None = None
-    for alternative in alternatives:
-        allowed = engine.allowed(collections, alternative)
-        if allowed is None:
-            return None
-        union = allowed.documents if union is None else union | allowed.documents
-    if union is None:  # no alternative: nothing can match
-        return Allowed(np.zeros(len(engine.data.documents), dtype=np.bool_))
-    return Allowed(np.asarray(union, dtype=np.bool_))
+    """`engine.contents.scope`: the documents a query may see (None: all)."""
+    return engine.contents.scope(collections, filters)
 
 
 def search(
@@ -104,15 +75,9 @@ def retrieve(
     return engine.retrieve(question, top_k, allowed=scope(engine, collections, filters))
 
 
-RELEVANCE_MIDPOINT = 1.0
-"""Engine score that maps to relevance 0.5 (measured on the dev questions at 933e2e2: top
-passages of answerable questions score 1.3 to 2.0, passages ranked 6 to 10 score 0.9 to 1.3)."""
-RELEVANCE_SCALE = 0.25
-
-
-def relevance(score: float) -> float:
+def relevance(score: float, scale: RelevanceScale | None = None) -> float:
     """An engine score squashed into 0..1 for clients that expect that range (Dify's
-    `score_threshold`): ``1 / (1 + exp(-(score - 1.0) / 0.25))``. Strictly increasing, so
-    the order is the engine's; not a probability."""
-    x = max(-50.0, min(50.0, (score - RELEVANCE_MIDPOINT) / RELEVANCE_SCALE))
-    return round(1.0 / (1.0 + math.exp(-x)), 4)
+    `score_threshold`), by the fitted bundle's relevance scale (`Fitted.relevance`; the
+    documented one when none is given). Strictly increasing, so the order is the engine's;
+    not a probability."""
+    return (scale if scale is not None else RelevanceScale()).relevance(score)

@@ -29,9 +29,9 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
+from index.settings import Settings
 from service.auth import check_key, require_key
 from service.errors import MalformedRequest
-from service.settings import Settings
 from service.text import lone_surrogate_message
 
 

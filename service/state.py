@@ -8,6 +8,7 @@ new one, never a mix.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -16,11 +17,13 @@ import anyio
 import anyio.to_thread
 
 from index.engine import Engine
-from index.library import Library
+from index.settings import Settings
+from index.store.library import Library
 from service.metrics import Metrics
-from service.settings import Settings
 
 T = TypeVar("T")
+logger = logging.getLogger("ragqa.store")
+STORE_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -56,3 +59,13 @@ def get_engine_now(state: AppState) -> Engine:
     if state.engine is None:
         raise NotReady("the index is not loaded yet; retry shortly")
     return state.engine
+
+
+async def follow_store(library: Library) -> None:
+    """Pick up writes made by another process (a worker, `ragqa add`) within a second."""
+    while True:
+        await anyio.sleep(STORE_POLL_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(library.refresh)
+        except Exception:  # a failed refresh keeps the last good view; logged, retried
+            logger.exception("refreshing the view of the document store failed")

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from corpus.formats import READERS, read_articles
-from index.library import MAX_TITLE_CHARS, NewDocument, Skipped
+from index.store.writes import MAX_TITLE_CHARS, NewDocument, Skipped
 from service.document_schemas import MAX_BATCH, DocumentIn
 from service.errors import (
     InvalidRequest,

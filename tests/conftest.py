@@ -20,6 +20,15 @@ from tests.servers import running_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+
+def _runtime() -> None:
+    from index.settings import Runtime
+
+    Runtime().apply()  # the test session is an edge: the model cache the environment names
+
+
+_runtime()
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_INDEX = ROOT / "var" / "test-index"
 TEST_API_KEY = "test-admin-key-0123456789"
@@ -29,7 +38,7 @@ TEST_ORIGIN = "http://widget.example"
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real default model as the default (int8) encoder, loaded once."""
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
     return load_embedder(DEFAULT_MODEL)
 
@@ -38,7 +47,7 @@ def embedder():  # type: ignore[no-untyped-def]
 def index_dir(embedder) -> Path:  # type: ignore[no-untyped-def]
     """An index of the bundled corpus (`corpus/articles`), built once per session."""
     from corpus import DEFAULT_CORPUS_DIR
-    from index.build import build_index, index_is_current
+    from index.store.build import build_index, index_is_current
 
     if not index_is_current(
         DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, encoder=embedder.encoder

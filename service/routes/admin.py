@@ -14,16 +14,17 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Body, Depends
 
-from index.build import build_index
-from index.embedder import Embedder, resolve_encoder
+from index.encode.embedder import Embedder, resolve_encoder
 from index.engine import Engine
-from index.library import Library
+from index.rank.crosslingual import glossary_of
+from index.settings import Settings
+from index.store.build import build_index
+from index.store.library import Library
 from service.auth import require_key
 from service.deps import StateDep
 from service.errors import ReloadInProgress
 from service.routing import api_router
 from service.schemas import ReloadRequest, ReloadResponse, error_responses
-from service.settings import Settings
 
 router = api_router(prefix="/v1", tags=["admin"])
 
@@ -58,7 +59,12 @@ async def reload_index(
             return summary(engine, (time.perf_counter() - start) * 1000)
         engine = await anyio.to_thread.run_sync(
             partial(
-                Engine.load, settings.index_dir, settings.model, embedder, encoder=settings.encoder
+                Engine.load,
+                settings.index_dir,
+                settings.model,
+                embedder,
+                encoder=settings.encoder,
+                glossary=glossary_of(settings.glossary),
             )
         )
         state.swap(engine)
@@ -66,7 +72,7 @@ async def reload_index(
 
 
 def _sync(library: Library, settings: Settings) -> None:
-    from index.store import read_index
+    from index.store.files import read_index
 
     library.refresh(force=True)
     if settings.import_corpus:
@@ -94,7 +100,7 @@ def summary(engine: Engine, took_ms: float) -> ReloadResponse:
     manifest = getattr(engine, "manifest", None)
     built_at = getattr(manifest, "built_at", None)
     return ReloadResponse(
-        documents=len(engine.documents()),
+        documents=len(engine.contents.documents()),
         passages=engine.n_passages,
         model=engine.model_name,
         built_at=str(built_at) if built_at is not None else None,

@@ -80,8 +80,10 @@ def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalRespon
     passages = queries.search(
         engine, body.query, top_k, collections=[knowledge], filters=alternatives
     )
-    urls = {p.doc_id: engine.document(p.doc_id).url for p in passages}
-    return to_records(passages, body.retrieval_setting.score_threshold, urls)
+    urls = {p.doc_id: engine.contents.document(p.doc_id).url for p in passages}
+    return to_records(
+        passages, body.retrieval_setting.score_threshold, urls, engine.fitted.relevance
+    )
 
 
 @router.post(

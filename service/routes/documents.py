@@ -29,7 +29,7 @@ async def list_documents(
     """Every indexed document (of one collection, if given), in index order, without text."""
     if collection is not None and collection not in engine.catalog.names:
         raise CollectionNotFound(f"no collection named {collection!r}")
-    return [DocumentSummaryOut.model_validate(d) for d in engine.documents(collection)]
+    return [DocumentSummaryOut.model_validate(d) for d in engine.contents.documents(collection)]
 
 
 @router.get(
@@ -42,16 +42,16 @@ async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
 
 def document_out(engine: Engine, doc_id: str) -> DocumentOut:
     """The `DocumentOut` of a live document (shared by this route and the MCP tool)."""
-    document = engine.document(doc_id)
+    document = engine.contents.document(doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         title=document.title,
         source=document.source,
         published=document.published,
         n_chars=len(document.text),
-        n_passages=engine.n_passages_of(doc_id),
-        collection=engine.collection_of(doc_id),
+        n_passages=engine.contents.n_passages_of(doc_id),
+        collection=engine.contents.collection_of(doc_id),
         text=document.text,
         url=document.url,
-        metadata=dict(engine.metadata_of(doc_id)),
+        metadata=dict(engine.contents.metadata_of(doc_id)),
     )

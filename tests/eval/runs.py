@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from eval.dataset import Question
+from eval.evalrun import EvalRun, IndexInfo, VariantRun
 from eval.metrics import score_question
-from eval.report import EvalRun, IndexInfo, VariantRun
 from eval.variants import VariantSpec
 
 QUESTIONS = (

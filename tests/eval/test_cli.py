@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from eval.cli import app
@@ -150,6 +151,7 @@ def test_run_in_process_prints_the_table_and_writes_the_run(
     assert len(run_dirs) == 1 and f"run directory: {run_dirs[0]}" in lines
 
 
+@pytest.mark.slow
 def test_run_against_a_live_service_as_json(live_server: str, tmp_path: Path) -> None:
     args = ["run", "-q", str(_tiny_set(tmp_path)), "--url", live_server, "--json"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])

@@ -23,7 +23,7 @@ from eval.cmrc import (
     write_corpus,
 )
 from eval.dataset import contains_answer, is_english, load_questions, normalize
-from index.tokenize import has_cjk
+from index.text.tokenize import has_cjk
 
 
 @pytest.fixture(scope="module")

@@ -84,9 +84,9 @@ def test_gate_fails_with_a_naive_fixed_size_chunker(
     embedder: Any, question_sets: dict[str, list[Question]], thresholds: dict[str, SetThresholds]
 ) -> None:
     from corpus import DEFAULT_CORPUS_DIR
-    from index.build import build_index
-    from index.chunking import ChunkingParams
     from index.engine import Engine
+    from index.store.build import build_index
+    from index.text.chunking import ChunkingParams
 
     # Fixed 60-character cuts, blind to sentences; cached, as build_index is incremental.
     naive = ChunkingParams(size=60, overlap=0, separators=("",))

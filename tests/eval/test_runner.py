@@ -21,7 +21,7 @@ from eval.runner import (
     ServiceUnreachableError,
     run_questions,
 )
-from index.retrieval import RetrievalConfig
+from index.rank.pipeline import RetrievalConfig
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "dev_questions.jsonl"
 
@@ -112,6 +112,7 @@ def test_baseline_cuts_the_raw_files_the_tutorial_way() -> None:
     assert len(chunks) == 69  # the seed corpus is 75 k characters
 
 
+@pytest.mark.slow
 def test_baseline_retrieves_raw_pieces_and_never_answers(
     embedder: Any, questions: list[Question], tmp_path: Path
 ) -> None:

@@ -17,8 +17,8 @@ from eval.tune import (
     on_default_scale,
     render_table,
 )
-from index.abstain import AbstentionModel
-from index.params import AnswerParams, RankingParams
+from index.rank.abstain import AbstentionModel
+from index.rank.params import AnswerParams, RankingParams
 
 A = Question("a", "问题", ("答案",), "x.txt")
 U = Question("u", "没有答案的问题", (), None)

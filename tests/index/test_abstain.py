@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from index.abstain import FEATURES, AbstentionModel, Evidence, fit
+from index.rank.abstain import FEATURES, AbstentionModel, Evidence, fit
 
 EVIDENCE = Evidence(
     score=2.0,
@@ -145,8 +145,8 @@ def test_a_best_sentence_without_the_kind_of_thing_asked_lowers_the_probability(
 
 
 def test_the_engine_records_whether_its_answer_holds_the_kind_of_thing_asked(engine: Any) -> None:
-    found = engine.evidence(engine.retrieve("白银炉能耗降低了多少", top_k=5))
-    assert found is not None and found[2].answer_type == 1.0  # "300公斤标煤降至210公斤标煤"
+    found = _choice(engine, "白银炉能耗降低了多少")
+    assert found is not None and found.evidence.answer_type == 1.0  # "300公斤标煤降至210公斤标煤"
 
 
 def test_an_answer_from_a_passage_without_the_named_place_lowers_the_probability() -> None:
@@ -168,6 +168,11 @@ def test_an_answer_from_a_passage_without_the_named_place_lowers_the_probability
 def test_the_engine_records_whether_the_answer_passage_has_the_places_named(
     engine: Any, question: str, name_support: float, has_names: float
 ) -> None:
-    found = engine.evidence(engine.retrieve(question, top_k=5))
+    found = _choice(engine, question)
     assert found is not None
-    assert (found[2].name_support, found[2].has_names) == (name_support, has_names)
+    assert (found.evidence.name_support, found.evidence.has_names) == (name_support, has_names)
+
+
+def _choice(engine: Any, question: str) -> Any:
+    """Stage 4's choice for `question`, read from the pipeline's trace."""
+    return engine.pipeline.run(question).choice

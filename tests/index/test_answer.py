@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer import answer_type_match, beyond_title, novelty
-from index.retrieval import QueryTerms
+from index.rank.answer import answer_type_match, beyond_title, novelty
+from index.rank.matching import QueryTerms
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from eval.dataset import load_questions
-from index import dense
-from index.dense import AnnParams, ivf_lists
+from index.encode.quantize import dequantize_rows, quantize_rows
 from index.engine import Engine
-from index.quantize import dequantize_rows, quantize_rows
-from index.store import read_index, write_index
+from index.search import dense
+from index.search.dense import AnnParams, ivf_lists
+from index.store.files import read_index, write_index
 from index.types import Allowed
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
@@ -78,7 +78,7 @@ def test_an_ivf_index_finds_the_neighbours_and_honours_the_restriction(
         < 0.02
     )
 
-    from index.view import IndexView
+    from index.search.view import IndexView
 
     data = read_index(index_dir)
     n = len(data.chunks)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bm25 import BM25Index, SegmentedBM25, TermStats
-from index.tokenize import tokenize
+from index.search.bm25 import BM25Index, SegmentedBM25, TermStats
+from index.text.tokenize import tokenize
 
 TEXTS = ["copper smelter copper", "nickel mine", "copper nickel cobalt"]
 # token counts 3, 2, 3 -> average length 8/3; N = 3

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from index.build import build_index, index_is_current
 from index.engine import Engine
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from index.store import MANIFEST, IndexManifest, read_index, write_index
+from index.store.build import build_index, index_is_current
+from index.store.files import MANIFEST, IndexManifest, read_index, write_index
 
 ARTICLE_A = (
     "白银炉能耗降低\n\n现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。"
@@ -77,7 +77,7 @@ def test_no_half_written_directory_is_left_when_writing_fails(
     def crash(*_: object, **__: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("index.store.dense.save", crash)
+    monkeypatch.setattr("index.store.files.dense.save", crash)
     with pytest.raises(OSError, match="disk full"):
         write_index(target, data)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
@@ -113,11 +113,12 @@ def test_index_refuses_to_be_queried_with_another_model(small_index: Path, embed
 
 @pytest.fixture(scope="module")
 def fp32_embedder() -> Any:
-    from index.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
 
     return load_embedder(DEFAULT_MODEL, encoder="fp32")
 
 
+@pytest.mark.slow
 def test_fp32_index_is_refused_with_int8_query_vectors(
     small_corpus: Path, tmp_path: Path, embedder: Any, fp32_embedder: Any
 ) -> None:
@@ -136,6 +137,7 @@ def test_fp32_index_is_refused_with_int8_query_vectors(
     assert Engine.load(index_dir, embedder=embedder).embedder.encoder == "fp32"
 
 
+@pytest.mark.slow
 def test_rebuild_with_the_other_encoder_reembeds_everything(
     small_corpus: Path, small_index: Path, fp32_embedder: Any
 ) -> None:

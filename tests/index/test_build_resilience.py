@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from index.build import build_index, index_is_current
-from index.buildlock import BuildInProgressError, build_lock, debris
-from index.embedcache import cache_path, checkpoint_group, encoder_fingerprint
-from index.store import MANIFEST, read_index
+from index.encode.embedcache import cache_path, checkpoint_group, encoder_fingerprint
+from index.store.build import build_index, index_is_current
+from index.store.buildlock import BuildInProgressError, build_lock, debris
+from index.store.files import MANIFEST, read_index
 
 ROOT = Path(__file__).resolve().parents[2]
 RAGQA = str(Path(sys.executable).parent / "ragqa")
@@ -67,6 +67,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_build_and_inspect_exit_with_the_same_status_on_the_same_corpus(
     corpus_with_a_bad_file: Path, tmp_path: Path
 ) -> None:
@@ -96,7 +97,7 @@ def test_a_second_build_of_the_same_index_is_refused_while_one_runs(
 
 
 def _cached_rows(path: Path, namespace: str) -> int:
-    """Passage vectors in the cache (the words' vectors, `index.wordbridge`, have their own
+    """Passage vectors in the cache (the words' vectors, `index.rank.wordbridge`, have their own
     namespace and come after the passages)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
@@ -123,8 +124,8 @@ def _kill_when(process: subprocess.Popen[bytes], condition: Any) -> None:
 def _texts_to_embed(corpus: Path) -> int:
     """Passages + sentences the build of `corpus` will embed (what `ragqa build` counts)."""
     from corpus.loader import load_corpus
-    from index.chunking import ChunkingParams, chunk_document
-    from index.sentences import split_sentences
+    from index.text.chunking import ChunkingParams, chunk_document
+    from index.text.sentences import split_sentences
 
     documents = load_corpus(corpus).documents
     params = ChunkingParams()
@@ -171,7 +172,7 @@ def test_a_build_killed_at_half_way_resumes_and_re_embeds_almost_nothing(
 
 SLOW_WRITE = """
 import sys, time
-import index.store as store
+import index.store.files as store
 write_documents = store._write_documents
 def slow(path, documents):
     write_documents(path, documents)

@@ -3,7 +3,7 @@
 import pytest
 
 from corpus.documents import Document
-from index.chunking import ChunkingParams, chunk_document, locate_chunks
+from index.text.chunking import ChunkingParams, chunk_document, locate_chunks
 
 
 def doc(text: str) -> Document:

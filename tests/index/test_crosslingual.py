@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from index.crosslingual import PinyinBridge, glossary_terms, pinyin_table
+from index.rank.crosslingual import PinyinBridge, glossary_terms, pinyin_table
 
 VOCABULARY = ["白银", "白银炉", "金昌", "兰州", "新区", "银", "gdp", "长城", "长城汽车"]
 
@@ -49,10 +49,9 @@ def test_glossary_terms_prefer_the_longest_term_and_use_a_span_once() -> None:
 
 
 def test_the_glossary_is_a_setting_shipped_off_or_a_users_file(
-    tmp_path,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
-    from index.crosslingual import GLOSSARY, glossary_setting
+    from index.rank.crosslingual import GLOSSARY, glossary_of, glossary_setting
 
     assert glossary_setting(None) == GLOSSARY
     assert glossary_setting("off") is None
@@ -62,7 +61,20 @@ def test_the_glossary_is_a_setting_shipped_off_or_a_users_file(
     assert glossary_setting(str(own)) == own
     with pytest.raises(ValueError, match=re.escape("RAGQA_GLOSSARY='nowhere.tsv': no such file")):
         glossary_setting("nowhere.tsv")
+    assert glossary_terms("Where is the wind farm of GDP?", glossary_of(str(own))) == ["风电场"]
+    assert glossary_terms("GDP per capita", glossary_of("off")) == []
+    assert glossary_of(None) == glossary_of(str(GLOSSARY))
+
+
+def test_settings_read_the_glossary_variable_that_library_code_no_longer_reads(
+    tmp_path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    # Library code reads no environment: the setting is read once, at the edge, and passed down.
+    from index.rank.crosslingual import glossary_of
+    from index.settings import Settings
+
+    own = tmp_path / "terms.tsv"
+    own.write_text("wind farm\t风电场\n", encoding="utf-8")
     monkeypatch.setenv("RAGQA_GLOSSARY", str(own))
-    assert glossary_terms("Where is the wind farm of GDP?") == ["风电场"]
-    monkeypatch.setenv("RAGQA_GLOSSARY", "off")
-    assert glossary_terms("GDP per capita") == []
+    assert glossary_of(Settings().glossary) == glossary_of(str(own))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index import dense
-from index.dense import AnnParams, RowBlocks, SegmentedFlat
+from index.search import dense
+from index.search.dense import AnnParams, RowBlocks, SegmentedFlat
 
 DIM = 8
 

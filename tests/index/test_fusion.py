@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from index.params import RankingParams
-from index.retrieval import coverage, fuse_rrf, fuse_weighted
+from index.rank.fusion import fuse_rrf, fuse_weighted
+from index.rank.matching import coverage
+from index.rank.params import RankingParams
 
 
 def test_weighted_fusion_ignores_bm25_when_the_question_has_no_known_token() -> None:
@@ -38,7 +39,7 @@ def test_coverage_is_the_share_of_terms_found() -> None:
 
 
 def test_bm25_candidates_are_the_best_matching_passages_without_a_full_sort() -> None:
-    from index.retrieval import top_k, top_positive
+    from index.rank.fusion import top_k, top_positive
 
     scores = np.array([0.0, 2.0, 0.0, 5.0, 2.0, 1.0, 0.0], dtype=np.float32)
     assert top_positive(scores, 3).tolist() == [3, 1, 4]  # ties in passage order

@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import (
+from index.encode import provision
+from index.encode.embedder import (
     DEFAULT_MODEL,
     Embedder,
     load_embedder,
     resolve_encoder,
 )
-from index.errors import ModelUnavailableError
-from index.provision import (
+from index.encode.provision import (
     INT8_FOLDER,
     INT8_ONNX,
     MARKER,
@@ -38,6 +38,7 @@ from index.provision import (
     provision_int8,
     provision_model,
 )
+from index.errors import ModelUnavailableError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "e5-small-reference.npz"
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +91,7 @@ def _reference_vectors(embedder: Embedder) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 def test_int8_vectors_match_fp32_on_the_76_reference_texts(int8: Embedder, fp32: Embedder) -> None:
     assert (int8.encoder, fp32.encoder) == ("int8", "fp32")
     got, want = _reference_vectors(int8), _reference_vectors(fp32)
@@ -109,8 +111,9 @@ def test_int8_batches_give_the_vectors_of_single_texts(int8: Embedder) -> None:
     assert int8.encode_queries([]).shape == (0, 384)
 
 
+@pytest.mark.slow
 def test_intra_op_threads_of_a_multi_threaded_encoder_do_not_spin(int8_dir: Path) -> None:
-    from index.onnx_encoder import SPINNING, OnnxEncoder
+    from index.encode.onnx_encoder import SPINNING, OnnxEncoder
 
     two = OnnxEncoder(int8_dir, threads=2).session.get_session_options()
     assert (two.intra_op_num_threads, two.get_session_config_entry(SPINNING)) == (2, "0")
@@ -121,7 +124,7 @@ def test_intra_op_threads_of_a_multi_threaded_encoder_do_not_spin(int8_dir: Path
 def test_limit_threads_sets_torch_blas_and_openmp_alike() -> None:
     # In its own process: the limits are process-wide and would outlive this test.
     code = (
-        "from index.embedder import limit_threads; limit_threads(1); import json, torch; "
+        "from index.encode.embedder import limit_threads; limit_threads(1); import json, torch; "
         "from threadpoolctl import threadpool_info; "
         "print(json.dumps([torch.get_num_threads(), "
         "sorted({(p['user_api'], p['num_threads']) for p in threadpool_info()})]))"
@@ -164,6 +167,7 @@ def test_second_int8_provisioning_does_not_rewrite(int8_dir: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in files} == before
 
 
+@pytest.mark.slow
 def test_int8_provisioning_replaces_leftovers_and_a_damaged_file(
     fp32_dir: Path, int8_dir: Path, tmp_path: Path
 ) -> None:
@@ -202,7 +206,7 @@ def cache(tmp_path: Path, fp32_dir: Path, int8_dir: Path, monkeypatch: pytest.Mo
             (copy / path.name).symlink_to(path)
     (copy / "onnx").mkdir()
     shutil.copyfile(int8_dir / INT8_ONNX, copy / INT8_ONNX)
-    monkeypatch.setenv("RAGQA_MODEL_CACHE", str(root))
+    monkeypatch.setattr(provision, "MODEL_CACHE", root)
     return copy
 
 
@@ -212,7 +216,7 @@ def test_missing_onnx_file_is_an_error_naming_it_and_the_command(cache: Path) ->
         load_embedder(DEFAULT_MODEL, encoder="int8")
     message = str(caught.value)
     assert f"the int8 encoder file {cache / INT8_ONNX} is missing" in message
-    assert "run `python -m index.provision`" in message
+    assert "run `python -m index.encode.provision`" in message
     assert "RAGQA_ENCODER=fp32" in message
 
 
@@ -228,7 +232,7 @@ def test_damaged_onnx_file_is_an_error_naming_it(cache: Path, damage: str) -> No
     with pytest.raises(ModelUnavailableError, match="damaged") as caught:
         load_embedder(DEFAULT_MODEL, encoder="int8")
     assert str(path) in str(caught.value)
-    assert "python -m index.provision" in str(caught.value)
+    assert "python -m index.encode.provision" in str(caught.value)
 
 
 def test_auto_falls_back_to_fp32_only_when_asked_and_says_why(

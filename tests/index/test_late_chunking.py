@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from index.build import build_index, index_is_current
-from index.late_chunking import encode, plan
-from index.store import read_index
+from index.encode.late_chunking import encode, plan
+from index.store.build import build_index, index_is_current
+from index.store.files import read_index
 
 
 def test_a_sentence_is_pooled_from_the_passage_holding_most_of_it() -> None:
@@ -51,6 +51,7 @@ def late_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_a_late_build_embeds_each_passage_once_and_says_so(
     late_index: Path, index_dir: Path, embedder: Any
 ) -> None:
@@ -71,6 +72,7 @@ def test_a_late_build_embeds_each_passage_once_and_says_so(
     assert not index_is_current(DEFAULT_CORPUS_DIR, late_index, name, sentence_vectors="separate")
 
 
+@pytest.mark.slow
 def test_a_late_rebuild_of_an_unchanged_corpus_embeds_nothing(
     late_index: Path, embedder: Any
 ) -> None:
@@ -85,12 +87,13 @@ def test_a_late_rebuild_of_an_unchanged_corpus_embeds_nothing(
     assert again.n_embedded == 0
 
 
+@pytest.mark.slow
 def test_a_late_build_resumes_from_the_checkpoint_cache(
     late_index: Path, embedder: Any, tmp_path: Path
 ) -> None:
     import shutil
 
-    from index.embedcache import cache_path
+    from index.encode.embedcache import cache_path
 
     target = tmp_path / "index"
     shutil.copy(cache_path(late_index), cache_path(target))

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from index.bm25 import BM25Index
-from index.filters import Catalog, allowed_documents
-from index.ingest import chunk_tokens
-from index.library import MAX_SEGMENTS, Library, NewDocument
-from index.segments import segment_names
-from index.store import read_index
-from index.tokenize import tokenize
+from index.search.bm25 import BM25Index
+from index.search.filters import Catalog, allowed_documents
+from index.store.files import read_index
+from index.store.ingest import chunk_tokens
+from index.store.library import Library
+from index.store.merge import MAX_SEGMENTS
+from index.store.segments import segment_names
+from index.store.writes import NewDocument
+from index.text.tokenize import tokenize
 from index.types import Filters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +50,7 @@ def test_the_imported_seed_corpus_answers_exactly_as_the_plain_index(
         assert _without_time(library.engine.ask(question, 10)) == _without_time(
             engine.ask(question, 10)
         ), question
-    assert library.engine.documents() == engine.documents()
+    assert library.engine.contents.documents() == engine.contents.documents()
 
 
 def test_importing_the_same_index_again_writes_nothing(library: Any, index_dir: Path) -> None:
@@ -66,7 +68,7 @@ def test_small_segments_are_merged_and_tombstones_dropped(library: Any) -> None:
     assert len(library.store.segments()) == MAX_SEGMENTS + 2  # seed + 9 batches
     engine = library.engine
     assert engine.catalog.alive.tolist().count(False) == 1  # the tombstone of ids[0]
-    assert ids[0] not in {d.doc_id for d in engine.documents()}
+    assert ids[0] not in {d.doc_id for d in engine.contents.documents()}
     while library.merge():
         pass
     segments = library.store.segments()
@@ -128,7 +130,7 @@ def test_bm25_over_segments_scores_as_one_index_after_writes_deletes_and_merges(
     engine = library.engine
     dead = [i for i, d in enumerate(engine.data.documents) if d.doc_id == ids[0]]
     dead_chunks = [c for c, row in enumerate(engine.data.chunks[:, 0].tolist()) if row in dead]
-    lexical = engine.index.lexical_scores("第1号风电场", engine.allowed(None, None))
+    lexical = engine.index.lexical_scores("第1号风电场", engine.contents.allowed(None, None))
     assert dead_chunks and lexical[dead_chunks].tolist() == [0.0] * len(dead_chunks)
     assert library.merge()  # the half-dead segment is rewritten without the tombstone
     assert ids[0] not in {d.doc_id for d in library.engine.data.documents}
@@ -171,11 +173,12 @@ def test_an_uploaded_documents_words_get_vectors_known_ones_copied(library: Any)
 
 
 def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedder: Any) -> None:
-    from index.build import build_index
-    from index.chunking import ChunkingParams, chunk_document
     from index.errors import IndexMismatchError
-    from service.main import open_library
-    from service.settings import Settings
+    from index.opening import open_library
+    from index.rank.fitted import Fitted
+    from index.settings import Settings
+    from index.store.build import build_index
+    from index.text.chunking import ChunkingParams, chunk_document
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -194,10 +197,11 @@ def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedd
         encoder=embedder.encoder,
         api_key=None,
     )
-    library = open_library(settings)
+    # 40-character passages are not what index/rank/params.json was fitted for: the defaults
+    library = open_library(settings, fitted=Fitted.defaults())
     try:
         assert library.chunking == small
-        assert [d.doc_id for d in library.engine.documents()] == ["a.txt:0"]
+        assert [d.doc_id for d in library.engine.contents.documents()] == ["a.txt:0"]
         library.create_collection("wind")
         text = (
             "瓜州第1号风电场位于戈壁滩上，装机容量为20万千瓦；"

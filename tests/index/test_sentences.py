@@ -1,6 +1,6 @@
 """Sentence and clause spans: exact offsets, closing quotes kept, nothing over 200 chars."""
 
-from index.sentences import MAX_SPAN_CHARS, split_clauses, split_sentences
+from index.text.sentences import MAX_SPAN_CHARS, split_sentences
 from index.types import Span
 
 
@@ -37,16 +37,6 @@ def test_long_sentence_is_cut_at_clauses_under_the_limit() -> None:
 def test_spans_are_relative_to_the_whole_text() -> None:
     text = "前言。甲乙丙。丁戊。"
     assert texts(text, split_sentences(text, 3, 10)) == ["甲乙丙。", "丁戊。"]
-
-
-def test_clauses_split_at_commas() -> None:
-    text = "数据显示，从2023年下半年到2026年一季度，增速居全国前10位。"
-    clauses = split_clauses(text, Span(0, len(text)))
-    assert texts(text, clauses) == [
-        "数据显示，",
-        "从2023年下半年到2026年一季度，",
-        "增速居全国前10位。",
-    ]
 
 
 def test_quotation_marks_whose_partner_is_in_another_sentence_are_left_out() -> None:

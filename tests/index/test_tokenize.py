@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.tokenize import STOPWORDS, has_cjk, normalize, numbers, tokenize
+from index.text.tokenize import STOPWORDS, has_cjk, normalize, numbers, tokenize
 
 
 def test_normalize_folds_full_width_forms_and_case() -> None:

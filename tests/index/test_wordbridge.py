@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedcache import EmbeddingCache
-from index.params import AnswerParams
-from index.wordbridge import (
+from index.encode.embedcache import EmbeddingCache
+from index.rank.params import AnswerParams
+from index.rank.wordbridge import (
     StackedWords,
     WordTable,
     bridge,
@@ -123,7 +123,7 @@ def test_encoded_words_are_the_models_query_vectors_and_come_from_the_cache_when
 
 
 def test_the_index_stores_a_checksummed_vector_for_every_vocabulary_word(index_dir: Path) -> None:
-    from index.store import read_index
+    from index.store.files import read_index
 
     data = read_index(index_dir)
     assert {"words.json", "word_vectors.npy"} <= set(data.manifest.files)
@@ -133,23 +133,22 @@ def test_the_index_stores_a_checksummed_vector_for_every_vocabulary_word(index_d
 
 
 def test_an_english_question_is_bridged_to_words_of_its_top_passages(engine) -> None:  # type: ignore[no-untyped-def]
-    from index import pipeline
-    from index.tokenize import tokenize
+    from index.rank.answer import bridged_words
+    from index.rank.query import encoder_texts
+    from index.text.tokenize import tokenize
 
     question = (
         "How many major scientific research projects did JISCO carry out during the 14th "
         "Five-Year Plan?"
     )
-    assert pipeline.encoder_texts(engine.index, question, AnswerParams(w_bridge=0.0)) == [question]
+    assert encoder_texts(engine.index, question, AnswerParams(w_bridge=0.0)) == [question]
     engine = engine.with_params(answering=AnswerParams(w_bridge=0.5))
-    texts = pipeline.encoder_texts(engine.index, question, engine.answering)
+    texts = encoder_texts(engine.index, question, engine.answering)
     assert texts == [question, *english_phrases(question)]
     retrieved = engine.retrieve(question)
     assert retrieved.query.phrase_vectors is not None
     assert retrieved.query.phrase_vectors.shape == (len(texts) - 1, engine.index.dim)
-    bridged = pipeline.bridged_words(
-        engine.index, retrieved.query, retrieved.ranking, engine.answering
-    )
+    bridged = bridged_words(engine.index, retrieved.query, retrieved.ranking, engine.answering)
     assert {"重大", "项目", "研究"} <= bridged  # major, projects, research
     top = set()
     for chunk in retrieved.ranking.top(engine.answering.bridge_passages):
@@ -159,8 +158,7 @@ def test_an_english_question_is_bridged_to_words_of_its_top_passages(engine) -> 
     chinese = engine.retrieve("金川集团承担了多少项重大科研项目")
     assert chinese.query.phrase_vectors is None
     assert (
-        pipeline.bridged_words(engine.index, chinese.query, chinese.ranking, engine.answering)
-        == frozenset()
+        bridged_words(engine.index, chinese.query, chinese.ranking, engine.answering) == frozenset()
     )
 
 
@@ -179,7 +177,7 @@ def test_stacked_tables_read_as_their_merge_without_copying() -> None:
 def test_the_phrase_cache_encodes_only_phrases_it_has_not_seen_and_keeps_the_latest(
     embedder,  # type: ignore[no-untyped-def]
 ) -> None:
-    from index.wordbridge import PhraseCache
+    from index.rank.wordbridge import PhraseCache
 
     cache = PhraseCache(size=3)
     first = cache.vectors(embedder, ["body", "length", "body length"])
@@ -200,7 +198,7 @@ def test_phrases_not_cached_are_encoded_in_a_worker_thread_and_cached_ones_at_on
 ) -> None:
     import threading
 
-    from index.wordbridge import PhraseCache
+    from index.rank.wordbridge import PhraseCache
 
     calls: list[tuple[str, list[str]]] = []
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 def service_settings(index_dir: Path, engine: Any) -> Any:
     """Settings for in-process apps: every field given, so the environment cannot leak in."""
     from corpus import DEFAULT_CORPUS_DIR
-    from service.settings import Settings
+    from index.settings import Settings
 
     return Settings(
         index_dir=index_dir,

@@ -48,13 +48,14 @@ def test_reload_swaps_in_a_new_engine_that_answers_the_same(
         assert state.engine.embedder is before.embedder  # the model is reused, not reloaded
         after = client.post("/v1/ask", json={"question": QUESTION}).json()
     body = response.json()
-    assert body["documents"] == len(before.documents())
+    assert body["documents"] == len(before.contents.documents())
     assert body["passages"] == before.n_passages
     assert body["model"] == before.model_name
     assert isinstance(body["built_at"], str)
     assert after["answer"] == answer["answer"]
 
 
+@pytest.mark.slow
 def test_reload_with_rebuild_builds_then_loads(make_client: Any, copy_index: Path) -> None:
     with make_client(api_key=KEY, index_dir=copy_index) as client:
         response = client.post("/v1/index/reload", headers=AUTH, json={"rebuild": True})

@@ -111,7 +111,7 @@ def test_search_returns_passages_without_answer(client: TestClient) -> None:
 
 def test_documents_list_and_detail_agree(client: TestClient, engine: Any) -> None:
     listing = client.get("/v1/documents").json()
-    assert [d["doc_id"] for d in listing] == [d.doc_id for d in engine.documents()]
+    assert [d["doc_id"] for d in listing] == [d.doc_id for d in engine.contents.documents()]
     for summary in listing:
         assert set(summary) == SUMMARY_FIELDS
         detail = client.get(f"/v1/documents/{summary['doc_id']}").json()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -71,6 +72,7 @@ def test_streamable_http_lists_and_calls_every_tool(live_server: str) -> None:
     check_results(run(f"{live_server}/mcp", call_each), live_server)
 
 
+@pytest.mark.slow
 def test_stdio_lists_and_calls_every_tool(live_server: str, index_dir: Path) -> None:
     server = StdioServerParameters(
         command=sys.executable,
@@ -154,6 +156,7 @@ SOLAR = {
 }
 
 
+@pytest.mark.slow
 def test_stdio_serves_the_document_store_its_collections_and_filters(
     docs_server: tuple[str, Path], index_dir: Path
 ) -> None:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from index.search.milvus import CALL_ATTEMPTS
 from tests.servers import ROOT, free_port, running_milvus_lite, running_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.milvus]
 
 TIMEOUT_S = 5.0
+MILVUS_TIMEOUT_S = 60
 
 
 def test_an_unreachable_milvus_gives_503_on_readyz_and_queries_within_the_timeout(
@@ -27,12 +28,13 @@ def test_an_unreachable_milvus_gives_503_on_readyz_and_queries_within_the_timeou
             "RAGQA_INDEX_DIR": str(index_dir),
             "RAGQA_BACKEND": "milvus",
             "RAGQA_MILVUS_URI": uri,
-            "RAGQA_MILVUS_TIMEOUT_S": "60",  # the first sync writes the seed corpus
+            "RAGQA_MILVUS_TIMEOUT_S": str(MILVUS_TIMEOUT_S),  # the first sync writes the corpus
             "RAGQA_LOG_LEVEL": "warning",
         }
         with (
             running_server(env, tmp_path / "server.log") as base,
-            httpx.Client(base_url=base, timeout=60) as http,
+            # No hang: a request waits at most the Milvus timeout passed in, once per attempt.
+            httpx.Client(base_url=base, timeout=CALL_ATTEMPTS * MILVUS_TIMEOUT_S + 5) as http,
         ):
             asked = http.post("/v1/ask", json={"question": "白银炉能耗降低了多少", "top_k": 2})
             assert asked.status_code == 200
@@ -46,9 +48,7 @@ def test_an_unreachable_milvus_gives_503_on_readyz_and_queries_within_the_timeou
                 ("GET", "/v1/search?q=白银炉", None),
                 ("POST", "/v1/ask/stream", {"question": "白银炉能耗降低了多少"}),
             ]:
-                started = time.monotonic()
                 response = http.request(method, path, json=body)
-                assert time.monotonic() - started < 2 * 60 + 5, path
                 if path == "/v1/ask/stream":  # the stream's status is sent before the work
                     assert "backend_unavailable" in response.text, response.text
                     continue
@@ -99,7 +99,7 @@ def test_a_collection_made_with_another_dimension_stops_the_start(
 ) -> None:
     lite = str(tmp_path / "milvus.db")
     # made by another process: milvus-lite lets one process at a time open a .db
-    make = f"from index.milvus import *; MilvusIndex(MilvusSettings({lite!r}), 8).close()"
+    make = f"from index.search.milvus import *; MilvusIndex(MilvusSettings({lite!r}), 8).close()"
     subprocess.run([sys.executable, "-c", make], cwd=ROOT, check=True, timeout=120)
     code, output = start_failure(
         {
@@ -139,7 +139,7 @@ def test_the_start_up_check_and_ragqa_index_verify_repair_rows_lost_in_milvus(
     with running_server(env, tmp_path / "server.log") as base:
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
     lose = (
-        f"from index.milvus import *; m = MilvusIndex(MilvusSettings({lite!r}), 384); "
+        f"from index.search.milvus import *; m = MilvusIndex(MilvusSettings({lite!r}), 384); "
         "keys = sorted(r['key'] for r in m.client.query(m.passages, filter='', "
         "output_fields=['key'], limit=5)); m.client.delete(m.passages, ids=keys); m.close()"
     )

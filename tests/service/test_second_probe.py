@@ -563,7 +563,8 @@ def test_dify_caps_the_values_of_in_as_ask_caps_sources(
 def test_a_damaged_segment_stops_the_service_naming_the_file_and_verify(
     embedder: Any, index_dir: Path, tmp_path: Path
 ) -> None:
-    from index.library import Library, NewDocument
+    from index.store.library import Library
+    from index.store.writes import NewDocument
 
     data = tmp_path / "data"
     library = Library.open(data, embedder, background_merge=False)

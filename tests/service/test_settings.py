@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.settings import Settings, describe_settings_error
+from index.settings import Settings, describe_settings_error
 
 
 def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:

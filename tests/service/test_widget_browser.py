@@ -560,7 +560,7 @@ def customer_site() -> Iterator[tuple[str, dict[str, str]]]:
 def hostile_server(customer_site, embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
     """A second real server over a one-article corpus full of markup, allowing the customer
     site's origin (and only it) through CORS."""
-    from index.build import build_index
+    from index.store.build import build_index
 
     origin, _ = customer_site
     tmp = tmp_path_factory.mktemp("hostile")

@@ -1,0 +1,568 @@
+"""The library: the document store, its segmented index, and the one writer that keeps them
+consistent.
+
+A write (add, replace, delete, drop a collection) runs under one lock:
+
+1. documents whose id and content sha256 are already stored are reported `unchanged` and
+   not embedded again;
+2. the rest are chunked and embedded into a new immutable segment, written to a temporary
+   directory, fsynced and renamed into place (nothing refers to it yet);
+3. one store transaction inserts the segment and points the documents at its rows (a
+   replaced or deleted document's old row becomes a tombstone). This is the commit point;
+4. a new view (`index.search.segmented`) is built and published to the listeners (the
+   service swaps its engine reference), before the write returns.
+
+A kill between 2 and 3 leaves an unreferenced segment, removed when the library opens; a
+kill after 3 leaves a committed batch whose view is rebuilt at start. In both cases the
+store and the index agree and a batch is in whole or not at all. Small segments and
+segments full of tombstones are merged in a background thread (vectors are copied, never
+recomputed; the policy is `index.store.merge`); deleted rows disappear for good then. What a
+write takes and reports is `index.store.writes`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+from corpus.documents import Document
+from index.encode.embedder import Embedder
+from index.engine import Engine
+from index.errors import (
+    CollectionNotFoundError,
+    DocumentNotFoundError,
+    IndexMismatchError,
+    InvalidDocumentError,
+)
+from index.rank.crosslingual import Glossary
+from index.rank.fitted import Fitted, shipped
+from index.rank.pipeline import RetrievalConfig
+from index.search.backend import Backend, FaissBackend
+from index.search.filters import DEFAULT_COLLECTION
+from index.search.segmented import ViewParts, assemble, catalog_for
+from index.store.docstore import (
+    CollectionInfo,
+    DocStore,
+    StoredDocument,
+    content_sha256,
+    now,
+    sqlite_url,
+)
+from index.store.files import IndexData
+from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
+from index.store.ingest import vector_config_id as _config_id
+from index.store.merge import merge_candidates
+from index.store.segments import SegmentData, read_segment, remove_debris, write_segment
+from index.store.writes import (
+    NewDocument,
+    Skipped,
+    WriteReport,
+    Written,
+    check_document,
+    default_source,
+    derived_doc_id,
+    document_fields,
+)
+from index.text.chunking import ChunkingParams
+
+
+class Library:
+    """The store plus its index; one writer at a time, readers on immutable views."""
+
+    def __init__(
+        self,
+        store: DocStore,
+        segments_dir: Path,
+        embedder: Embedder,
+        *,
+        chunking: ChunkingParams | None = None,
+        embed_titles: bool = True,
+        config: RetrievalConfig | None = None,
+        background_merge: bool = True,
+        backend: Backend | None = None,
+        glossary: Glossary | None = None,
+        fitted: Fitted | None = None,
+    ) -> None:
+        self.store = store
+        self.backend: Backend = backend or FaissBackend()
+        """Where the views' vectors and BM25 live (Milvus keeps in step at each publish)."""
+        self._backend_behind = False
+        self.segments_dir = segments_dir
+        self.embedder = embedder
+        self.chunking = chunking or ChunkingParams()
+        self.embed_titles = embed_titles
+        self.config = config or RetrievalConfig()
+        self.background_merge = background_merge
+        self.glossary = glossary
+        """The English→Chinese glossary every view's engine reads (None: the shipped one)."""
+        self.config_id = _config_id(embedder.name, self.chunking, embed_titles, embedder.encoder)
+        self.fitted = fitted if fitted is not None else shipped()
+        """The fitted numbers every view's engine runs on, checked here, once, against the
+        model, encoder and chunking the library embeds with (ParamsMismatchError)."""
+        self.fitted.check(self._as_index(), embedder.encoder, segments_dir.parent)
+        self.listeners: list[Callable[[Engine], None]] = []
+        self._lock = threading.RLock()
+        self._lock_path = segments_dir.parent / "writer.lock"
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
+        self._segments: dict[str, SegmentData] = {}
+        self._parts: ViewParts | None = None
+        self._engine: Engine | None = None
+        self._generation = -1
+        self._merger: threading.Thread | None = None
+
+    @classmethod
+    def open(
+        cls, data_dir: Path, embedder: Embedder, *, url: str | None = None, **options: object
+    ) -> Library:
+        """Open (or create) the library in `data_dir`: store, segments, first view."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        store = DocStore(url or sqlite_url(data_dir / "store.db"))
+        library = cls(store, data_dir / "segments", embedder, **options)  # type: ignore[arg-type]
+        library.recover()
+        library.refresh(force=True)
+        return library
+
+    def _as_index(self) -> SimpleNamespace:
+        """What the fitted bundle is checked against: the configuration of every segment."""
+        chunking = {"size": self.chunking.size, "overlap": self.chunking.overlap}
+        return SimpleNamespace(
+            model=self.embedder.name,
+            chunking=chunking,
+            embed_titles=self.embed_titles,
+            config_id=self.config_id,
+        )
+
+    def close(self) -> None:
+        merger = self._merger
+        if merger is not None:
+            merger.join(timeout=60)
+        self.store.close()
+        self.backend.close()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The current view (build with `refresh`)."""
+        if self._engine is None:
+            self.refresh(force=True)
+        assert self._engine is not None
+        return self._engine
+
+    def collections(self) -> list[CollectionInfo]:
+        return self.store.collections()
+
+    def stored(self, doc_id: str) -> StoredDocument:
+        doc = self.store.get(doc_id)
+        if doc is None:
+            raise DocumentNotFoundError(doc_id)
+        return doc
+
+    def refresh(self, force: bool = False) -> bool:
+        """Rebuild the view if the store changed (another process wrote); True if rebuilt."""
+        if not force and not self._backend_behind and self.store.generation() == self._generation:
+            return False
+        with self._lock:
+            self._publish()
+        return True
+
+    def _segment(self, name: str) -> SegmentData:
+        segment = self._segments.get(name)
+        if segment is None:
+            segment = read_segment(self.segments_dir, name)
+            if segment.config_id != self.config_id:
+                raise IndexMismatchError(
+                    f"segment {name} was built with another model, encoder or chunking than "
+                    f"{self.embedder.name!r}; start with the model that built it or a new "
+                    "data directory"
+                )
+            self._segments[name] = segment
+        return segment
+
+    def _publish(self) -> None:
+        generation = self.store.generation()
+        live = self.store.live_rows()
+        used = {row.segment for row in live}
+        names = [s.name for s in self.store.segments() if s.name in used]
+        parts = self._parts
+        if parts is None or parts.segments != tuple(names):
+            segments = [self._segment(n) for n in names]
+            chunking = {**self.chunking.__dict__, "separators": list(self.chunking.separators)}
+            parts = assemble(names, segments, chunking)
+            self._parts = parts
+            for stale in set(self._segments) - set(names):
+                del self._segments[stale]
+        catalog = catalog_for(parts, live, self.store.collection_names())
+        try:
+            view = self.backend.view(parts.data, catalog)
+        except BaseException:
+            self._backend_behind = True  # the next refresh (or `ragqa index verify`) retries
+            raise
+        self._backend_behind = False
+        engine = Engine(
+            parts.data,
+            self.embedder,
+            self.config,
+            catalog=catalog,
+            view=view,
+            glossary=self.glossary,
+            fitted=self.fitted,
+        )
+        self._engine = engine
+        self._generation = generation
+        for listener in self.listeners:
+            listener(engine)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The one writer: a thread lock, and a file lock shared with other processes on this
+        data directory (`ragqa add` next to a running service, several workers)."""
+        with self._lock:
+            if self._lock_depth == 0:
+                self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0 and self._lock_fd is not None:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+
+    def recover(self) -> list[str]:
+        """After a crash: drop segments no committed batch refers to (files and rows)."""
+        with self._writing():
+            with self.store.transaction() as conn:
+                DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
+                DocStore.drop_unreferenced_segments(conn)
+            live = {s.name for s in self.store.segments()}
+            return remove_debris(self.segments_dir, live)
+
+    def create_collection(self, name: str) -> bool:
+        """Create `name` (True) or leave it as it is (False)."""
+        with self._writing():
+            with self.store.transaction() as conn:
+                created = DocStore.ensure_collection(conn, name)
+                if created:
+                    DocStore.bump(conn)
+            if created:
+                self._publish()
+            return created
+
+    def drop_collection(self, name: str) -> int:
+        """Delete `name` and its documents; returns the number of documents deleted."""
+        with self._writing():
+            with self.store.transaction() as conn:
+                DocStore.require_collection(conn, name)
+                deleted = DocStore.drop_collection(conn, name)
+                dropped = DocStore.drop_unreferenced_segments(conn)
+                DocStore.bump(conn)
+            self._after_write(dropped)
+            return deleted
+
+    def delete(self, collection: str, doc_id: str) -> None:
+        """Remove one document from the store and (at once, as a tombstone) from the index."""
+        with self._writing():
+            with self.store.transaction() as conn:
+                DocStore.require_collection(conn, collection)
+                doc = DocStore.get_in(conn, doc_id)
+                if doc is None or doc.collection != collection:
+                    raise DocumentNotFoundError(doc_id)
+                DocStore.delete(conn, [doc_id])
+                dropped = DocStore.drop_unreferenced_segments(conn)
+                DocStore.bump(conn)
+            self._after_write(dropped)
+
+    def add(
+        self,
+        collection: str,
+        documents: Sequence[NewDocument],
+        *,
+        replace_existing: bool = False,
+        skipped: Sequence[Skipped] = (),
+        progress: bool = False,
+    ) -> WriteReport:
+        """Store a batch: all of it or (on any error) none of it. See the module docstring."""
+        prepared: list[tuple[NewDocument, str, str, str]] = []
+        seen: dict[str, str] = {}
+        for doc in documents:
+            check_document(doc)
+            source = default_source(doc, collection)
+            sha = content_sha256(document_fields(doc, source))
+            doc_id = doc.doc_id or derived_doc_id(collection, sha)
+            if doc_id in seen:
+                raise InvalidDocumentError(
+                    f"{doc.item}.doc_id" if doc.doc_id else doc.item,
+                    f"same id {doc_id!r} as {seen[doc_id]} in this batch",
+                )
+            seen[doc_id] = doc.item
+            prepared.append((doc, source, sha, doc_id))
+        with self._writing():
+            with self.store.transaction() as conn:
+                DocStore.require_collection(conn, collection)
+                existing = DocStore.get_many(conn, [p[3] for p in prepared])
+            report_docs: list[Written] = []
+            skip = list(skipped)
+            todo: list[tuple[NewDocument, str, str, str, str]] = []
+            for doc, source, sha, doc_id in prepared:
+                old = existing.get(doc_id)
+                if old is not None and old.collection != collection:
+                    skip.append(
+                        Skipped(
+                            doc.item, f"doc_id {doc_id!r} exists in collection {old.collection!r}"
+                        )
+                    )
+                elif old is not None and old.sha256 == sha:
+                    report_docs.append(Written(doc_id, "unchanged", doc.item, doc.title))
+                elif old is not None and not replace_existing:
+                    skip.append(
+                        Skipped(
+                            doc.item,
+                            f"doc_id {doc_id!r} exists with other content; PUT "
+                            f"/v1/collections/{collection}/documents/{doc_id} replaces it",
+                        )
+                    )
+                else:
+                    status = "replaced" if old is not None else "created"
+                    todo.append((doc, source, sha, doc_id, status))
+            if todo:
+                self._commit_new(collection, todo, existing, progress)
+                report_docs += [Written(t[3], t[4], t[0].item, t[0].title) for t in todo]
+            order = {p[0].item: i for i, p in enumerate(prepared)}
+            report_docs.sort(key=lambda w: order.get(w.item, 0))
+            return WriteReport(collection, report_docs, skip, len(todo))
+
+    def _commit_new(
+        self,
+        collection: str,
+        todo: Sequence[tuple[NewDocument, str, str, str, str]],
+        existing: Mapping[str, StoredDocument],
+        progress: bool,
+    ) -> None:
+        documents = [
+            Document(doc_id, doc.title, source, doc.published, doc.text, doc.url)
+            for doc, source, _, doc_id, _ in todo
+        ]
+        given: list[list[tuple[int, int]] | None] = []
+        for doc, *_ in todo:
+            spans = locate_passages(doc.text, doc.passages) if doc.passages is not None else None
+            given.append(spans if isinstance(spans, list) else None)
+        known = [s.words for s in self._segments.values() if s.words is not None]
+        segment = embed_documents(
+            documents, given, self.embedder, self.chunking, self.embed_titles, progress, known
+        )
+        name = write_segment(self.segments_dir, segment)
+        stamp = now()
+        rows = [
+            StoredDocument.of(
+                document,
+                collection=collection,
+                sha256=sha,
+                segment=name,
+                segment_row=row,
+                stamp=stamp,
+                metadata=dict(doc.metadata),
+                passages=tuple(spans) if spans is not None else None,
+                origin=doc.origin,
+                added_at=existing[doc_id].added_at if doc_id in existing else stamp,
+            )
+            for row, (document, (doc, _, sha, doc_id, _), spans) in enumerate(
+                zip(documents, todo, given, strict=True)
+            )
+        ]
+        try:
+            with self.store.transaction() as conn:
+                DocStore.require_collection(conn, collection)
+                DocStore.add_segment(conn, name, len(documents), len(segment.chunks))
+                DocStore.put(conn, rows)
+                dropped = DocStore.drop_unreferenced_segments(conn)
+                DocStore.bump(conn)
+        except BaseException:
+            shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+            raise
+        self._segments[name] = segment
+        self._after_write(dropped)
+
+    def _after_write(self, dropped: Sequence[str]) -> None:
+        self._publish()
+        for name in dropped:
+            shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+        self._schedule_merge()
+
+    def sync_corpus(self, index: IndexData) -> int:
+        """Make the `default` collection's corpus documents those of `index` (the build of
+        corpus/articles), without embedding. A no-op while the index is unchanged."""
+        key = hashlib.sha256(
+            json.dumps(
+                {
+                    "config": index.manifest.config_id,
+                    "sources": {k: v.sha256 for k, v in index.manifest.sources.items()},
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        with self._writing():
+            if self.store.get_meta("corpus_key") == key:
+                return 0
+            segment = from_index(index)
+            if segment.config_id != self.config_id:
+                chunking = ChunkingParams.from_manifest(index.manifest.chunking)
+                raise IndexMismatchError(
+                    f"the corpus index was built with model {index.manifest.model!r} "
+                    f"({index.manifest.encoder}), chunks of {chunking.size} characters "
+                    f"overlapping {chunking.overlap}, titles "
+                    f"{'embedded' if index.manifest.embed_titles else 'not embedded'}; the "
+                    f"library uses {self.embedder.name!r} ({self.embedder.encoder}), chunks of "
+                    f"{self.chunking.size} overlapping {self.chunking.overlap}, titles "
+                    f"{'embedded' if self.embed_titles else 'not embedded'}"
+                )
+            name = write_segment(self.segments_dir, segment) if segment.documents else None
+            stamp = now()
+            rows = []
+            for row, doc in enumerate(segment.documents):
+                fields: dict[str, object] = {
+                    "title": doc.title,
+                    "text": doc.text,
+                    "published": doc.published,
+                    "url": doc.url,
+                    "source": doc.source,
+                    "metadata": {},
+                    "passages": None,
+                }
+                rows.append(
+                    StoredDocument.of(
+                        doc,
+                        collection=DEFAULT_COLLECTION,
+                        sha256=content_sha256(fields),
+                        segment=name or "",
+                        segment_row=row,
+                        stamp=stamp,
+                        origin="corpus",
+                    )
+                )
+            try:
+                with self.store.transaction() as conn:
+                    DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
+                    old = [d.doc_id for d in self._corpus_documents(conn) if d.origin == "corpus"]
+                    DocStore.delete(conn, old)
+                    if name is not None:
+                        DocStore.add_segment(conn, name, len(rows), len(segment.chunks))
+                        for stored in rows:
+                            previous = DocStore.get_in(conn, stored.doc_id)
+                            if previous is not None:
+                                stored = replace(stored, added_at=previous.added_at)
+                            DocStore.put(conn, [stored])
+                    dropped = DocStore.drop_unreferenced_segments(conn)
+                    DocStore.set_meta(conn, "corpus_key", key)
+                    DocStore.bump(conn)
+            except BaseException:
+                if name is not None:
+                    shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+                raise
+            if name is not None:
+                self._segments[name] = segment
+            self._after_write(dropped)
+            return len(rows)
+
+    @staticmethod
+    def _corpus_documents(conn: object) -> list[StoredDocument]:
+        import sqlalchemy as sa
+
+        from index.store.docstore import _row_to_document, documents_table
+
+        query = sa.select(documents_table).where(documents_table.c.origin == "corpus")
+        return [_row_to_document(r) for r in conn.execute(query)]  # type: ignore[attr-defined]
+
+    # -- merging ----------------------------------------------------------------------------
+
+    def _schedule_merge(self) -> None:
+        if not self.background_merge:
+            return
+        if self._merger is not None and self._merger.is_alive():
+            return
+        self._merger = threading.Thread(target=self._merge_loop, name="ragqa-merge", daemon=True)
+        self._merger.start()
+
+    def _merge_loop(self) -> None:
+        while self.merge():
+            pass
+
+    def merge_candidates(self) -> list[str]:
+        """Segments the merge policy would merge now (in store order)."""
+        live = Counter(row.segment for row in self.store.live_rows())
+        return merge_candidates(self.store.segments(), live)
+
+    def merge(self) -> bool:
+        """Merge what the policy selects into one segment (no embedding); True if it did."""
+        with self._writing():
+            names = self.merge_candidates()
+            if not names:
+                return False
+            live = [r for r in self.store.live_rows() if r.segment in set(names)]
+            positions = {s.name: s.position for s in self.store.segments()}
+            by_segment: dict[str, list[tuple[int, str]]] = {}
+            for row in live:
+                by_segment.setdefault(row.segment, []).append((row.segment_row, row.doc_id))
+            order = sorted(names, key=lambda n: (positions.get(n, 0), n))
+            parts = [(self._segment(n), sorted(r for r, _ in by_segment[n])) for n in order]
+            merged = select_rows(parts)
+            name = write_segment(self.segments_dir, merged)
+            moves: list[tuple[str, tuple[str, int], tuple[str, int]]] = []
+            new_row = 0
+            for n in order:
+                for old_row, doc_id in sorted(by_segment[n]):
+                    moves.append((doc_id, (n, old_row), (name, new_row)))
+                    new_row += 1
+            try:
+                with self.store.transaction() as conn:
+                    DocStore.add_segment(
+                        conn,
+                        name,
+                        len(merged.documents),
+                        len(merged.chunks),
+                        position=min(positions.get(n, 0) for n in names),
+                    )
+                    for doc_id, old, new in moves:
+                        DocStore.move(conn, doc_id, old, new)
+                    dropped = DocStore.drop_unreferenced_segments(conn)
+                    DocStore.bump(conn)
+            except BaseException:
+                shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+                raise
+            self._segments[name] = merged
+            self._publish()
+            for old_name in dropped:
+                shutil.rmtree(self.segments_dir / old_name, ignore_errors=True)
+            return True
+
+    def check_backend(self) -> str | None:
+        """None when the backend holds exactly the live rows of the store, else what differs."""
+        return self.backend.check(self.engine.index)
+
+    def verify(self) -> str | None:
+        """Make the backend agree with the store; None if it did, else what was repaired."""
+        with self._writing():
+            self._publish()  # a fresh view of the store's live rows, synced into the backend
+            return self.backend.last_sync
+
+    def check_collection(self, name: str) -> None:
+        """Raise CollectionNotFoundError unless `name` exists."""
+        if name not in self.store.collection_names():
+            raise CollectionNotFoundError(name)

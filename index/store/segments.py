@@ -1,0 +1,201 @@
+"""Immutable index segments: one directory per written batch (or per merge), never changed.
+
+Layout of a segment directory (format 1)::
+
+    manifest.json          model, dimension, config id, counts, file checksums
+    documents.jsonl        the documents of the batch (offsets point into their `text`)
+    chunks.npy             int64 (n, 3): document row in this segment, char_start, char_end
+    sentences.npy          int64 (m, 3)
+    chunk_vectors.npy      float32 (n, dim)
+    sentence_vectors.npy   float32 (m, dim)
+    tokens.json            the BM25 tokens of each chunk (its `TermStats` are computed on load)
+    pinyin.json            pinyin → words of this segment's vocabulary (English questions)
+    words.json             the vocabulary words with an encoder vector, and their
+    word_vectors.npy       float16 vectors (`index.rank.wordbridge`; absent in older segments)
+
+A segment is written into a hidden temporary sibling, fsynced and renamed into place, so a
+directory with a segment's name is always complete. Which segments (and which rows of them)
+are live is recorded by the document store, not here: a segment no committed store row
+points to is debris from an interrupted batch and is removed when the library opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from corpus.documents import Document
+from corpus.loader import file_sha256
+from index.errors import IndexCorruptError
+from index.rank.wordbridge import WordTable
+from index.search import dense
+from index.search.bm25 import TermStats
+
+SEGMENT_FORMAT = 1
+MANIFEST = "manifest.json"
+PREFIX = "seg-"
+
+
+@dataclass(frozen=True)
+class SegmentData:
+    """What one segment holds, in memory."""
+
+    documents: list[Document]
+    chunks: np.ndarray
+    sentences: np.ndarray
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    tokens: list[list[str]]
+    pinyin: dict[str, list[str]]
+    model: str
+    config_id: str
+    words: WordTable | None = None
+    """Encoder vectors of this segment's vocabulary words (English questions)."""
+
+    @property
+    def dim(self) -> int:
+        return int(self.chunk_vectors.shape[1])
+
+    @cached_property
+    def terms(self) -> TermStats:
+        """This segment's BM25 statistics, computed once (the segment never changes)."""
+        return TermStats.from_tokens(self.tokens)
+
+    @cached_property
+    def passage_index(self) -> faiss.Index:
+        """This segment's chunk vectors in a flat FAISS index, built once."""
+        return dense.build_faiss(self.chunk_vectors, dense.AnnParams())
+
+
+def new_segment_name() -> str:
+    return f"{PREFIX}{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_segment(segments_dir: Path, data: SegmentData, name: str | None = None) -> str:
+    """Write `data` as a new segment under `segments_dir`; returns its directory name."""
+    name = name or new_segment_name()
+    segments_dir.mkdir(parents=True, exist_ok=True)
+    tmp = segments_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as handle:
+            for doc in data.documents:
+                handle.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
+        np.save(tmp / "chunks.npy", data.chunks.astype(np.int64), allow_pickle=False)
+        np.save(tmp / "sentences.npy", data.sentences.astype(np.int64), allow_pickle=False)
+        np.save(tmp / "chunk_vectors.npy", data.chunk_vectors.astype(np.float32))
+        np.save(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float32))
+        (tmp / "tokens.json").write_text(json.dumps(data.tokens, ensure_ascii=False), "utf-8")
+        (tmp / "pinyin.json").write_text(json.dumps(data.pinyin, ensure_ascii=False), "utf-8")
+        if data.words is not None:
+            data.words.save(tmp)
+        files = {
+            p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
+            for p in sorted(tmp.iterdir())
+        }
+        manifest: dict[str, Any] = {
+            "format_version": SEGMENT_FORMAT,
+            "model": data.model,
+            "dim": data.dim,
+            "config_id": data.config_id,
+            "counts": {
+                "documents": len(data.documents),
+                "chunks": len(data.chunks),
+                "sentences": len(data.sentences),
+            },
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": files,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for path in tmp.iterdir():
+            _fsync(path)
+        os.rename(tmp, segments_dir / name)
+        _fsync(segments_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return name
+
+
+def read_segment(segments_dir: Path, name: str) -> SegmentData:
+    """Load one segment, checking every file against its manifest."""
+    path = segments_dir / name
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format_version") != SEGMENT_FORMAT:
+            raise IndexCorruptError(f"segment {path} has an unknown format")
+        for rel, expected in manifest["files"].items():
+            file = path / rel
+            if file.stat().st_size != expected["bytes"] or file_sha256(file) != expected["sha256"]:
+                raise IndexCorruptError(
+                    f"segment file {file} is damaged (its size or sha256 is not the one "
+                    f"{path / MANIFEST} records)"
+                )
+        with (path / "documents.jsonl").open(encoding="utf-8") as handle:
+            documents = [Document(**json.loads(line)) for line in handle if line.strip()]
+        data = SegmentData(
+            documents=documents,
+            chunks=np.load(path / "chunks.npy", allow_pickle=False),
+            sentences=np.load(path / "sentences.npy", allow_pickle=False),
+            chunk_vectors=np.load(path / "chunk_vectors.npy", allow_pickle=False),
+            sentence_vectors=np.load(path / "sentence_vectors.npy", allow_pickle=False),
+            tokens=json.loads((path / "tokens.json").read_text(encoding="utf-8")),
+            pinyin=json.loads((path / "pinyin.json").read_text(encoding="utf-8")),
+            model=manifest["model"],
+            config_id=manifest["config_id"],
+            words=WordTable.load(path, int(manifest["dim"])),
+        )
+    except IndexCorruptError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"cannot read segment {name} in {segments_dir} ({exc})") from exc
+    counts = manifest["counts"]
+    if (
+        len(data.documents) != counts["documents"]
+        or len(data.chunks) != counts["chunks"]
+        or len(data.tokens) != counts["chunks"]
+        or len(data.sentences) != counts["sentences"]
+    ):
+        raise IndexCorruptError(f"segment {path} does not match its manifest")
+    return data
+
+
+def segment_names(segments_dir: Path) -> list[str]:
+    """Complete segment directories present on disk."""
+    if not segments_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in segments_dir.iterdir() if p.is_dir() and p.name.startswith(PREFIX)
+    )
+
+
+def remove_debris(segments_dir: Path, live: set[str]) -> list[str]:
+    """Delete temporary directories and segments no committed batch refers to."""
+    removed: list[str] = []
+    if not segments_dir.is_dir():
+        return removed
+    for path in segments_dir.iterdir():
+        if path.name.startswith(".tmp-") or (
+            path.name.startswith(PREFIX) and path.name not in live
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
