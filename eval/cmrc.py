@@ -165,8 +165,8 @@ def cmrc_index(
 
 def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     from corpus.loader import corpus_files, file_sha256
+    from index.encode.words import WORDS_FILE
     from index.errors import IndexError_
-    from index.rank.wordbridge import WORDS_FILE
     from index.store.files import read_manifest
     from index.text.chunking import ChunkingParams
 
@@ -177,7 +177,7 @@ def _same_but_code(corpus_dir: Path, index_dir: Path, model: str) -> bool:
     params = ChunkingParams()
     chunking = manifest.chunking
     if (
-        WORDS_FILE not in manifest.files  # no word vectors (`index.rank.wordbridge`): rebuild
+        WORDS_FILE not in manifest.files  # no word vectors (`index.encode.words`): rebuild
         or manifest.model != model
         or chunking.get("size") != params.size
         or chunking.get("overlap") != params.overlap

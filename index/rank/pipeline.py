@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from index.encode.words import QueryEncoder
 from index.rank import answer, candidates, evidence, fusion, query
 from index.rank.abstain import AbstentionModel, abstain
 from index.rank.candidates import CandidateStage
@@ -46,7 +47,7 @@ from index.rank.evidence import RescoringStage
 from index.rank.fusion import FusionStage
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import AnswerChoice, Candidates, Query, Ranking, Rescored
-from index.rank.wordbridge import PhraseCache, QueryEncoder
+from index.rank.wordbridge import PhraseCache
 from index.search.view import IndexView
 from index.text.searchable import has_searchable_content
 from index.types import Allowed

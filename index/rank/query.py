@@ -12,11 +12,12 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from index.encode.words import QueryEncoder
 from index.rank.crosslingual import Glossary, glossary_terms
 from index.rank.matching import QueryTerms, query_terms
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import Query, SentenceScores
-from index.rank.wordbridge import PhraseCache, QueryEncoder, english_phrases
+from index.rank.wordbridge import PhraseCache, english_phrases
 from index.search.view import IndexView
 from index.text.tokenize import has_cjk
 from index.types import Allowed

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from corpus.documents import Document
-from index.rank.wordbridge import StackedWords
+from index.encode.words import StackedWords
 from index.search import dense
 from index.search.bm25 import SegmentedBM25
 from index.search.filters import Catalog

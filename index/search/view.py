@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from corpus.documents import Document
+from index.encode.words import Words, WordTable
 from index.rank.crosslingual import PinyinBridge
-from index.rank.wordbridge import Words, WordTable
 from index.search import dense
 from index.store.files import IndexData
 from index.types import Allowed

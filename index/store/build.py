@@ -31,9 +31,9 @@ from index.encode.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTOR
 from index.encode.late_chunking import cache_keys as late_cache_keys
 from index.encode.late_chunking import embed as embed_late
 from index.encode.late_chunking import plan as late_plan
+from index.encode.words import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 from index.errors import IndexError_
 from index.rank.crosslingual import pinyin_table
-from index.rank.wordbridge import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 from index.search import dense
 from index.search.bm25 import BM25Index
 from index.search.dense import AnnParams
@@ -334,7 +334,7 @@ def build_index(
 def _word_table(
     data: IndexData, embedder: Embedder, index_dir: Path, checkpoints: bool, progress: bool
 ) -> WordTable:
-    """Encoder vectors of the BM25 vocabulary's words (`index.rank.wordbridge`): words already in
+    """Encoder vectors of the BM25 vocabulary's words (`index.encode.words`): words already in
     the cache beside the index are looked up, so a rebuild encodes only new words."""
     words = vocabulary_words(data.bm25.vocabulary)
     if not checkpoints:

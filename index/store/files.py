@@ -13,7 +13,7 @@ Layout (format 1)::
                            archive-scale storage; see `index.encode.quantize`)
     bm25/                  bm25s files (JSON + .npy)
     pinyin.json            pinyin → vocabulary words, for English questions naming places
-    words.json             the vocabulary words with an encoder vector (`rank.wordbridge`), and
+    words.json             the vocabulary words with an encoder vector (`encode.words`), and
     word_vectors.npy       float16 (w, dim): their vectors (absent in indexes made before them)
 
 The directory is written to a temporary sibling and renamed into place, so a crash never
@@ -38,8 +38,8 @@ import numpy as np
 from corpus.documents import Document
 from corpus.loader import file_sha256
 from index.encode.quantize import dequantize_rows
+from index.encode.words import Words, WordTable
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from index.rank.wordbridge import Words, WordTable
 from index.search import dense
 from index.search.bm25 import BM25Index, LexicalIndex
 
@@ -131,7 +131,7 @@ class IndexData:
     sentence_scales: np.ndarray | None = None
     """With int8 `sentence_vectors`: the float32 scale of each row (`index.encode.quantize`)."""
     words: Words | None = None
-    """Encoder vectors of the vocabulary words, for English questions (`index.rank.wordbridge`)."""
+    """Encoder vectors of the vocabulary words, for English questions (`index.encode.words`)."""
 
     def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
         """The float32 sentence vectors of `rows` (only those rows are read)."""

@@ -11,7 +11,7 @@ Layout of a segment directory (format 1)::
     tokens.json            the BM25 tokens of each chunk (its `TermStats` are computed on load)
     pinyin.json            pinyin → words of this segment's vocabulary (English questions)
     words.json             the vocabulary words with an encoder vector, and their
-    word_vectors.npy       float16 vectors (`index.rank.wordbridge`; absent in older segments)
+    word_vectors.npy       float16 vectors (`index.encode.words`; absent in older segments)
 
 A segment is written into a hidden temporary sibling, fsynced and renamed into place, so a
 directory with a segment's name is always complete. Which segments (and which rows of them)
@@ -36,8 +36,8 @@ import numpy as np
 
 from corpus.documents import Document
 from corpus.loader import file_sha256
+from index.encode.words import WordTable
 from index.errors import IndexCorruptError
-from index.rank.wordbridge import WordTable
 from index.search import dense
 from index.search.bm25 import TermStats
 

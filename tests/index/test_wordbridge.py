@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 
 from index.encode.embedcache import EmbeddingCache
-from index.rank.params import AnswerParams
-from index.rank.wordbridge import (
+from index.encode.words import (
     StackedWords,
     WordTable,
-    bridge,
     encode_words,
-    english_phrases,
     vocabulary_words,
     word_cache,
 )
+from index.rank.params import AnswerParams
+from index.rank.wordbridge import bridge, english_phrases
 
 
 def unit(*values: float) -> list[float]:
