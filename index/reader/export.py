@@ -101,7 +101,7 @@ def provision_reader(
                 quantize_dynamic(
                     str(fp32),
                     str(tmp / ONNX_FILE),
-                    op_types_to_quantize=["MatMul", "Gemm"],
+                    op_types_to_quantize=["MatMul", "Gemm", "Gather"],  # as the encoder
                     per_channel=True,
                     reduce_range=False,
                     weight_type=QuantType.QInt8,
