@@ -19,12 +19,15 @@ from index.contents import Contents
 from index.encode.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import IndexMismatchError
 from index.rank.abstain import AbstentionModel
+from index.rank.answer import choose_answer
 from index.rank.crosslingual import Glossary, glossary_of
 from index.rank.fitted import Fitted, shipped
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
 from index.rank.types import Query, Ranking
 from index.rank.wordbridge import PhraseCache
+from index.reader.runtime import Reader
+from index.reader.stage import ReaderStage
 from index.search.filters import Catalog
 from index.search.view import IndexView
 from index.store.files import IndexData, IndexManifest, read_index
@@ -79,6 +82,7 @@ class Engine:
         catalog: Catalog | None = None,
         glossary: Glossary | None = None,
         fitted: Fitted | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -101,8 +105,11 @@ class Engine:
             self.abstention,
             phrases=PhraseCache(),
             glossary=self.glossary,
+            answer_stage=choose_answer if reader is None else ReaderStage(reader),
         )
         """Stages 0-5, run once each, in order, for every question."""
+        self.reader = reader
+        """The trained reader stage 4 chooses with (None: the answer features alone)."""
         self.catalog = catalog if catalog is not None else Catalog.single(len(data.documents))
         """Collection, metadata and alive flag per document row (tombstones are not alive)."""
         self.contents = Contents(data, self.catalog)
@@ -122,6 +129,7 @@ class Engine:
         defaults: bool = False,
         glossary: Glossary | None = None,
         fitted: Fitted | None = None,
+        reader: Reader | None = None,
     ) -> Engine:
         """Load the index at `index_dir`; refuse (IndexMismatchError) if `model` or `encoder`
         (int8, fp32, auto) differs from what built it. None = whatever built it. Pass the
@@ -136,7 +144,8 @@ class Engine:
         `defaults=True` runs on the documented defaults and the shipped abstention model
         instead (evaluation variants with other chunk sizes or models). `glossary` is the
         English→Chinese glossary (`crosslingual.glossary_of(settings.glossary)`; None: the
-        shipped one)."""
+        shipped one). `reader`: the trained reader stage 4 chooses with (None: the answer
+        features alone)."""
         data = read_index(index_dir, verify=verify, mmap=mmap)
         built_with = data.manifest.model
         if model is not None and model != built_with:
@@ -161,10 +170,17 @@ class Engine:
                 f"holds {data.manifest.dim}-dimensional ones: rebuild it"
             )
         if defaults:
-            return cls(data, embedder, config, fitted=Fitted.defaults(), glossary=glossary)
+            return cls(
+                data,
+                embedder,
+                config,
+                fitted=Fitted.defaults(),
+                glossary=glossary,
+                reader=reader,
+            )
         fitted = fitted if fitted is not None else Fitted.load()
         fitted.check(data.manifest, str(getattr(embedder, "encoder", "fp32")), index_dir)
-        return cls(data, embedder, config, glossary=glossary, fitted=fitted)
+        return cls(data, embedder, config, glossary=glossary, fitted=fitted, reader=reader)
 
     def with_config(self, config: RetrievalConfig) -> Engine:
         """The same index and model with another retriever/fusion (for evaluation runs)."""
@@ -194,6 +210,7 @@ class Engine:
             catalog=self.catalog,
             glossary=self.glossary,
             fitted=self.fitted,
+            reader=self.reader,
         )
 
     @property

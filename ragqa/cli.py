@@ -7,6 +7,7 @@
     ragqa eval bench         speed and size benchmarks             (benchmarks/benchmark.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
+    ragqa train reader       train the reader                      (index/reader/cli.py)
 
 `ragqa build`, `ragqa serve` and `ragqa ask` are shortcuts for the commands they name.
 Heavy imports (torch, sentence-transformers, faiss) happen inside the commands, so
@@ -28,6 +29,7 @@ from eval.cli import app as eval_app
 from index.cli import app as index_app
 from index.cli import build
 from index.errors import domain_errors
+from index.reader.cli import app as train_app
 from index.settings import Runtime, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
@@ -51,6 +53,7 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(index_app, name="index")
 app.add_typer(service_app, name="service")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.command("build", help="Shortcut for `ragqa index build`.")(build)
 app.command("serve", help="Shortcut for `ragqa service serve`.")(serve)
 app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)

@@ -558,6 +558,11 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet and (args.force or int8_problem(default_int8_dir()) is not None):
                 print("exporting the int8 ONNX encoder (about a minute)", file=sys.stderr)
             print(provision_int8(source_dir=path, force=args.force, quiet=args.quiet))
+            from index.reader.export import READER_FOLDER, provision_reader
+            from index.reader.runtime import trained
+
+            if trained():  # a reader trained here (`ragqa train reader`); none ships yet
+                print(provision_reader(path, path.parent / READER_FOLDER, quiet=args.quiet))
     except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

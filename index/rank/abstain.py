@@ -117,8 +117,12 @@ def fit(
 
 
 def abstain(choice: AnswerChoice | None, model: AbstentionModel | None) -> AnswerChoice | None:
-    """Stage 5: the choice, unless the abstention model says the corpus does not answer
-    (None)."""
-    if choice is None or (model is not None and model.abstains(choice.evidence)):
+    """Stage 5: the choice, unless the corpus does not answer (None): by the chooser's own
+    threshold when it has one (the reader), else by the abstention model."""
+    if choice is None:
+        return None
+    if choice.threshold is not None:
+        return None if choice.score < choice.threshold else choice
+    if model is not None and model.abstains(choice.evidence):
         return None
     return choice

@@ -182,22 +182,45 @@ def passage_words(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-def choose_answer(
+@dataclass(frozen=True)
+class ScoredSentences:
+    """Every candidate sentence of the top passages, its features, and (score, position)
+    pairs best first: what stage 4 chooses from."""
+
+    candidates: list[SentenceCandidate]
+    features: list[AnswerFeatures]
+    scored: list[tuple[float, int]]
+
+
+def score_sentences(
     index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
-) -> AnswerChoice | None:
-    """The best-scoring candidate sentence and the evidence about it (None: no sentences)."""
+) -> ScoredSentences | None:
+    """The answer features' score of every sentence of the top passages (None: no sentences)."""
     candidates = answer_candidates(index, query, ranking, params)
     if not candidates:
         return None
-    terms, question = query.terms, query.question
     bridged = bridged_words(index, query, ranking, params)
-    evidence_of = [features(c, question, terms, params, bridged) for c in candidates]
+    evidence_of = [features(c, query.question, query.terms, params, bridged) for c in candidates]
     scored = sorted(
         ((score(f, params), i) for i, f in enumerate(evidence_of)), key=lambda pair: -pair[0]
     )
-    best_score, best_at = scored[0]
-    best = candidates[best_at]
-    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    return ScoredSentences(candidates, evidence_of, scored)
+
+
+def choice_of(
+    found: ScoredSentences,
+    query: Query,
+    ranking: Ranking,
+    scored: list[tuple[float, int]] | None = None,
+    threshold: float | None = None,
+) -> AnswerChoice:
+    """The best of `scored` (default: the answer features' order) and the evidence about it;
+    `threshold`: the chooser's own "does not answer" line, if it has one (stage 5 reads it)."""
+    order = found.scored if scored is None else scored
+    terms, question = query.terms, query.question
+    best_score, best_at = order[0]
+    best = found.candidates[best_at]
+    runner_up = order[1][0] if len(order) > 1 else 0.0
     evidence = Evidence(
         score=best_score,
         similarity=best.similarity,
@@ -207,11 +230,19 @@ def choose_answer(
         lexical_share=terms.lexical_share,
         english=0.0 if has_cjk(question) else 1.0,
         has_focus=1.0 if terms.focus else 0.0,
-        answer_type=evidence_of[best_at].answer_type,
+        answer_type=found.features[best_at].answer_type,
         name_support=coverage(terms.names, best.passage_text, terms.weights)
         if terms.names
         else 1.0,
         has_names=1.0 if terms.names else 0.0,
     )
     chunk = ranking.passages[best.passage_index][0]
-    return AnswerChoice(best, chunk, best_score, evidence)
+    return AnswerChoice(best, chunk, best_score, evidence, threshold)
+
+
+def choose_answer(
+    index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
+) -> AnswerChoice | None:
+    """The best-scoring candidate sentence and the evidence about it (None: no sentences)."""
+    found = score_sentences(index, query, ranking, params)
+    return None if found is None else choice_of(found, query, ranking)

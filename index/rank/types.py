@@ -192,3 +192,6 @@ class AnswerChoice:
     """The passage row the sentence was quoted from."""
     score: float
     evidence: Evidence
+    threshold: float | None = None
+    """Set by a chooser with its own "does not answer" line (the reader): stage 5 then
+    compares `score` with it instead of asking the abstention model."""

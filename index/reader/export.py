@@ -1,0 +1,133 @@
+"""Turn the shipped reader delta into its runtime form, offline, at set-up.
+
+base encoder folder + `weights/` (delta + manifest) -> a folder beside the encoder holding
+``reader_int8.onnx`` (dynamic int8, as the encoder), the tokenizer and a provisioning record
+naming the delta and base it was made from. A folder whose record does not match the shipped
+delta is rebuilt; one made by a half-finished export is never used (temporary sibling, rename).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from index.reader.model import (
+    DELTA,
+    MANIFEST,
+    ReaderManifest,
+    ReaderMismatchError,
+    apply_delta,
+    build_network,
+    check_base,
+    file_sha256,
+)
+
+WEIGHTS = Path(__file__).resolve().parent / "weights"
+READER_FOLDER = "ragqa-reader-int8"
+ONNX_FILE = "reader_int8.onnx"
+RECORD = "provision.json"
+
+
+def expected_record(weights: Path) -> dict[str, str]:
+    """What a runtime folder's record must say to be current for the shipped `weights`."""
+    return {
+        "delta_sha256": file_sha256(weights / DELTA),
+        "manifest_sha256": file_sha256(weights / MANIFEST),
+    }
+
+
+def runtime_problem(folder: Path, weights: Path = WEIGHTS) -> str | None:
+    """Why `folder` is not the current runtime reader (naming the file), or None."""
+    onnx_path = folder / ONNX_FILE
+    if not onnx_path.is_file():
+        return f"the reader file {onnx_path} is missing; run scripts/setup"
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{folder / RECORD} is missing or unreadable; run scripts/setup"
+    if any(record.get(k) != v for k, v in expected_record(weights).items()):
+        return f"the reader in {folder} was made from other weights; run scripts/setup"
+    if file_sha256(onnx_path) != record.get("onnx_sha256"):
+        return f"the reader file {onnx_path} is damaged; run scripts/setup"
+    return None
+
+
+def provision_reader(
+    base: Path, target: Path, weights: Path = WEIGHTS, *, quiet: bool = False
+) -> Path:
+    """Build the int8 ONNX reader in `target` from `base` + `weights` (once)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    if runtime_problem(target, weights) is None:
+        return target
+    started = time.perf_counter()
+    manifest = ReaderManifest.read(weights)
+    check_base(base, manifest)
+    network = build_network(base, manifest.layers).eval()
+    apply_delta(network, weights, manifest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        fp32 = tmp / "reader_fp32.onnx"
+        ids = torch.tensor([[0, 6, 7, 2, 2, 8, 9, 2], [0, 6, 2, 2, 9, 2, 1, 1]])
+        mask = (ids != 1).long()
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    network,
+                    (ids, mask),
+                    str(fp32),
+                    input_names=["input_ids", "attention_mask"],
+                    output_names=["scores"],
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "tokens"},
+                        "attention_mask": {0: "batch", 1: "tokens"},
+                        "scores": {0: "batch"},
+                    },
+                    opset_version=17,
+                    dynamo=False,
+                )
+                quantize_dynamic(
+                    str(fp32),
+                    str(tmp / ONNX_FILE),
+                    op_types_to_quantize=["MatMul", "Gemm", "Gather"],  # as the encoder
+                    per_channel=True,
+                    reduce_range=False,
+                    weight_type=QuantType.QInt8,
+                    extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+                )
+        finally:
+            root.setLevel(level)
+        fp32.unlink()
+        shutil.copyfile(base / "tokenizer.json", tmp / "tokenizer.json")
+        shutil.copyfile(weights / MANIFEST, tmp / MANIFEST)
+        record = {
+            **expected_record(weights),
+            "onnx_sha256": file_sha256(tmp / ONNX_FILE),
+            "base": str(base),
+        }
+        (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        for path in tmp.iterdir():
+            path.chmod(0o644)
+        tmp.chmod(0o755)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except ReaderMismatchError:
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not quiet:
+        print(f"provisioned {target} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return target

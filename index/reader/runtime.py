@@ -1,0 +1,80 @@
+"""The reader as the answer stage runs it: int8 ONNX, a few candidate sentences per question.
+
+`Reader.score(question, sentences)` returns one score per sentence; a score above the
+manifest's `threshold` means "this sentence answers the question" (the model was trained with
+a fixed "no answer" score of 0, and the threshold was then set on its held-out paragraphs).
+
+The reader is opt-in: an engine uses it when given one (`index.reader.stage.ReaderStage`).
+Measured 2026-12-07 it does not yet beat the answer features (docs/reader.md), so no trained
+weights ship and nothing loads it by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.reader.export import ONNX_FILE, READER_FOLDER, WEIGHTS, runtime_problem
+from index.reader.model import MANIFEST, ReaderManifest, ReaderMismatchError, encode_pairs
+
+
+@dataclass(frozen=True)
+class ReaderParams:
+    """How the answer stage uses the reader."""
+
+    candidates: int = 4
+    """How many sentences (the answer scorer's best) the reader reads per question."""
+    threshold: float = 0.0
+    """Below this best score the corpus is taken not to answer (`answer: null`)."""
+
+
+class Reader:
+    """The int8 ONNX reader of one provisioned folder."""
+
+    def __init__(self, folder: Path, *, threads: int = 1, weights: Path = WEIGHTS) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        problem = runtime_problem(folder, weights)
+        if problem is not None:
+            raise ReaderMismatchError(problem)
+        self.folder = folder
+        self.manifest = ReaderManifest.read(folder)
+        self.params = ReaderParams(threshold=self.manifest.held_out.get("threshold", 0.0))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+        )
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        """One score per sentence (float32); empty input, empty output."""
+        if not sentences:
+            return np.empty(0, dtype=np.float32)
+        rows, _, pad_id = encode_pairs(self.tokenizer, question, sentences, self.manifest.shape)
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        (scores,) = self.session.run(["scores"], {"input_ids": ids, "attention_mask": mask})
+        return np.asarray(scores, dtype=np.float32).reshape(-1)
+
+
+def trained(weights: Path = WEIGHTS) -> bool:
+    """Whether `weights` holds a trained reader (`ragqa train reader` writes one there)."""
+    return (weights / MANIFEST).is_file()
+
+
+@lru_cache(maxsize=4)
+def load_reader(model_root: Path, threads: int = 1, weights: Path = WEIGHTS) -> Reader:
+    """The provisioned reader beside the encoder under `model_root` (loaded once); refused
+    (`ReaderMismatchError`, naming the file and `scripts/setup`) when not provisioned."""
+    return Reader(model_root / READER_FOLDER, threads=threads, weights=weights)

@@ -1,0 +1,117 @@
+"""The reader's quality-latency table: candidates read x input length, beside no reader.
+
+    python scripts/bench_reader.py [--index var/index] [--cache var/eval-cache]
+
+Each variant answers the CMRC trial (Chinese and English questions, and the unanswerable ones)
+over the CMRC index, and the seed sets over the seed index, in-process, one thread. The
+ranking and the answer scorer that shortlists sentences run on the documented defaults (which
+never saw CMRC); the reader never saw any of these sets. Prints, per variant: answer (the
+chosen sentence holds a gold answer), answerable null, unanswerable recall, and ask p50/p95.
+Quality comes from `ragqa eval run`; this table is for choosing the operating point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", type=Path, default=Path("var/index"))
+    parser.add_argument("--cache", type=Path, default=Path("var/eval-cache"))
+    parser.add_argument("--candidates", default="2,4,6,8")
+    parser.add_argument("--lengths", default="64,96")
+    parser.add_argument("--weights", type=Path, default=Path("var/reader-out"))
+    parser.add_argument("--sets", default="cmrc,cmrc-en,cmrc-unanswerable,own,dev")
+    args = parser.parse_args()
+
+    from eval.cmrc import cmrc_index
+    from eval.dataset import contains_answer
+    from eval.sets import SETS
+    from index.encode.embedder import limit_threads
+    from index.encode.provision import default_model_dir
+    from index.engine import Engine
+    from index.rank.fitted import Fitted
+    from index.reader.export import READER_FOLDER, provision_reader
+    from index.reader.runtime import Reader, ReaderParams
+
+    limit_threads(1)
+    base = default_model_dir()
+    folder = provision_reader(base, base.parent / READER_FOLDER, args.weights)
+    reader = Reader(folder, weights=args.weights)
+    seed = Engine.load(args.index)
+    names = args.sets.split(",")
+    cmrc = seed
+    if any(SETS[name].corpus == "cmrc" for name in names):
+        _, cmrc_dir = cmrc_index(args.cache, seed.embedder)
+        cmrc = Engine.load(cmrc_dir, embedder=seed.embedder)
+
+    def variant(engine: Engine, candidates: int | None, length: int) -> Engine:
+        chosen = None
+        if candidates is not None:
+            chosen = copy.copy(reader)
+            chosen.params = ReaderParams(candidates, reader.params.threshold)
+            chosen.manifest = dataclasses.replace(
+                reader.manifest, shape=dataclasses.replace(reader.manifest.shape, max_tokens=length)
+            )
+        return Engine(
+            engine.data,
+            engine.embedder,
+            engine.config,
+            fitted=Fitted.defaults(),
+            view=engine.index,
+            reader=chosen,
+        )
+
+    sets = [(name, SETS[name]) for name in names]
+    variants: list[tuple[str, int | None, int]] = [("no reader", None, 96)]
+    for length in (int(x) for x in args.lengths.split(",")):
+        for count in (int(x) for x in args.candidates.split(",")):
+            variants.append((f"reader k={count} len={length}", count, length))
+    print(f"reader: {reader.manifest.layers} layers, threshold {reader.params.threshold}")
+    header = (
+        "| variant | set | n | answer | answerable null | unanswerable recall | p50 ms | p95 ms |"
+    )
+    print(header)
+    print("|---" * 8 + "|")
+    for label, k, length in variants:
+        for _, named in sets:
+            name = named.name
+            engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length)
+            questions = named.load()
+            right = nulls = answerable = refused = unanswerable = 0
+            took: list[float] = []
+            for q in questions:
+                started = time.perf_counter()
+                result = engine.ask(q.question, 5)
+                took.append((time.perf_counter() - started) * 1000)
+                text = result.answer.text if result.answer is not None else None
+                if q.answerable:
+                    answerable += 1
+                    nulls += text is None
+                    right += text is not None and contains_answer(text, q.answers)
+                else:
+                    unanswerable += 1
+                    refused += text is None
+            took.sort()
+            p95 = took[int(len(took) * 0.95)]
+            answer = f"{right / answerable:.3f}" if answerable else ""
+            null = f"{nulls / answerable:.3f}" if answerable else ""
+            recall = f"{refused / unanswerable:.3f}" if unanswerable else ""
+            print(
+                f"| {label} | {name} | {len(questions)} | {answer} | {null} | {recall} "
+                f"| {statistics.median(took):.1f} | {p95:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
