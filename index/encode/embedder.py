@@ -177,7 +177,7 @@ def int8_problem(name: str) -> str | None:
             "name / path"
         )
     if name == DEFAULT_MODEL:
-        from index.encode.provision import int8_problem as provisioned_int8_problem
+        from index.encode.int8 import int8_problem as provisioned_int8_problem
 
         problem = provisioned_int8_problem(folder)
         if problem is None:

@@ -27,14 +27,12 @@ from index.encode.embedder import (
     load_embedder,
     resolve_encoder,
 )
+from index.encode.int8 import INT8_ONNX, QUANTIZATION, int8_problem
 from index.encode.provision import (
     INT8_FOLDER,
-    INT8_ONNX,
     MARKER,
     MODEL_FOLDER,
-    QUANTIZATION,
     default_int8_dir,
-    int8_problem,
     provision_int8,
     provision_model,
 )
