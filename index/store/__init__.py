@@ -6,5 +6,5 @@ whole), `build` (corpus → index directory, incremental, one at a time per dire
 `segments` (one immutable segment per committed batch), `ingest` (documents to a segment's
 rows and vectors), `writes` (what a write takes and reports), `merge` (which segments are
 rewritten into one), `library` (the store plus its segments: the one writer, merges, the
-corpus import, the view every engine reads).
+view every engine reads), `corpus_import` (the built corpus as the `default` collection).
 """

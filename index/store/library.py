@@ -17,21 +17,19 @@ kill after 3 leaves a committed batch whose view is rebuilt at start. In both ca
 store and the index agree and a batch is in whole or not at all. Small segments and
 segments full of tombstones are merged in a background thread (vectors are copied, never
 recomputed; the policy is `index.store.merge`); deleted rows disappear for good then. What a
-write takes and reports is `index.store.writes`.
+write takes and reports is `index.store.writes`; the corpus import (`sync_corpus`) computes and
+commits its rows in `index.store.corpus_import`.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import os
 import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -50,6 +48,7 @@ from index.rank.pipeline import RetrievalConfig
 from index.search.backend import Backend, FaissBackend
 from index.search.filters import DEFAULT_COLLECTION
 from index.search.segmented import ViewParts, assemble, catalog_for
+from index.store.corpus_import import corpus_key, corpus_mismatch, corpus_rows, replace_corpus
 from index.store.docstore import (
     CollectionInfo,
     DocStore,
@@ -409,69 +408,19 @@ class Library:
     def sync_corpus(self, index: IndexData) -> int:
         """Make the `default` collection's corpus documents those of `index` (the build of
         corpus/articles), without embedding. A no-op while the index is unchanged."""
-        key = hashlib.sha256(
-            json.dumps(
-                {
-                    "config": index.manifest.config_id,
-                    "sources": {k: v.sha256 for k, v in index.manifest.sources.items()},
-                },
-                sort_keys=True,
-            ).encode()
-        ).hexdigest()
+        key = corpus_key(index)
         with self._writing():
             if self.store.get_meta("corpus_key") == key:
                 return 0
             segment = from_index(index)
             if segment.config_id != self.config_id:
-                chunking = ChunkingParams.from_manifest(index.manifest.chunking)
                 raise IndexMismatchError(
-                    f"the corpus index was built with model {index.manifest.model!r} "
-                    f"({index.manifest.encoder}), chunks of {chunking.size} characters "
-                    f"overlapping {chunking.overlap}, titles "
-                    f"{'embedded' if index.manifest.embed_titles else 'not embedded'}; the "
-                    f"library uses {self.embedder.name!r} ({self.embedder.encoder}), chunks of "
-                    f"{self.chunking.size} overlapping {self.chunking.overlap}, titles "
-                    f"{'embedded' if self.embed_titles else 'not embedded'}"
+                    corpus_mismatch(index, self.embedder, self.chunking, self.embed_titles)
                 )
             name = write_segment(self.segments_dir, segment) if segment.documents else None
-            stamp = now()
-            rows = []
-            for row, doc in enumerate(segment.documents):
-                fields: dict[str, object] = {
-                    "title": doc.title,
-                    "text": doc.text,
-                    "published": doc.published,
-                    "url": doc.url,
-                    "source": doc.source,
-                    "metadata": {},
-                    "passages": None,
-                }
-                rows.append(
-                    StoredDocument.of(
-                        doc,
-                        collection=DEFAULT_COLLECTION,
-                        sha256=content_sha256(fields),
-                        segment=name or "",
-                        segment_row=row,
-                        stamp=stamp,
-                        origin="corpus",
-                    )
-                )
+            rows = corpus_rows(segment, name, now())
             try:
-                with self.store.transaction() as conn:
-                    DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
-                    old = [d.doc_id for d in self._corpus_documents(conn) if d.origin == "corpus"]
-                    DocStore.delete(conn, old)
-                    if name is not None:
-                        DocStore.add_segment(conn, name, len(rows), len(segment.chunks))
-                        for stored in rows:
-                            previous = DocStore.get_in(conn, stored.doc_id)
-                            if previous is not None:
-                                stored = replace(stored, added_at=previous.added_at)
-                            DocStore.put(conn, [stored])
-                    dropped = DocStore.drop_unreferenced_segments(conn)
-                    DocStore.set_meta(conn, "corpus_key", key)
-                    DocStore.bump(conn)
+                dropped = replace_corpus(self.store, name, rows, len(segment.chunks), key)
             except BaseException:
                 if name is not None:
                     shutil.rmtree(self.segments_dir / name, ignore_errors=True)
@@ -480,15 +429,6 @@ class Library:
                 self._segments[name] = segment
             self._after_write(dropped)
             return len(rows)
-
-    @staticmethod
-    def _corpus_documents(conn: object) -> list[StoredDocument]:
-        import sqlalchemy as sa
-
-        from index.store.docstore import _row_to_document, documents_table
-
-        query = sa.select(documents_table).where(documents_table.c.origin == "corpus")
-        return [_row_to_document(r) for r in conn.execute(query)]  # type: ignore[attr-defined]
 
     # -- merging ----------------------------------------------------------------------------
 
