@@ -23,6 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from eval import tune as t
+from eval import tune_report as r
 from eval.fitting import Groups, fit_listwise, top1_accuracy
 
 THRESHOLDS = (0.80, 0.83, 0.86, 0.89, 0.92)
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] = ()) -> int:
     units = {s.name: t.units_of(s, loaded[s.name]) for s in named}
     k = t.DEFAULT_FOLDS
     fold_of = t.assign_folds([u for m in units.values() for u in m.values()], k)
-    vectors = t.VectorCache(DEFAULT_CACHE / f"query-vectors-{t.cache_slug(seed)}.npz")
+    vectors = t.VectorCache(DEFAULT_CACHE / f"query-vectors-{r.cache_slug(seed)}.npz")
     items: list[t.Item] = []
     for s in named:
         items += t.collect(engines[s.corpus], s, loaded[s.name], vectors, fold_of, units[s.name])

@@ -537,6 +537,7 @@ def tune(
     """Fit ranking weights, answer weights and the abstention model on named sets, print the
     article-held-out figures (today's parameters next to the fitted ones), write params.json."""
     from eval import tune as t
+    from eval import tune_report as r
     from eval.report import git_commit
 
     try:
@@ -557,16 +558,16 @@ def tune(
     assert reference is not None
     from index.rank.fitted import CHECKED
 
-    wanted = {k: t.fitted_for(reference)[k] for k in CHECKED}
+    wanted = {k: r.fitted_for(reference)[k] for k in CHECKED}
     for engine in engines.values():
-        if engine is not None and {k: t.fitted_for(engine)[k] for k in CHECKED} != wanted:
+        if engine is not None and {k: r.fitted_for(engine)[k] for k in CHECKED} != wanted:
             fail(
                 "the seed and CMRC indexes were built with different models or chunking: "
                 "rebuild one of them"
             )
     units = {s.name: t.units_of(s, loaded[s.name]) for s in named}
     fold_of = t.assign_folds([u for m in units.values() for u in m.values()], folds)
-    vectors = t.VectorCache(cache / f"query-vectors-{t.cache_slug(reference)}.npz")
+    vectors = t.VectorCache(cache / f"query-vectors-{r.cache_slug(reference)}.npz")
     items = []
     for s in named:
         engine = engines[s.corpus]
@@ -576,14 +577,14 @@ def tune(
     vectors.save()
     base = t.today(reference)
     today, tuned, fits = t.held_out(items, base, folds, max_null, err.print)
-    typer.echo(t.render_table(today, tuned))
+    typer.echo(r.render_table(today, tuned))
     if dry_run:
         return
     final = t.fit(items, base, max_null)
     counts = {n: len(q) for n, q in loaded.items()}
-    doc = t.params_document(
+    doc = r.params_document(
         final, reference, named, counts, commit, folds, max_null, today, tuned, fits, fold_of
     )
-    target = out or t.PARAMS_FILE
-    t.write_params(doc, target)
+    target = out or r.PARAMS_FILE
+    r.write_params(doc, target)
     typer.echo(f"wrote {target}")

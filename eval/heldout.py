@@ -35,7 +35,7 @@ class HeldOutError(ValueError):
 
 def read_folds(path: Path = DEFAULT_PARAMS) -> tuple[dict[str, int], list[Fitted], Fitted]:
     """(unit → fold, parameters fitted without each fold, final parameters) of `path`."""
-    from eval.tune import fitted_from_json
+    from eval.tune_report import fitted_from_json
 
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

@@ -23,30 +23,29 @@ the other folds only, and the folds hold out whole seed files and CMRC paragraph
 with what they were fitted for (model, encoder variant, chunking and index config id), the
 data sets, the commit and the held-out figures. Query vectors are cached under the evaluation
 cache, so a second run does not re-encode.
+
+Here: the fit and the held-out figures. Reading the questions through the pipeline (`Item`,
+`collect`, the query-vector cache) is `eval.tune_collect`; the parameters file and the printed
+table are `eval.tune_report`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eval.dataset import Question, contains_answer
+from eval.dataset import contains_answer
 from eval.fitting import Groups, assign_folds, choose_threshold, fit_listwise
-from eval.sets import NamedSet, unit_of
+from eval.tune_collect import Item, VectorCache, collect, units_of
 
 if TYPE_CHECKING:
     from index.engine import Engine
     from index.rank.abstain import AbstentionModel
     from index.rank.params import AnswerParams, RankingParams
-    from index.rank.types import Query
 
 RERANK_FIELDS = ("rerank_fused", "rerank_sentence", "rerank_keywords", "rerank_numbers")
 ANSWER_FIELDS = (
@@ -81,25 +80,6 @@ DEFAULT_MAX_NULL = 0.03
 """Ceiling on the training folds' answerable questions answered null (issue 12's CMRC target).
 With 0.05, the seed target's ceiling, the dev set's answerable null rate rises to 5.3% held
 out (2026-12-02), above the gate's 2% ceiling."""
-PARAMS_FILE = Path(__file__).resolve().parent.parent / "index" / "params.json"
-
-
-@dataclass
-class Item:
-    """One question, read once: its query and fused candidates (fixed by the structural
-    ranking numbers), and the re-scoring features of its top fused passages."""
-
-    question: Question
-    set_name: str
-    unit: str
-    fold: int
-    engine: Engine
-    query: Query
-    chunks: np.ndarray
-    """The fused top `rerank_depth` passages."""
-    rerank_x: np.ndarray
-    relevant: np.ndarray
-    """1.0 where the passage is of the question's own article and holds an answer."""
 
 
 @dataclass(frozen=True)
@@ -118,123 +98,6 @@ class Outcome:
     first_hit: int | None
     answered: bool
     correct: bool
-
-
-# -- collecting ------------------------------------------------------------------------------
-
-
-class VectorCache:
-    """Query vectors on disk, keyed by model, encoder variant and question text."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._vectors: dict[str, np.ndarray] = {}
-        if path.is_file():
-            with np.load(path, allow_pickle=False) as data:
-                self._vectors = {k: data[k] for k in data.files}
-        self._dirty = False
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-    def vectors(self, engine: Engine, texts: Sequence[str]) -> list[np.ndarray]:
-        missing = [t for t in dict.fromkeys(texts) if self.key(t) not in self._vectors]
-        if missing:
-            for text, vector in zip(missing, engine.embedder.encode_queries(missing), strict=True):
-                self._vectors[self.key(text)] = np.asarray(vector, dtype=np.float32)
-            self._dirty = True
-        return [self._vectors[self.key(t)] for t in texts]
-
-    def save(self) -> None:
-        if self._dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".part.npz")
-            np.savez(tmp, **self._vectors)  # type: ignore[arg-type]
-            tmp.replace(self.path)
-            self._dirty = False
-
-
-class CachedEncoder:
-    """The engine's encoder reading `VectorCache` first (every text of a set is encoded in one
-    call before the pipeline runs, so each question's vectors are the batch's)."""
-
-    def __init__(self, engine: Engine, cache: VectorCache) -> None:
-        self.engine = engine
-        self.cache = cache
-        self.name = engine.embedder.name
-        self.dim = engine.embedder.dim
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.cache.vectors(self.engine, texts), dtype=np.float32)
-
-
-def collect(
-    engine: Engine,
-    named: NamedSet,
-    questions: Sequence[Question],
-    cache: VectorCache,
-    folds: dict[str, int],
-    units: dict[str, str],
-) -> list[Item]:
-    """Every question of a set read once through stages 0-3 (query, candidates, fusion,
-    sentence evidence): the features of the re-scoring stage are its own (`Trace.rescored`)."""
-    from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig
-    from index.rank.query import encoder_texts
-
-    params = engine.ranking
-    fitting = Pipeline(
-        engine.index,
-        CachedEncoder(engine, cache),
-        RetrievalConfig("hybrid+rerank", "weighted"),
-        params,
-        engine.answering,
-        None,
-        glossary=engine.glossary,
-        fitting=True,
-    )
-    texts = [
-        encoder_texts(engine.index, q.question, engine.answering, fitting=True) for q in questions
-    ]
-    cache.vectors(engine, [t for group in texts for t in group])
-    items = []
-    for question in questions:
-        trace = fitting.run(question.question, None, stop_after=EVIDENCE)
-        assert trace.query is not None
-        rescored = trace.rescored  # None only for a question with nothing searchable
-        ranked = rescored.passages.passages if rescored is not None else ()
-        chunks = np.asarray([c for c, _ in ranked], dtype=np.int64)
-        features = rescored.features if rescored is not None else np.empty((0, 4))
-        relevant = np.asarray(
-            [
-                1.0
-                if question.answerable
-                and engine.index.passage(c)[0].source == question.source
-                and contains_answer(_passage_text(engine, c), question.answers)
-                else 0.0
-                for c in chunks.tolist()
-            ]
-        )
-        unit = units[question.id]
-        items.append(
-            Item(
-                question,
-                named.name,
-                unit,
-                folds[unit],
-                engine,
-                trace.query,
-                chunks,
-                features,
-                relevant,
-            )
-        )
-    return items
-
-
-def _passage_text(engine: Engine, chunk: int) -> str:
-    doc, start, end = engine.index.passage(chunk)
-    return doc.text[start:end]
 
 
 # -- fitting ---------------------------------------------------------------------------------
@@ -456,132 +319,6 @@ def today(engine: Engine) -> Fitted:
     return Fitted(RankingParams(), AnswerParams(), model)
 
 
-def cache_slug(engine: Engine) -> str:
-    """File-name-safe id of what a query vector depends on (model and encoder variant)."""
-    info = fitted_for(engine)
-    raw = f"{info['model']}-{info['encoder']}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
-
-
-# -- the parameters file ----------------------------------------------------------------------
-
-
-def fitted_for(engine: Engine) -> dict[str, Any]:
-    """What parameters fitted on this engine's index are valid for."""
-    manifest = engine.manifest
-    return {
-        "model": manifest.model,
-        "encoder": str(getattr(engine.embedder, "encoder", "fp32")),
-        "chunk_size": manifest.chunking.get("size"),
-        "chunk_overlap": manifest.chunking.get("overlap"),
-        "embed_titles": manifest.embed_titles,
-        "config_id": manifest.config_id,
-    }
-
-
-def params_document(
-    final: Fitted,
-    engine: Engine,
-    sets: Sequence[NamedSet],
-    counts: dict[str, int],
-    commit: str | None,
-    k: int,
-    max_null: float,
-    today: dict[str, Figures],
-    tuned: dict[str, Figures],
-    fits: Sequence[Fitted] = (),
-    fold_of: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """The JSON of `index/rank/params.json`: the final parameters, and per fold the parameters
-    fitted without it (so `ragqa eval gate` and `eval run --held-out` answer every question
-    with parameters that never saw its article)."""
-    return {
-        "about": (
-            "Fitted by `ragqa eval tune` (eval/tune.py). ranking and answer are separate "
-            "objects (index.rank.params); abstention is the logistic model of index.rank.abstain. "
-            "held_out figures: each fold answered with parameters fitted on the other folds, "
-            "folds holding out whole seed files and CMRC paragraphs."
-        ),
-        "fitted_for": fitted_for(engine),
-        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit,
-        "data_sets": [
-            {"name": s.name, "file": s.path.name, "questions": counts[s.name]} for s in sets
-        ],
-        "folds": {
-            "k": k,
-            "unit": "seed file / CMRC paragraph",
-            "max_answerable_null": max_null,
-            "fold_of": dict(sorted((fold_of or {}).items())),
-            "fitted_without": [fitted_json(f) for f in fits],
-        },
-        **fitted_json(final),
-        "held_out": {
-            "today": {n: asdict(f) for n, f in sorted(today.items())},
-            "fitted": {n: asdict(f) for n, f in sorted(tuned.items())},
-        },
-    }
-
-
-def fitted_json(fitted: Fitted) -> dict[str, Any]:
-    """``ranking``, ``answer`` and ``abstention`` of one fit."""
-    model = fitted.abstention
-    return {
-        "ranking": asdict(fitted.ranking),
-        "answer": asdict(fitted.answering),
-        "abstention": {
-            "features": list(model.features),
-            "mean": list(model.mean),
-            "scale": list(model.scale),
-            "weights": list(model.weights),
-            "bias": model.bias,
-            "threshold": model.threshold,
-        },
-    }
-
-
-def fitted_from_json(data: dict[str, Any]) -> Fitted:
-    """The inverse of `fitted_json`."""
-    from index.rank.abstain import AbstentionModel
-    from index.rank.params import AnswerParams, RankingParams
-
-    model = data["abstention"]
-    return Fitted(
-        RankingParams(**data["ranking"]),
-        AnswerParams(**data["answer"]),
-        AbstentionModel.from_json(model, "fitted parameters"),
-    )
-
-
-def render_table(today: dict[str, Figures], tuned: dict[str, Figures]) -> str:
-    """Held-out figures, today's parameters next to the fitted ones."""
-    cols = ("hit_at_1", "hit_at_5", "answer", "answerable_null", "unanswerable_recall")
-    head = "| set | n | " + " | ".join(f"{c} today → fitted" for c in cols) + " |"
-    lines = [head, "|" + "---|" * (len(cols) + 2)]
-    for name in sorted(tuned):
-        cells = []
-        for c in cols:
-            a, b = getattr(today[name], c), getattr(tuned[name], c)
-            cells.append("n/a" if b is None else f"{_pct(a)} → {_pct(b)}")
-        lines.append(f"| {name} | {tuned[name].n} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}"
-
-
-def write_params(doc: dict[str, Any], path: Path) -> None:
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def units_of(named: NamedSet, questions: Sequence[Question]) -> dict[str, str]:
-    topics = named.topics()
-    return {q.id: unit_of(q, named.corpus, topics) for q in questions}
-
-
 __all__ = [
     "DEFAULT_FOLDS",
     "DEFAULT_MAX_NULL",
@@ -592,8 +329,5 @@ __all__ = [
     "collect",
     "fit",
     "held_out",
-    "params_document",
-    "render_table",
     "units_of",
-    "write_params",
 ]

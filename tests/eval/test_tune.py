@@ -12,11 +12,9 @@ from eval.tune import (
     Outcome,
     balanced,
     figures,
-    fitted_from_json,
-    fitted_json,
     on_default_scale,
-    render_table,
 )
+from eval.tune_report import fitted_from_json, fitted_json, render_table
 from index.rank.abstain import AbstentionModel
 from index.rank.params import AnswerParams, RankingParams
 
