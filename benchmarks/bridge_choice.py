@@ -93,7 +93,8 @@ def _accuracy(groups: Sequence[Groups], w: Sequence[float], d: int) -> float:
 def main(argv: Sequence[str] = ()) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     _grid(argv)  # a bad option fails before anything is loaded
-    from eval.cli import DEFAULT_CACHE, DEFAULT_INDEX, _cmrc_engine, _load_engine, _load_named
+    from eval.cli import DEFAULT_CACHE, DEFAULT_INDEX
+    from eval.opening import _cmrc_engine, _load_engine, _load_named
     from eval.sets import named_set
     from index.rank.params import AnswerParams, RankingParams
 

@@ -4,35 +4,27 @@
 question sets, in-process or against a deployed service (`--url`), prints the tables and
 writes a run directory per set. `diff` lists the questions that moved between two runs.
 `gate` checks the main retriever against `eval/thresholds.json`. `tune` fits the ranking,
-answer and abstention parameters. `app` is the `eval` group of the project CLI (`ragqa.cli`),
-which adds `ragqa eval bench` (the speed benchmarks, `benchmarks/`). Heavy imports happen
-inside the commands; bad input is one red line and a non-zero exit (2 for usage, 1 for
-everything else), never a traceback.
+answer and abstention parameters. What the commands open is `eval.opening`; the work of `run`
+(its answerers and runs) is `eval.running`. `app` is the `eval` group of the project CLI
+(`ragqa.cli`), which adds `ragqa eval bench` (the speed benchmarks, `benchmarks/`). Heavy
+imports happen inside the commands; bad input is one red line and a non-zero exit (2 for usage,
+1 for everything else), never a traceback.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from corpus import paths
 from corpus.console import err, fail
-from eval.dataset import Question, QuestionSetError, load_questions
-from eval.sets import NamedSet, named_set
+from eval.opening import _cmrc_engine, _load_engine, _load_named, _load_sets
+from eval.running import _held_out_variants, _make_answerers, _run_sets
+from eval.sets import named_set
 from eval.tune import DEFAULT_MAX_NULL
-
-if TYPE_CHECKING:
-    from eval.evalrun import EvalRun
-    from eval.runner import Answerer
-    from eval.variants import VariantSpec
-    from index.encode.embedder import Embedder
-    from index.engine import Engine
-    from index.rank.crosslingual import Glossary
 
 REPO = paths.REPO_DIR
 BUNDLED_SETS = (paths.EVAL_DIR / "dev_questions.jsonl", paths.EVAL_DIR / "questions.jsonl")
@@ -55,12 +47,6 @@ IndexOpt = Annotated[
     Path,
     typer.Option("--index", envvar="RAGQA_INDEX_DIR", help="index directory [env RAGQA_INDEX_DIR]"),
 ]
-
-
-def _index_errors() -> tuple[type[BaseException], ...]:
-    from index.errors import IndexError_
-
-    return (IndexError_, FileNotFoundError, NotADirectoryError)
 
 
 @app.command("run")
@@ -186,218 +172,6 @@ def run(
             continue
         answerers = _make_answerers(specs, engine, corpus_dir, cache)
         _run_sets(sets, specs, answerers, engine, index_dir, commit, out, quiet, as_json)
-
-
-def _held_out_variants(
-    engine: Engine, corpus: str, path: Path, questions: list[Question]
-) -> tuple[list[VariantSpec], list[Answerer]]:
-    """``today`` (documented defaults, today's abstention model) and ``held-out`` (each
-    question answered with the parameters fitted without its article)."""
-    from eval.heldout import HeldOutAnswerer, HeldOutError
-    from eval.runner import EngineAnswerer
-    from eval.sets import SETS, unit_of
-    from eval.variants import MAIN, VariantSpec
-    from index.engine import Engine
-    from index.rank.abstain import default_model
-    from index.rank.params import AnswerParams, RankingParams
-
-    topics = next((s.topics() for s in SETS.values() if s.path == path), {})
-    units = {q.id: unit_of(q, corpus, topics) for q in questions}  # type: ignore[arg-type]
-    today = Engine(
-        engine.data,
-        engine.embedder,
-        engine.config,
-        default_model(),
-        ranking=RankingParams(),
-        answering=AnswerParams(),
-        view=engine.index,
-        glossary=engine.glossary,
-    )
-    try:
-        held = HeldOutAnswerer(engine, questions, units)
-    except HeldOutError as exc:
-        fail(str(exc))
-    specs = [
-        VariantSpec("today", "engine", retriever=MAIN),
-        VariantSpec("held-out", "engine", retriever=MAIN),
-    ]
-    return specs, [EngineAnswerer(today), held]
-
-
-def _run_sets(
-    sets: list[tuple[Path, list[Question]]],
-    specs: list[VariantSpec],
-    answerers: list[Answerer],
-    engine: Engine | None,
-    index_dir: Path,
-    commit: str | None,
-    out: Path,
-    quiet: bool,
-    as_json: bool,
-) -> None:
-    from eval.report import write_run
-
-    for path, qs in sets:
-        evaluated = _evaluate(
-            path, qs, specs, answerers, engine, index_dir, commit=commit, quiet=quiet or as_json
-        )
-        run_dir = write_run(evaluated, out)
-        _print_run(evaluated, run_dir, as_json)
-
-
-def _load_named(named: NamedSet) -> list[Question]:
-    try:
-        return named.load()
-    except QuestionSetError as exc:
-        fail(str(exc))
-
-
-def _cmrc_engine(
-    cache: Path, embedder: Embedder | None, quiet: bool, defaults: bool = False
-) -> tuple[Path, Path, Engine]:
-    """The CMRC paragraphs' corpus, index (built under `cache` when missing) and engine (on
-    the documented defaults with `defaults`)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from eval.cmrc import cmrc_index
-    from index.encode.embedder import DEFAULT_MODEL, load_embedder
-    from index.engine import Engine
-
-    embedder = embedder or load_embedder(DEFAULT_MODEL)
-    if not quiet:
-        err.print("preparing the CMRC index (built once under the cache) …")
-    try:
-        corpus_dir, index_dir = cmrc_index(
-            cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
-        )
-        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults, glossary=_glossary())
-        return corpus_dir, index_dir, engine
-    except _index_errors() as exc:
-        fail(f"CMRC index: {exc}")
-
-
-def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
-    sets = []
-    for path in paths:
-        try:
-            qs = load_questions(path)
-        except QuestionSetError as exc:
-            fail(str(exc))
-        if not qs:
-            fail(f"{path}: no questions in the file")
-        sets.append((path, qs))
-    return sets
-
-
-def _glossary() -> Glossary:
-    """The glossary ``RAGQA_GLOSSARY`` names (read here, at the edge; unset: the shipped one)."""
-    from index.rank.crosslingual import GLOSSARY_ENV, glossary_of
-
-    return glossary_of(os.environ.get(GLOSSARY_ENV))
-
-
-def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
-    if not (index_dir / "manifest.json").is_file():
-        fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from index.engine import Engine
-
-    try:
-        return Engine.load(index_dir, defaults=defaults, glossary=_glossary())
-    except _index_errors() as exc:
-        fail(str(exc))
-
-
-def _make_answerers(
-    specs: list[VariantSpec], engine: Engine | None, corpus: Path | None, cache: Path
-) -> list[Answerer]:
-    from eval.runner import HttpAnswerer, ServiceUnreachableError
-    from eval.variants import make_answerer
-
-    if corpus is None:
-        from corpus import DEFAULT_CORPUS_DIR
-
-        corpus = DEFAULT_CORPUS_DIR
-    expected: tuple[type[BaseException], ...] = (
-        *_index_errors(),
-        ServiceUnreachableError,
-        ValueError,
-    )
-    answerers: list[Answerer] = []
-    for spec in specs:
-        if spec.kind != "http" and (spec.chunk_size or spec.model or spec.kind == "baseline"):
-            err.print(f"preparing {spec.name} …")
-        try:
-            answerer = make_answerer(spec, engine, corpus_dir=corpus, cache_dir=cache)
-            if isinstance(answerer, HttpAnswerer):
-                answerer.check_ready()
-        except expected as exc:
-            fail(f"{spec.name}: {exc}")
-        answerers.append(answerer)
-    return answerers
-
-
-def _evaluate(
-    path: Path,
-    questions: list[Question],
-    specs: list[VariantSpec],
-    answerers: list[Answerer],
-    engine: Engine | None,
-    index_dir: Path,
-    *,
-    commit: str | None,
-    quiet: bool,
-) -> EvalRun:
-    from tqdm import tqdm
-
-    from eval.evalrun import EvalRun, VariantRun, index_info
-    from eval.runner import TOP_K, ServiceUnreachableError, ask_one
-    from eval.variants import main_variant
-
-    variants = []
-    for spec, answerer in zip(specs, answerers, strict=True):
-        bar = tqdm(
-            total=len(questions),
-            desc=f"{path.name} · {spec.name}",
-            disable=quiet,
-            file=None if quiet else err.file,
-            leave=False,
-        )
-        try:
-            answerer.ask(questions[0].question, TOP_K)  # warm-up: lazy loads are not latency
-            results = []
-            for question in questions:
-                results.append(ask_one(answerer, question, TOP_K))
-                bar.update()
-        except ServiceUnreachableError as exc:
-            fail(str(exc))
-        finally:
-            bar.close()
-        variants.append(VariantRun(spec, answerer.gives_answers, tuple(results)))
-    return EvalRun(
-        question_set=path.name,
-        questions=tuple(questions),
-        variants=tuple(variants),
-        main_variant=main_variant(specs),
-        index=index_info(index_dir, engine.manifest) if engine is not None else None,
-        commit=commit,
-    )
-
-
-def _print_run(evaluated: EvalRun, run_dir: Path, as_json: bool) -> None:
-    from eval.tables import plain, run_tables
-
-    if as_json:
-        summaries = {v.name: asdict(v.summary()["all"]) for v in evaluated.variants}
-        doc = {
-            "question_set": evaluated.question_set,
-            "run_dir": str(run_dir),
-            "summary": summaries,
-        }
-        typer.echo(json.dumps(doc, ensure_ascii=False))
-        return
-    for table in run_tables(evaluated):
-        typer.echo(plain(table) + "\n")
-    typer.echo(f"run directory: {run_dir}\n")
 
 
 @app.command("diff")

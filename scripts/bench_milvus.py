@@ -49,8 +49,8 @@ def main() -> int:
     import pymilvus  # noqa: F401
 
     from corpus import paths
-    from eval.cli import _cmrc_engine
     from eval.metrics import QuestionResult, percentile, summarize_group
+    from eval.opening import _cmrc_engine
     from eval.runner import EngineAnswerer, ask_one
     from eval.sets import named_set
     from index.encode.embedder import DEFAULT_MODEL, load_embedder
