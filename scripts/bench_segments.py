@@ -54,10 +54,11 @@ from index.search import dense  # noqa: E402
 from index.search.bm25 import BM25Index, SegmentedBM25  # noqa: E402
 from index.search.dense import AnnParams  # noqa: E402
 from index.search.segmented import assemble, catalog_for  # noqa: E402
-from index.store.docstore import DocStore, StoredDocument, now, sqlite_url  # noqa: E402
+from index.store.docstore import DocStore, sqlite_url  # noqa: E402
 from index.store.files import read_index  # noqa: E402
 from index.store.ingest import from_index, select_rows  # noqa: E402
 from index.store.library import Library  # noqa: E402
+from index.store.records import StoredDocument, now  # noqa: E402
 from index.store.segments import SegmentData  # noqa: E402
 from index.text.tokenize import tokenize  # noqa: E402
 

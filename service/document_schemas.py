@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from corpus.formats import MAX_ARTICLE_CHARS
-from index.store.docstore import check_collection_name
+from index.store.records import check_collection_name
 from index.store.writes import MAX_TITLE_CHARS, NewDocument
 from service.schemas import DATE_SCHEMA, MetadataValue, check_date, metadata_strings
 

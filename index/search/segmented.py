@@ -27,8 +27,8 @@ from index.encode.words import StackedWords
 from index.search import dense
 from index.search.bm25 import SegmentedBM25
 from index.search.filters import Catalog
-from index.store.docstore import LiveRow
 from index.store.files import IndexData, IndexManifest
+from index.store.records import LiveRow
 from index.store.segments import SegmentData
 
 

@@ -15,8 +15,9 @@ from dataclasses import replace
 
 from index.encode.embedder import Embedder
 from index.search.filters import DEFAULT_COLLECTION
-from index.store.docstore import DocStore, StoredDocument, content_sha256
+from index.store.docstore import DocStore
 from index.store.files import IndexData
+from index.store.records import StoredDocument, content_sha256
 from index.store.segments import SegmentData
 from index.text.chunking import ChunkingParams
 

@@ -49,18 +49,12 @@ from index.search.backend import Backend, FaissBackend
 from index.search.filters import DEFAULT_COLLECTION
 from index.search.segmented import ViewParts, assemble, catalog_for
 from index.store.corpus_import import corpus_key, corpus_mismatch, corpus_rows, replace_corpus
-from index.store.docstore import (
-    CollectionInfo,
-    DocStore,
-    StoredDocument,
-    content_sha256,
-    now,
-    sqlite_url,
-)
+from index.store.docstore import DocStore, sqlite_url
 from index.store.files import IndexData
 from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.store.ingest import vector_config_id as _config_id
 from index.store.merge import merge_candidates
+from index.store.records import CollectionInfo, StoredDocument, content_sha256, now
 from index.store.segments import SegmentData, read_segment, remove_debris, write_segment
 from index.store.writes import (
     NewDocument,

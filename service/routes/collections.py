@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Body, Depends, Path, Request, Response
 
-from index.store.docstore import COLLECTION_PATTERN
 from index.store.library import Library
+from index.store.records import COLLECTION_PATTERN
 from index.store.writes import Skipped, WriteReport
 from service.auth import require_key
 from service.deps import StateDep
@@ -99,7 +99,7 @@ def checked_path(name: str, request: Request) -> str:
 
 
 def checked(name: str) -> str:
-    from index.store.docstore import check_collection_name
+    from index.store.records import check_collection_name
 
     try:
         return check_collection_name(name)

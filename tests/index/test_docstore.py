@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from corpus.documents import Document
-from index.store.docstore import StoredDocument
+from index.store.records import StoredDocument
 
 DOC = Document("a.txt:0", "标题", "a.txt", "2025-03-01", "正文。", "https://example.org/a")
 
