@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from eval.sets import NamedSet
 from eval.tune import Figures, Fitted
+from index.rank.params import PARAMS_FILE as RANK_PARAMS_FILE
 
 if TYPE_CHECKING:
     from index.engine import Engine
 
 
-PARAMS_FILE = Path(__file__).resolve().parent.parent / "index" / "params.json"
+PARAMS_FILE = RANK_PARAMS_FILE
+"""Where `ragqa eval tune` writes the fit by default: the file the engine reads."""
 
 
 def cache_slug(engine: Engine) -> str:

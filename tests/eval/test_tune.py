@@ -89,3 +89,11 @@ def test_tune_names_the_sets_it_knows_when_given_another() -> None:
     result = CliRunner().invoke(app, ["tune", "--set", "squad", "--dry-run"])
     assert result.exit_code == 2
     assert "unknown question set 'squad': choose from dev, own, cmrc" in result.output
+
+
+def test_tune_writes_by_default_the_params_file_the_engine_reads() -> None:
+    from eval.tune_report import PARAMS_FILE
+    from index.rank.params import PARAMS_FILE as ENGINE_READS
+
+    assert PARAMS_FILE == ENGINE_READS
+    assert PARAMS_FILE.is_file()
