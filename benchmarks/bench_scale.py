@@ -105,7 +105,7 @@ def generate(spec: ScaleSpec, out: Path, *, say: Any = print) -> dict[str, float
     """Write the synthetic index to `out / "index"`, its exact vectors and queries beside it."""
     from corpus.documents import Document
     from index.encode.quantize import quantize_rows
-    from index.rank.crosslingual import pinyin_table
+    from index.rank.pinyin import pinyin_table
     from index.search import dense
     from index.search.bm25 import BM25Index
     from index.search.dense import AnnParams

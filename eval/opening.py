@@ -20,7 +20,7 @@ from eval.sets import NamedSet
 if TYPE_CHECKING:
     from index.encode.embedder import Embedder
     from index.engine import Engine
-    from index.rank.crosslingual import Glossary
+    from index.rank.glossary import Glossary
 
 
 def _index_errors() -> tuple[type[BaseException], ...]:
@@ -74,7 +74,7 @@ def _load_sets(paths: list[Path]) -> list[tuple[Path, list[Question]]]:
 
 def _glossary() -> Glossary:
     """The glossary ``RAGQA_GLOSSARY`` names (read here, at the edge; unset: the shipped one)."""
-    from index.rank.crosslingual import GLOSSARY_ENV, glossary_of
+    from index.rank.glossary import GLOSSARY_ENV, glossary_of
 
     return glossary_of(os.environ.get(GLOSSARY_ENV))
 

@@ -20,8 +20,8 @@ from index.encode.embedder import Embedder, load_embedder, resolve_encoder
 from index.errors import IndexMismatchError
 from index.rank.abstain import AbstentionModel
 from index.rank.answer import choose_answer
-from index.rank.crosslingual import Glossary, glossary_of
 from index.rank.fitted import Fitted, shipped
+from index.rank.glossary import Glossary, glossary_of
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.pipeline import EVIDENCE, Pipeline, RetrievalConfig, Trace
 from index.rank.types import Query, Ranking
@@ -143,7 +143,7 @@ class Engine:
         encoder or chunking;
         `defaults=True` runs on the documented defaults and the shipped abstention model
         instead (evaluation variants with other chunk sizes or models). `glossary` is the
-        English→Chinese glossary (`crosslingual.glossary_of(settings.glossary)`; None: the
+        English→Chinese glossary (`glossary.glossary_of(settings.glossary)`; None: the
         shipped one). `reader`: the trained reader stage 4 chooses with (None: the answer
         features alone)."""
         data = read_index(index_dir, verify=verify, mmap=mmap)

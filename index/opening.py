@@ -25,7 +25,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
     against the corpus index (and, by the library, against its own configuration) and passed
     to the library, its engines and the backend."""
     from index.encode.embedder import load_embedder, resolve_encoder
-    from index.rank.crosslingual import glossary_of
+    from index.rank.glossary import glossary_of
     from index.search.backend import open_backend
 
     fitted = fitted if fitted is not None else Fitted.load()

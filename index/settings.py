@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     @field_validator("glossary")
     @classmethod
     def _check_glossary(cls, value: str | None) -> str | None:
-        from index.rank.crosslingual import glossary_setting
+        from index.rank.glossary import glossary_setting
 
         glossary_setting(value)  # a missing file fails at start-up, naming RAGQA_GLOSSARY
         return value

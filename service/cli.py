@@ -153,7 +153,7 @@ def ask(
     if not settings.index_dir.is_dir():
         fail(f"no index at {settings.index_dir}: run `ragqa build`")
     from index.engine import Engine
-    from index.rank.crosslingual import glossary_of
+    from index.rank.glossary import glossary_of
 
     try:
         engine = Engine.load(

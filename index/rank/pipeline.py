@@ -42,9 +42,9 @@ from index.encode.words import QueryEncoder
 from index.rank import answer, candidates, evidence, fusion, query
 from index.rank.abstain import AbstentionModel, abstain
 from index.rank.candidates import CandidateStage
-from index.rank.crosslingual import Glossary
 from index.rank.evidence import RescoringStage
 from index.rank.fusion import FusionStage
+from index.rank.glossary import Glossary
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import AnswerChoice, Candidates, Query, Ranking, Rescored
 from index.rank.wordbridge import PhraseCache

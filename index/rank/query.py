@@ -13,7 +13,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from index.encode.words import QueryEncoder
-from index.rank.crosslingual import Glossary, glossary_terms
+from index.rank.glossary import Glossary, glossary_terms
 from index.rank.matching import QueryTerms, query_terms
 from index.rank.params import AnswerParams, RankingParams
 from index.rank.types import Query, SentenceScores

@@ -174,7 +174,7 @@ class Evidence:
     answerable-null budget."""
     name_support: float = 1.0
     """IDF-weighted share of the names an English question romanises (Jiayuguan → 嘉峪关,
-    `index.rank.crosslingual.PinyinBridge`) in the best sentence's title and passage: an answer
+    `index.rank.glossary.PinyinBridge`) in the best sentence's title and passage: an answer
     about another city is not an answer. 1 when the question names nothing."""
     has_names: float = 0.0
     """1 when the question romanises a name of the corpus."""

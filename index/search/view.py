@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from corpus.documents import Document
 from index.encode.words import Words, WordTable
-from index.rank.crosslingual import PinyinBridge
+from index.rank.pinyin import PinyinBridge
 from index.search import dense
 from index.store.files import IndexData
 from index.types import Allowed

@@ -33,7 +33,7 @@ from index.encode.late_chunking import embed as embed_late
 from index.encode.late_chunking import plan as late_plan
 from index.encode.words import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
 from index.errors import IndexError_
-from index.rank.crosslingual import pinyin_table
+from index.rank.pinyin import pinyin_table
 from index.search import dense
 from index.search.bm25 import BM25Index
 from index.search.dense import AnnParams

@@ -19,7 +19,7 @@ import numpy as np
 from corpus.documents import Document
 from index.encode.embedder import Embedder
 from index.encode.words import WordTable, encode_words, vocabulary_words
-from index.rank.crosslingual import pinyin_table
+from index.rank.pinyin import pinyin_table
 from index.search import dense
 from index.store.build import passage_text_for_embedding
 from index.store.files import IndexData

@@ -42,8 +42,8 @@ from index.errors import (
     IndexMismatchError,
     InvalidDocumentError,
 )
-from index.rank.crosslingual import Glossary
 from index.rank.fitted import Fitted, shipped
+from index.rank.glossary import Glossary
 from index.rank.pipeline import RetrievalConfig
 from index.search.backend import Backend, FaissBackend
 from index.search.filters import DEFAULT_COLLECTION

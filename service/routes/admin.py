@@ -16,7 +16,7 @@ from fastapi import Body, Depends
 
 from index.encode.embedder import Embedder, resolve_encoder
 from index.engine import Engine
-from index.rank.crosslingual import glossary_of
+from index.rank.glossary import glossary_of
 from index.settings import Settings
 from index.store.build import build_index
 from index.store.library import Library

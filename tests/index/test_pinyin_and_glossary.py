@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from index.rank.crosslingual import PinyinBridge, glossary_terms, pinyin_table
+from index.rank.glossary import glossary_terms
+from index.rank.pinyin import PinyinBridge, pinyin_table
 
 VOCABULARY = ["白银", "白银炉", "金昌", "兰州", "新区", "银", "gdp", "长城", "长城汽车"]
 
@@ -51,7 +52,7 @@ def test_glossary_terms_prefer_the_longest_term_and_use_a_span_once() -> None:
 def test_the_glossary_is_a_setting_shipped_off_or_a_users_file(
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
-    from index.rank.crosslingual import GLOSSARY, glossary_of, glossary_setting
+    from index.rank.glossary import GLOSSARY, glossary_of, glossary_setting
 
     assert glossary_setting(None) == GLOSSARY
     assert glossary_setting("off") is None
@@ -71,7 +72,7 @@ def test_settings_read_the_glossary_variable_that_library_code_no_longer_reads(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     # Library code reads no environment: the setting is read once, at the edge, and passed down.
-    from index.rank.crosslingual import glossary_of
+    from index.rank.glossary import glossary_of
     from index.settings import Settings
 
     own = tmp_path / "terms.tsv"
