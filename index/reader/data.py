@@ -65,32 +65,29 @@ class Group:
 def _squad_questions(
     data: Iterable[dict], prefix: str, convert: Callable[[str], str] | None = None
 ) -> Loaded:
+    keep = convert if convert is not None else (lambda text: text)
     questions: list[SpanQuestion] = []
     bad = 0
     for article in data:
         for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
+            original = paragraph["context"]
+            context = keep(original)  # once per paragraph, not per question
+            # a character-for-character conversion keeps the offsets valid
+            same_length = len(context) == len(original)
             pid = f"{prefix}{paragraph['id']}"
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 text, start = answer["text"], int(answer["answer_start"])
-                if not text or context[start : start + len(text)] != text:
+                if not text or original[start : start + len(text)] != text:
                     bad += 1
                     continue
-                question = qa["question"]
-                if convert is not None:
-                    # character-for-character conversion keeps the offsets valid
-                    converted = convert(context)
-                    if len(converted) != len(context):
-                        bad += 1
-                        continue
-                    context_c, question, text = converted, convert(question), convert(text)
-                    if context_c[start : start + len(text)] != text:
-                        bad += 1
-                        continue
-                    questions.append(SpanQuestion(qa["id"], question, pid, context_c, text, start))
+                text = keep(text)
+                if not same_length or context[start : start + len(text)] != text:
+                    bad += 1
                     continue
-                questions.append(SpanQuestion(str(qa["id"]), question, pid, context, text, start))
+                questions.append(
+                    SpanQuestion(str(qa["id"]), keep(qa["question"]), pid, context, text, start)
+                )
     return Loaded(questions, bad)
 
 

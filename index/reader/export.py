@@ -21,7 +21,6 @@ from index.reader.model import (
     DELTA,
     MANIFEST,
     ReaderManifest,
-    ReaderMismatchError,
     apply_delta,
     build_network,
     check_base,
@@ -124,8 +123,6 @@ def provision_reader(
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
-    except ReaderMismatchError:
-        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if not quiet:

@@ -88,14 +88,22 @@ def _batch_tensors(
         ids, _, pad_id = encode_pairs(tokenizer, group.question, list(group.candidates), shape)
         rows += ids
         mask[i, : len(ids)] = True
+    input_ids, attention = _padded(rows, pad_id)
+    labels = torch.tensor([g.label + 1 for g in batch])  # 0 = "no answer"
+    return input_ids, attention, mask, labels
+
+
+def _padded(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows padded to the longest: (input ids, attention mask)."""
+    import torch
+
     length = max(len(r) for r in rows)
     input_ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
     attention = torch.zeros((len(rows), length), dtype=torch.long)
     for i, row in enumerate(rows):
         input_ids[i, : len(row)] = torch.tensor(row)
         attention[i, : len(row)] = 1
-    labels = torch.tensor([g.label + 1 for g in batch])  # 0 = "no answer"
-    return input_ids, attention, mask, labels
+    return input_ids, attention
 
 
 def _length_batches(groups: list[Group], size: int, seed: int) -> list[list[Group]]:
@@ -129,12 +137,7 @@ def score_sentences(
     import torch
 
     ids, _, pad_id = encode_pairs(tokenizer, question, sentences, shape)
-    length = max(len(r) for r in ids)
-    input_ids = torch.full((len(ids), length), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(ids), length), dtype=torch.long)
-    for i, row in enumerate(ids):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        attention[i, : len(row)] = 1
+    input_ids, attention = _padded(ids, pad_id)
     with torch.no_grad():
         return [float(x) for x in network(input_ids, attention)]
 
