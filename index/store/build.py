@@ -111,17 +111,18 @@ def _reusable_parts(
     titles: bool,
     encoder: str,
     sentence_vectors: str,
-) -> dict[str, _FilePart]:
-    """Per-file parts of the existing index, if it was built the same way; else nothing."""
+) -> tuple[dict[str, _FilePart], WordTable | None]:
+    """Per-file parts and the word table of the existing index, if it was built the same way;
+    else nothing."""
     try:
         old = read_index(index_dir)
     except IndexError_:
-        return {}
+        return {}, None
     m = old.manifest
     if m.model != model or m.chunking != _chunking_json(params) or m.embed_titles != titles:
-        return {}
+        return {}, None
     if m.encoder != encoder or m.sentence_vectors != sentence_vectors:
-        return {}
+        return {}, None
     chunk_vectors = dense.all_vectors(old.passages)
     old_sentence_vectors = old.all_sentence_vectors()
     parts: dict[str, _FilePart] = {}
@@ -145,7 +146,7 @@ def _reusable_parts(
             chunk_vectors[c_mask],
             old_sentence_vectors[s_mask],
         )
-    return parts
+    return parts, old.words if isinstance(old.words, WordTable) else None
 
 
 def _chunking_json(params: ChunkingParams) -> dict[str, object]:
@@ -275,7 +276,7 @@ def build_index(
         raise FileNotFoundError(f"corpus directory {corpus_dir} does not exist")
     with build_lock(index_dir) as removed:
         embedder = embedder or load_embedder(model, encoder=encoder)
-        old_parts = _reusable_parts(
+        old_parts, old_words = _reusable_parts(
             index_dir, model, params, embed_titles, embedder.encoder, sentence_vectors
         )
         parts: list[_FilePart] = []
@@ -311,7 +312,7 @@ def build_index(
             data = _assemble(
                 parts, embedder, params, ann_params, embed_titles, pooling=sentence_vectors
             )
-            data.words = _word_table(data, embedder, index_dir, checkpoints, progress)
+            data.words = _word_table(data, embedder, index_dir, checkpoints, progress, old_words)
             write_index(index_dir, data)
             if cache is not None:
                 cache.retain(_embedded_texts(parts, embed_titles, sentence_vectors))
@@ -332,17 +333,31 @@ def build_index(
 
 
 def _word_table(
-    data: IndexData, embedder: Embedder, index_dir: Path, checkpoints: bool, progress: bool
+    data: IndexData,
+    embedder: Embedder,
+    index_dir: Path,
+    checkpoints: bool,
+    progress: bool,
+    known: WordTable | None = None,
 ) -> WordTable:
-    """Encoder vectors of the BM25 vocabulary's words (`index.encode.words`): words already in
-    the cache beside the index are looked up, so a rebuild encodes only new words."""
+    """Encoder vectors of the BM25 vocabulary's words (`index.encode.words`), in vocabulary
+    order: words of the index being replaced (`known`, built the same way) are copied, words
+    in the cache beside the index are looked up, so a rebuild encodes only new words, also
+    when the cache was lost or the index was copied without it."""
     words = vocabulary_words(data.bm25.vocabulary)
+    have = known.restricted(words) if known is not None else WordTable.empty(embedder.dim)
+    new = [w for w in words if w not in have.row]
     if not checkpoints:
-        return encode_words(embedder, words, progress=progress)
-    with word_cache(cache_path(index_dir), embedder) as cache:
-        table = encode_words(embedder, words, cache, progress=progress)
-        cache.retain(words)
-    return table
+        fresh = encode_words(embedder, new, progress=progress)
+    else:
+        with word_cache(cache_path(index_dir), embedder) as cache:
+            fresh = encode_words(embedder, new, cache, progress=progress)
+            cache.retain(words)
+    if not len(have):
+        return fresh
+    table = WordTable.merged([have, fresh], embedder.dim)
+    order = np.asarray([table.row[w] for w in words], dtype=np.int64)
+    return WordTable(tuple(words), table.vectors[order] if words else table.vectors[:0])
 
 
 def _embedded_texts(

@@ -60,6 +60,48 @@ def test_a_skipped_file_is_recorded_and_the_index_stays_current(
     assert not index_is_current(corpus_with_a_bad_file, index_dir, embedder.name)
 
 
+class _CountingWords:
+    """The real embedder, noting every text it is asked to encode as a query (the word table
+    is encoded that way)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self.query_texts: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def encode_queries(self, texts: list[str]) -> Any:
+        self.query_texts += texts
+        return self._embedder.encode_queries(texts)
+
+
+def test_a_rebuild_of_an_index_copied_without_its_cache_encodes_only_new_words(
+    tmp_path: Path, embedder: Any
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(GOOD, encoding="utf-8")
+    first = tmp_path / "first"
+    build_index(corpus, first, embedder.name, progress=False, embedder=embedder)
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    assert not cache_path(copy).exists()
+
+    counting = _CountingWords(embedder)
+    report = build_index(corpus, copy, embedder.name, progress=False, embedder=counting)
+    assert (report.n_embedded, counting.query_texts) == (0, [])
+    before, after = read_index(first).words, read_index(copy).words
+    assert before is not None and after is not None
+    assert after.words == before.words and (after.vectors == before.vectors).all()
+
+    (corpus / "b.txt").write_text("金昌镍钴新材料\n\n金昌冶炼厂能耗降低15%。", encoding="utf-8")
+    build_index(corpus, copy, embedder.name, progress=False, embedder=counting)
+    grown = read_index(copy).words
+    assert grown is not None and set(before.words) < set(grown.words)
+    assert sorted(counting.query_texts) == sorted(set(grown.words) - set(before.words))
+
+
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true"}
     return subprocess.run(
