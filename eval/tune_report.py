@@ -30,9 +30,13 @@ PARAMS_FILE = RANK_PARAMS_FILE
 
 
 def cache_slug(engine: Engine) -> str:
-    """File-name-safe id of what a query vector depends on (model and encoder variant)."""
+    """File-name-safe id of what a query vector depends on (model, encoder variant, and the
+    weights it runs: `Embedder.weights`)."""
     info = fitted_for(engine)
     raw = f"{info['model']}-{info['encoder']}"
+    weights = getattr(engine.embedder, "weights", None)
+    if weights:
+        raw += f"-{weights}"
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 

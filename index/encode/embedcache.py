@@ -67,6 +67,7 @@ def encoder_fingerprint(embedder: PassageEncoder) -> str:
         "dim": int(embedder.dim),
         "max_seq_length": str(getattr(model, "max_seq_length", None)),
         "normalized": True,
+        "weights": getattr(embedder, "weights", None),
     }
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 

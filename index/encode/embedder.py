@@ -14,6 +14,7 @@ Each model runs as one of two encoders (`ENCODERS`, setting ``RAGQA_ENCODER``):
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
@@ -52,13 +53,20 @@ class Embedder:
     """A loaded encoder (fp32 sentence-transformers or int8 ONNX) giving L2-normalised vectors."""
 
     def __init__(
-        self, name: str, model: SentenceTransformer | OnnxEncoder, encoder: Encoder = "fp32"
+        self,
+        name: str,
+        model: SentenceTransformer | OnnxEncoder,
+        encoder: Encoder = "fp32",
+        weights: str | None = None,
     ) -> None:
         self.name = name
         """The configured name (as recorded in index manifests), not the resolved path."""
         self.model = model
         self.encoder: Encoder = encoder
         """Which variant runs: ``int8`` (onnxruntime) or ``fp32`` (PyTorch)."""
+        self.weights = weights
+        """The sha256 its provisioning record gives the weights it runs (None: not known), so
+        that an embedding cache never hands out vectors of other weights under the same name."""
         prompts = model.prompts or {}
         self._query_prompt = "query" if prompts.get("query") else None
         self._passage_prompt = "passage" if prompts.get("passage") else None
@@ -214,7 +222,8 @@ def _load_int8(name: str, threads: int | None) -> Embedder:
         import torch
 
         threads = torch.get_num_threads()
-    return Embedder(name, OnnxEncoder(folder, threads=threads), "int8")
+    weights = _recorded(folder, "onnx_sha256")
+    return Embedder(name, OnnxEncoder(folder, threads=threads), "int8", weights)
 
 
 def _load_fp32(name: str, threads: int | None) -> Embedder:
@@ -243,7 +252,20 @@ def _load_fp32(name: str, threads: int | None) -> Embedder:
     except Exception as exc:  # any loader failure means the same thing to callers
         raise ModelUnavailableError(_load_failure_message(name, path, looks_local, exc)) from exc
     model.eval()
-    return Embedder(name, model, "fp32")
+    weights = _recorded(local, "source_sha256") if looks_local else None
+    return Embedder(name, model, "fp32", weights)
+
+
+def _recorded(folder: Path, key: str) -> str | None:
+    """`key` of the provisioning record in `folder` (None: no record, or no such key)."""
+    from index.encode.int8 import MARKER
+
+    try:
+        record = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = record.get(key) if isinstance(record, dict) else None
+    return value if isinstance(value, str) else None
 
 
 OFFLINE = True

@@ -165,6 +165,7 @@ class _AsQueries:
         self.name = embedder.name
         self.dim = embedder.dim
         self.encoder = getattr(embedder, "encoder", None)
+        self.weights = getattr(embedder, "weights", None)
         self.model = getattr(embedder, "model", None)
         self._passage_prompt = "query-word"
 
