@@ -13,6 +13,7 @@ import pytest
 from ragqa_client import (
     AnswerEvent,
     ApiError,
+    Client,
     ConnectionFailed,
     NewDocument,
     NotFoundError,
@@ -167,3 +168,24 @@ def test_the_package_imports_only_httpx_pydantic_and_langchain_core() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.add(node.module.split(".")[0])
     assert imported - ALLOWED - set(sys.stdlib_module_names) == set()
+
+
+def test_requests_carry_the_key_under_a_base_url_with_a_path_prefix() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        return httpx.Response(200, json=[])
+
+    with Client(
+        "http://proxy.example/ragqa/", api_key="k-1", transport=httpx.MockTransport(record)
+    ) as client:
+        assert client.collections.list() == []
+        assert client.documents.list("新闻 稿") == []
+    assert seen == [
+        ("http://proxy.example/ragqa/v1/collections", "Bearer k-1"),
+        (
+            "http://proxy.example/ragqa/v1/documents?collection=%E6%96%B0%E9%97%BB+%E7%A8%BF",
+            "Bearer k-1",
+        ),
+    ]
