@@ -375,7 +375,7 @@ def test_local_and_remote_add_store_the_long_title_file_and_skip_the_bad_one_ali
         env={"RAGQA_DATA_DIR": str(tmp_path / "data"), "RAGQA_IMPORT_CORPUS": "false"},
     )
     for run in (remote, local):
-        assert run.returncode == 0, run.stdout + run.stderr
+        assert run.returncode == 1, run.stdout + run.stderr  # a file was skipped
         assert run.stdout.splitlines()[0] == (
             "alike: 1 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped"
         )
