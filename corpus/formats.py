@@ -10,6 +10,8 @@
 * ``.pdf`` - each page read in reading order (OCR where it has no usable text layer) and
   cleaned like a captured page; each article keeps its page and character boxes
   (`corpus.pdf`).
+* ``.docx`` - one article per Heading 1 (or Title) section, else read like a page
+  (`corpus.word`).
 
 Every reader is pure given the bytes. A file that cannot be read at all yields one
 `LoadProblem`; a bad JSONL line yields a problem naming its line and the rest still loads.
@@ -26,6 +28,7 @@ from corpus.cleaning import Article, clean_articles
 from corpus.documents import LoadProblem, Parsed
 from corpus.encoding import not_utf8_hint
 from corpus.pdf import read_pdf
+from corpus.word import read_docx
 
 BINARY_SNIFF_BYTES = 8192
 MAX_ARTICLE_CHARS = 100_000
@@ -193,7 +196,7 @@ READERS: dict[str, Reader] = {
 }
 """Text formats: suffixes (lower case) and their readers, given the decoded text."""
 
-BINARY_READERS: dict[str, BinaryReader] = {".pdf": read_pdf}
+BINARY_READERS: dict[str, BinaryReader] = {".pdf": read_pdf, ".docx": read_docx}
 """Binary formats: suffixes and their readers, given the file's bytes."""
 
 SUFFIXES = frozenset(READERS) | frozenset(BINARY_READERS)
