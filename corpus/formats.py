@@ -12,6 +12,7 @@
   (`corpus.pdf`).
 * ``.docx`` - one article per Heading 1 (or Title) section, else read like a page
   (`corpus.word`).
+* ``.epub`` - one article per chapter, titled by its first heading (`corpus.epub`).
 
 Every reader is pure given the bytes. A file that cannot be read at all yields one
 `LoadProblem`; a bad JSONL line yields a problem naming its line and the rest still loads.
@@ -27,6 +28,7 @@ from datetime import date, datetime
 from corpus.cleaning import Article, clean_articles
 from corpus.documents import LoadProblem, Parsed
 from corpus.encoding import not_utf8_hint
+from corpus.epub import read_epub
 from corpus.pdf import read_pdf
 from corpus.word import read_docx
 
@@ -196,7 +198,11 @@ READERS: dict[str, Reader] = {
 }
 """Text formats: suffixes (lower case) and their readers, given the decoded text."""
 
-BINARY_READERS: dict[str, BinaryReader] = {".pdf": read_pdf, ".docx": read_docx}
+BINARY_READERS: dict[str, BinaryReader] = {
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".epub": read_epub,
+}
 """Binary formats: suffixes and their readers, given the file's bytes."""
 
 SUFFIXES = frozenset(READERS) | frozenset(BINARY_READERS)

@@ -6,28 +6,27 @@ lower stay in the text as section headings; a document without any such heading 
 a captured page (cleaned, split where the page prints markers). Tables, headers, footers and
 comments are not article text and are left out.
 
-A .docx is a zip: its entries' declared sizes are checked before python-docx opens it, so a
-zip bomb is refused (`MAX_UNZIPPED_BYTES`) instead of filling memory.
+A .docx is a zip: it is checked before python-docx opens it (`corpus.archives`), so a zip
+bomb is refused instead of filling memory.
 """
 
 from __future__ import annotations
 
 import io
-import zipfile
 
-from corpus.cleaning import Article, clean_articles
+from corpus.archives import archive_problem
+from corpus.cleaning import clean_articles, under_heading
 from corpus.documents import LoadProblem, Parsed
-from corpus.normalize import normalize_paragraph
 
-MAX_UNZIPPED_BYTES = 64 << 20
-"""The most a .docx may unpack to (a long feature with photos is a few MB)."""
 TITLE_STYLES = frozenset({"title", "heading 1", "标题", "标题 1", "标题1"})
 """Paragraph style names (lower case) that start an article: English and Chinese Word."""
 
 
 def read_docx(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
     """One article per Title / Heading 1 section; without one, the file reads like a page."""
-    problem = _zip_problem(data)
+    problem = archive_problem(
+        data, "word/document.xml", "a Word .docx file", "; save an old .doc as .docx"
+    )
     if problem is not None:
         return [], [LoadProblem(name, problem)]
     import docx
@@ -54,35 +53,8 @@ def read_docx(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
     found: list[Parsed] = []
     for title, lines in sections:
         for article in clean_articles("\n\n".join(lines), split=False, fallback_title=title):
-            found.append(Parsed(len(found), _titled(article, title)))
+            found.append(Parsed(len(found), under_heading(article, title)))
     return found, []
-
-
-def _titled(article: Article, heading: str | None) -> Article:
-    """`article` under its Heading 1: heading-shaped lines the cleaner took for a headline
-    (a kicker, a Heading 2) go back to the top of the text."""
-    if heading is None or article.title == normalize_paragraph(heading):
-        return article
-    paragraphs = (article.title, *article.paragraphs)
-    return Article(normalize_paragraph(heading), article.published, paragraphs)
-
-
-def _zip_problem(data: bytes) -> str | None:
-    """Why `data` is not a .docx container that is safe to open, or None."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except zipfile.BadZipFile:
-        return "not a Word .docx file (not a zip archive; save an old .doc as .docx)"
-    if not any(e.filename == "word/document.xml" for e in entries):
-        return "not a Word .docx file (the archive has no word/document.xml)"
-    unzipped = sum(e.file_size for e in entries)
-    if unzipped > MAX_UNZIPPED_BYTES:
-        return (
-            f"unpacks to {unzipped:,} bytes, over the limit of {MAX_UNZIPPED_BYTES:,} "
-            "(MAX_UNZIPPED_BYTES)"
-        )
-    return None
 
 
 def _reason(err: Exception) -> str:

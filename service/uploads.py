@@ -2,12 +2,12 @@
 
 JSON is one document object or a list of up to 1,000; each is validated and an error names
 it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html`/`.jsonl`,
-`.pdf` and `.docx` files, read by the same `corpus/` code as the bundled articles (cleaning,
-splitting a page into articles; GB18030/GBK and Big5 recognised first, binary formats never
-decoded as text); a bad line of a JSONL file is skipped and reported, a file that yields
-nothing is refused naming the file (an encrypted PDF, a broken .docx). Every file is checked
-for size and type before any is read, and nothing is stored unless the whole request is
-valid.
+`.pdf`, `.docx` and `.epub` files, read by the same `corpus/` code as the bundled articles
+(cleaning, splitting a page into articles; GB18030/GBK and Big5 recognised first, binary
+formats never decoded as text); a bad line of a JSONL file is skipped and reported, a file
+that yields nothing is refused naming the file (an encrypted PDF, a broken .docx). Every
+file is checked for size and type before any is read, and nothing is stored unless the
+whole request is valid.
 
 Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
 counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one
@@ -37,7 +37,7 @@ from service.errors import (
     validation_error,
 )
 
-SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".jsonl", ".pdf", ".docx"}))
+SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".jsonl", ".pdf", ".docx", ".epub"}))
 
 
 def parse_document(raw: Any, item: str) -> NewDocument:

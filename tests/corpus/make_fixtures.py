@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/corpus/make_fixtures.py
 
-Needs fpdf2, Pillow, python-docx and a CJK font (Debian's fonts-noto-cjk, which scripts/test
-installs for the browser tests). Every date, id and zip timestamp is fixed, so the same
+Needs fpdf2, Pillow, python-docx, ebooklib and a CJK font (Debian's fonts-noto-cjk, which
+scripts/test installs for the browser tests). Every date, id and zip timestamp is fixed, so the same
 inputs give the same files.
 
 * ``epaper-two-columns.pdf``: an e-paper page with a text layer: a date line, then two
@@ -14,6 +14,7 @@ inputs give the same files.
   mojibake (the sentence's UTF-8 bytes read as Latin-1), as broken font encodings leave.
 * ``encrypted.pdf``: a text page that needs a user password.
 * ``two-articles.docx``: two Heading 1 articles; the second has a Heading 2 section.
+* ``two-chapters.epub``: the same two articles as chapters of a book, with a cover page.
 """
 
 from __future__ import annotations
@@ -191,6 +192,33 @@ def two_articles_docx() -> bytes:
     return _fixed_zip(buffer.getvalue())
 
 
+def two_chapters_epub() -> bytes:
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("ragqa-fixture-two-chapters")
+    book.set_title("甘肃经济报道")
+    book.set_language("zh")
+    book.add_metadata("DC", "date", "2025-01-22")
+    cover = epub.EpubHtml(title="封面", file_name="cover.xhtml", lang="zh")
+    cover.content = "<html><body><div><img src='cover.png' alt=''/></div></body></html>"
+    chapters = [cover]
+    for n, (title, paragraphs) in enumerate(ARTICLES, start=1):
+        chapter = epub.EpubHtml(title=title, file_name=f"chapter{n}.xhtml", lang="zh")
+        body = "".join(f"<p>{p}</p>" for p in paragraphs)
+        chapter.content = f"<html><body><h1>{title}</h1>{body}</body></html>"
+        chapters.append(chapter)
+    for chapter in chapters:
+        book.add_item(chapter)
+    book.toc = chapters[1:]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *chapters]
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, book, options={"mtime": FIXED})
+    return _fixed_zip(buffer.getvalue())
+
+
 def _fixed_zip(data: bytes) -> bytes:
     """The same archive with every entry's timestamp fixed (reproducible bytes)."""
     out = io.BytesIO()
@@ -200,7 +228,7 @@ def _fixed_zip(data: bytes) -> bytes:
     ):
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=(2025, 1, 22, 8, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.compress_type = info.compress_type  # EPUB's mimetype stays stored
             target.writestr(fixed, source.read(info.filename))
     return out.getvalue()
 
@@ -213,6 +241,7 @@ def main() -> None:
         "garbled-text-layer.pdf": garbled(),
         "encrypted.pdf": encrypted(),
         "two-articles.docx": two_articles_docx(),
+        "two-chapters.epub": two_chapters_epub(),
     }
     for name, data in made.items():
         (HERE / name).write_bytes(data)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import docx
 
+from corpus.archives import MAX_UNZIPPED_BYTES
 from corpus.formats import read_articles
 from corpus.loader import load_file
-from corpus.word import MAX_UNZIPPED_BYTES
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "two-articles.docx"
 
