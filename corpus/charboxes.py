@@ -19,6 +19,11 @@ from difflib import SequenceMatcher
 
 from corpus.normalize import fold_characters
 
+METADATA_KEY = "layout"
+"""The document metadata key that holds a `Layout` as JSON (PDF documents). It can run to
+hundreds of kilobytes and is never a filter: copies of metadata kept per passage (Milvus'
+rows) leave it out."""
+
 
 @dataclass(frozen=True)
 class Box:

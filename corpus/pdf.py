@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from corpus.charboxes import Box, Glyph, PageText, layout_of
+from corpus.charboxes import METADATA_KEY, Box, Glyph, PageText, layout_of
 from corpus.cleaning import clean_articles
 from corpus.documents import LoadProblem, Parsed
 from corpus.normalize import is_chinese_context
@@ -70,7 +70,7 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
             for article in clean_articles(text.text):
                 metadata = {
                     "page": str(text.page),
-                    "layout": layout_of(article.text, [text]).to_json(),
+                    METADATA_KEY: layout_of(article.text, [text]).to_json(),
                 }
                 if ocred:
                     metadata["ocr"] = "true"

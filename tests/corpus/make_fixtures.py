@@ -12,6 +12,8 @@ inputs give the same files.
 * ``scanned-page.pdf``: one page that is only an image of a headline and a sentence.
 * ``garbled-text-layer.pdf``: an image of a sentence under an invisible text layer of
   mojibake (the sentence's UTF-8 bytes read as Latin-1), as broken font encodings leave.
+* ``long-article.pdf``: one article of about 13,000 characters in four columns, whose
+  character layout is over Milvus' 64 KiB JSON limit.
 * ``encrypted.pdf``: a text page that needs a user password.
 * ``two-articles.docx``: two Heading 1 articles; the second has a Heading 2 section.
 * ``two-chapters.epub``: the same two articles as chapters of a book, with a cover page.
@@ -116,6 +118,32 @@ def epaper() -> bytes:
             pdf.set_xy(margin + col * (column + gutter) + offset, y + row * leading)
             pdf.cell(text=text)
         y += (len(lines) - half) * leading + 30
+    return bytes(pdf.output())
+
+
+LONG_PARAGRAPH = (
+    "兰州新区持续推进产业项目建设，新能源和新材料产业加快集聚。园区企业生产繁忙，"
+    "一批重点项目建成投产，带动就业和税收稳步增长。"
+)
+
+
+def long_article() -> bytes:
+    width, height, margin, gutter, columns = 842.0, 1191.0, 24.0, 10.0, 4
+    column = (width - 2 * margin - gutter * (columns - 1)) / columns
+    size, leading = 6.0, 7.6
+    pdf = _Pdf(width, height)
+    _cjk(pdf)
+    pdf.add_page()
+    pdf.set_font("noto", size=16)
+    pdf.set_xy(margin, 24)
+    pdf.cell(text="兰州新区产业项目建设综述")
+    pdf.set_font("noto", size=size)
+    lines = [ln for _ in range(190) for ln in _wrap(pdf, LONG_PARAGRAPH, column, 2 * size)]
+    per_column = -(-len(lines) // columns)
+    for n, (offset, text) in enumerate(lines):
+        col, row = divmod(n, per_column)
+        pdf.set_xy(margin + col * (column + gutter) + offset, 60 + row * leading)
+        pdf.cell(text=text)
     return bytes(pdf.output())
 
 
@@ -237,6 +265,7 @@ def main() -> None:
     HERE.mkdir(exist_ok=True)
     made = {
         "epaper-two-columns.pdf": epaper(),
+        "long-article.pdf": long_article(),
         "scanned-page.pdf": scanned(),
         "garbled-text-layer.pdf": garbled(),
         "encrypted.pdf": encrypted(),

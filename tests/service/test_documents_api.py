@@ -308,6 +308,39 @@ def test_pdf_and_docx_uploads_keep_pages_and_character_boxes(http: httpx.Client)
             assert len(located[0].boxes) == sum(not ch.isspace() for ch in c["text"])
 
 
+def test_a_long_pdf_article_is_stored_and_searchable_with_its_whole_layout(
+    http: httpx.Client,
+) -> None:
+    """A 12,000-character article: its layout (80 KB of JSON, more than the 65,536 bytes Milvus
+    documents for a JSON field; Milvus rows do not copy it) is kept whole in the document, and
+    its passages are indexed and cited on every backend."""
+    from corpus.charboxes import Layout
+
+    make_collection(http, "long-pdf")
+    data = (FIXTURES / "long-article.pdf").read_bytes()
+    files = [("files", ("long-article.pdf", data, "application/pdf"))]
+    response = http.post("/v1/collections/long-pdf/documents", files=files, headers=AUTH)
+    assert response.status_code == 200, response.text
+    (written,) = response.json()["documents"]
+    assert written["title"] == "兰州新区产业项目建设综述"
+    document = http.get(f"/v1/documents/{written['doc_id']}").json()
+    assert len(document["text"]) == 11_972
+    assert len(document["metadata"]["layout"]) == 80_599
+    layout = Layout.from_json(document["metadata"]["layout"])
+    end = len(document["text"])
+    assert sum(len(p.boxes) for p in layout.locate(0, end)) == sum(
+        not c.isspace() for c in document["text"]
+    )
+    found = http.get(
+        "/v1/search", params={"q": "兰州新区新材料产业", "collections": "long-pdf", "top_k": 3}
+    ).json()["passages"]
+    assert len(found) == 3
+    for passage in found:
+        start, stop = passage["char_start"], passage["char_end"]
+        assert document["text"][start:stop] == passage["text"]
+        assert layout.page_of(start, stop) == 1
+
+
 # -- filters and collections on questions ----------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from corpus.charboxes import METADATA_KEY as LAYOUT_KEY
 from index.search.filters import Catalog
 from index.search.milvus.client import BATCH_ROWS, MAX_TEXT_BYTES
 from index.search.milvus.collections import MilvusIndex
@@ -85,7 +86,7 @@ class MilvusView(IndexView):
                     "collection": self.catalog.collections[r],
                     "published": doc.published,
                     "source": doc.source or "",
-                    "metadata": dict(self.catalog.metadata[r]),
+                    "metadata": _filterable(self.catalog.metadata[r]),
                     "text": _cut_utf8(text, MAX_TEXT_BYTES),
                 }
 
@@ -212,3 +213,11 @@ def _cut_utf8(text: str, limit: int) -> str:
     if len(data) <= limit:
         return text
     return data[:limit].decode("utf-8", errors="ignore")
+
+
+def _filterable(metadata: Mapping[str, str]) -> dict[str, str]:
+    """A document's metadata as each of its Milvus rows holds it: without a PDF's character
+    layout, which is never filtered on, would be copied into every passage row of the
+    document (80 KB each for a 12,000-character article), and can pass the 65,536 bytes that
+    Milvus documents as its JSON field's limit (milvus-lite took 80 KB in a test)."""
+    return {k: v for k, v in metadata.items() if k != LAYOUT_KEY}
