@@ -135,7 +135,7 @@ def _report(outcome: Outcome, collection: str) -> None:
 
 
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="text, PDF or Word files, or folders")],
+    paths: Annotated[list[Path], typer.Argument(help="text, PDF, Word or EPUB files, or folders")],
     collection: CollectionOpt = "default",
     url: UrlOpt = None,
     api_key: KeyOpt = None,
