@@ -60,12 +60,17 @@ class Outcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unlisted: int = 0
     """Skipped inputs the service counted but did not list (it lists the first 100)."""
+    written: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(status, doc_id, title, input item) of every document written, in order."""
 
     def record(
         self, written: list[dict[str, Any]], skipped: list[dict[str, Any]], count: int = 0
     ) -> None:
         for item in written:
             getattr(self, item["status"]).append(item["doc_id"])
+            self.written.append(
+                (item["status"], item["doc_id"], item.get("title", ""), item.get("item", ""))
+            )
         self.skipped += [(s["item"], s["reason"]) for s in skipped]
         self.unlisted += max(0, count - len(skipped))
 
@@ -126,6 +131,10 @@ def _report(outcome: Outcome, collection: str) -> None:
         f"{len(outcome.unchanged)} unchanged (not re-embedded), "
         f"{len(outcome.skipped) + outcome.unlisted} skipped"
     )
+    if outcome.written:
+        out.print("documents (the doc_id is what `ragqa rm` takes):")
+        for status, doc_id, title, item in outcome.written:
+            out.print(Text(f"  {status:9s} {doc_id}  {title}  ({item})"))
     if outcome.skipped:
         out.print("skip report:")
         for item, reason in outcome.skipped:
@@ -169,7 +178,9 @@ def add(
         _add_local(collection, files, outcome, bar, quiet)
     bar.close()
     _report(outcome, collection)
-    if files and not (outcome.created or outcome.replaced or outcome.unchanged):
+    # As `ragqa build` and `ragqa corpus inspect`: 1 when anything was skipped (what could be
+    # stored was stored), so a script notices a partial add.
+    if outcome.skipped or outcome.unlisted:
         raise typer.Exit(1)
 
 

@@ -57,7 +57,7 @@ def test_add_lists_what_it_stored_and_a_skip_report(
     folder = articles(tmp_path / "articles")
     remote = ("--url", base, "--api-key", TEST_API_KEY)
     added = ragqa("add", str(folder), "--collection", "cli", *remote)
-    assert added.returncode == 0, added.stderr
+    assert added.returncode == 1, added.stderr  # something was skipped, as build and inspect
     assert "cli: 2 created, 0 replaced, 0 unchanged (not re-embedded), 3 skipped" in added.stdout
     assert "notes.doc: unsupported file type" in added.stdout
     assert "scan.pdf: not a readable PDF (" in added.stdout
@@ -68,6 +68,13 @@ def test_add_lists_what_it_stored_and_a_skip_report(
     assert listed.returncode == 0 and "cli" in listed.stdout
     documents = httpx.get(f"{base}/v1/documents", params={"collection": "cli"}).json()
     assert sorted(d["title"] for d in documents) == ["庆阳石油", "陇南电商"]
+    for d in documents:  # every doc_id `ragqa rm` takes is printed beside its title
+        assert any(
+            line.split()[:3] == ["created", d["doc_id"], d["title"]]
+            for line in added.stdout.splitlines()
+        ), added.stdout
+    good = ragqa("add", str(folder / "gansu.txt"), "--collection", "cli", *remote)
+    assert good.returncode == 0 and "1 unchanged" in good.stdout
     removed = ragqa("rm", documents[0]["doc_id"], *remote)
     assert removed.returncode == 0, removed.stderr
     assert httpx.get(f"{base}/v1/documents/{documents[0]['doc_id']}").status_code == 404
@@ -142,7 +149,7 @@ def test_add_reads_pdf_and_word_files_and_skips_an_encrypted_pdf(
     added = ragqa(
         "add", str(folder), "--collection", "papers-cli", env={"RAGQA_DATA_DIR": str(data_dir)}
     )
-    assert added.returncode == 0, added.stderr
+    assert added.returncode == 1, added.stderr  # the encrypted file was skipped
     assert "papers-cli: 4 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped" in (
         added.stdout
     )
