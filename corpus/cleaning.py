@@ -74,6 +74,16 @@ def clean_articles(
     return articles
 
 
+def under_heading(article: Article, heading: str | None) -> Article:
+    """`article` titled by the heading a format marks (a Word Heading 1, an EPUB chapter's
+    ``h1``): heading-shaped lines the cleaner took for its headline (a kicker, a subheading)
+    go back to the top of the text, since the marked heading is the title."""
+    if heading is None or article.title == normalize_paragraph(heading):
+        return article
+    paragraphs = (article.title, *article.paragraphs)
+    return Article(normalize_paragraph(heading), article.published, paragraphs)
+
+
 def _unsplit(t: Tagged) -> Tagged:
     kind = _SPLIT_ONLY.get(t.kind)
     if kind is None and t.kind is Kind.DATELINE:

@@ -1,8 +1,12 @@
-"""The nouns of the corpus: a cleaned article (`Document`) and a reported input problem."""
+"""The nouns of the corpus: a cleaned article (`Document`), one article as a format reader
+found it (`Parsed`) and a reported input problem."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from corpus.cleaning import Article
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,19 @@ class Document:
     """ISO date ``YYYY-MM-DD`` when the article states one, else None."""
     text: str
     url: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """What the format adds (a PDF's ``page`` and ``layout``: see `corpus.pdf`)."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One article read from a file, with its position there (used in the document id)."""
+
+    position: int
+    article: Article
+    url: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Format-specific fields kept with the document (strings, as store metadata is)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@
   the page's metadata when it states them.
 * ``.jsonl`` - one article per line: ``{"title", "text", "published"?, "url"?}``; the
   article's position is its 1-based line number.
+* ``.pdf`` - each page read in reading order (OCR where it has no usable text layer) and
+  cleaned like a captured page; each article keeps its page and character boxes
+  (`corpus.pdf`).
+* ``.docx`` - one article per Heading 1 (or Title) section, else read like a page
+  (`corpus.word`).
+* ``.epub`` - one article per chapter, titled by its first heading (`corpus.epub`).
 
 Every reader is pure given the bytes. A file that cannot be read at all yields one
 `LoadProblem`; a bad JSONL line yields a problem naming its line and the rest still loads.
@@ -17,12 +23,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from corpus.cleaning import Article, clean_articles
-from corpus.documents import LoadProblem
+from corpus.documents import LoadProblem, Parsed
 from corpus.encoding import not_utf8_hint
+from corpus.epub import read_epub
+from corpus.pdf import read_pdf
+from corpus.word import read_docx
 
 BINARY_SNIFF_BYTES = 8192
 MAX_ARTICLE_CHARS = 100_000
@@ -32,16 +40,8 @@ it would cost thousands of embeddings (a 1.7-million-character line is 50,000 te
 an hour) and is almost always a mis-split dump rather than one article."""
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """One article read from a file, with its position there (used in the document id)."""
-
-    position: int
-    article: Article
-    url: str | None = None
-
-
 Reader = Callable[[str, str], tuple[list[Parsed], list[LoadProblem]]]
+BinaryReader = Callable[[str, bytes], tuple[list[Parsed], list[LoadProblem]]]
 
 
 def decode(name: str, data: bytes) -> str | LoadProblem:
@@ -196,7 +196,22 @@ READERS: dict[str, Reader] = {
     ".htm": read_html,
     ".jsonl": read_jsonl,
 }
-"""Supported file suffixes (lower case) and their readers."""
+"""Text formats: suffixes (lower case) and their readers, given the decoded text."""
+
+BINARY_READERS: dict[str, BinaryReader] = {
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".epub": read_epub,
+}
+"""Binary formats: suffixes and their readers, given the file's bytes."""
+
+SUFFIXES = frozenset(READERS) | frozenset(BINARY_READERS)
+"""Every supported file suffix (lower case)."""
+
+
+def is_binary_format(name: str) -> bool:
+    """True for a file read from its bytes (never decoded or re-encoded as text first)."""
+    return _suffix(name) in BINARY_READERS
 
 
 def read_articles(
@@ -205,13 +220,19 @@ def read_articles(
     """Every article of the file called `name` with contents `data`, and the problems met.
 
     An article longer than `max_chars` is refused (reported, not indexed)."""
+    binary = BINARY_READERS.get(_suffix(name))
     reader = READERS.get(_suffix(name))
-    if reader is None:
+    if binary is not None:
+        if not data.strip():
+            return [], [LoadProblem(name, "empty file")]
+        found, problems = binary(name, data)
+    elif reader is not None:
+        text = decode(name, data)
+        if isinstance(text, LoadProblem):
+            return [], [text]
+        found, problems = reader(name, text)
+    else:
         return [], [LoadProblem(name, "unsupported file type")]
-    text = decode(name, data)
-    if isinstance(text, LoadProblem):
-        return [], [text]
-    found, problems = reader(name, text)
     if not found and not problems:
         problems.append(LoadProblem(name, "no article text found"))
     kept, too_long = refuse_long_articles(name, found, max_chars)

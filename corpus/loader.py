@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.documents import Document, LoadProblem
-from corpus.formats import READERS, read_articles
+from corpus.formats import SUFFIXES, read_articles
 
 HASH_BLOCK_BYTES = 1 << 20
 
@@ -37,7 +37,7 @@ def _visible_files(directory: Path) -> list[Path]:
 
 def corpus_files(directory: Path) -> list[Path]:
     """The supported files of `directory` (not recursive), sorted by name."""
-    return [p for p in _visible_files(directory) if p.suffix.lower() in READERS]
+    return [p for p in _visible_files(directory) if p.suffix.lower() in SUFFIXES]
 
 
 def file_sha256(path: Path) -> str:
@@ -64,6 +64,7 @@ def load_file(path: Path) -> tuple[list[Document], list[LoadProblem]]:
             published=p.article.published,
             text=p.article.text,
             url=p.url,
+            metadata=p.metadata,
         )
         for p in parsed
     ]

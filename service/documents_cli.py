@@ -144,7 +144,7 @@ def _report(outcome: Outcome, collection: str) -> None:
 
 
 def add(
-    paths: Annotated[list[Path], typer.Argument(help=".txt/.md/.html/.jsonl files or folders")],
+    paths: Annotated[list[Path], typer.Argument(help="text, PDF, Word or EPUB files, or folders")],
     collection: CollectionOpt = "default",
     url: UrlOpt = None,
     api_key: KeyOpt = None,
@@ -153,7 +153,7 @@ def add(
     """Add articles from files to a collection (same content again: nothing re-embedded)."""
     from tqdm import tqdm
 
-    from corpus.formats import READERS
+    from corpus.formats import SUFFIXES
     from service.document_schemas import collection_name
 
     try:
@@ -166,7 +166,7 @@ def add(
     for path in expand(paths):
         if not path.exists():
             outcome.skipped.append((str(path), "no such file"))
-        elif path.suffix.lower() not in READERS:
+        elif path.suffix.lower() not in SUFFIXES:
             outcome.skipped.append((str(path), "unsupported file type"))
         else:
             files.append(path)

@@ -1,11 +1,13 @@
 """Request bodies of `POST /v1/collections/{c}/documents`: JSON documents or uploaded files.
 
 JSON is one document object or a list of up to 1,000; each is validated and an error names
-it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html`/`.jsonl`
-files, read by the same `corpus/` code as the bundled articles (cleaning, splitting a page
-into articles; GB18030/GBK and Big5 recognised first); a bad line of a JSONL file is skipped and
-reported, a file that yields nothing is refused naming the file. Every file is checked for
-size and type before any is read, and nothing is stored unless the whole request is valid.
+it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html`/`.jsonl`,
+`.pdf`, `.docx` and `.epub` files, read by the same `corpus/` code as the bundled articles
+(cleaning, splitting a page into articles; GB18030/GBK and Big5 recognised first, binary
+formats never decoded as text); a bad line of a JSONL file is skipped and reported, a file
+that yields nothing is refused naming the file (an encrypted PDF, a broken .docx). Every
+file is checked for size and type before any is read, and nothing is stored unless the
+whole request is valid.
 
 Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
 counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one
@@ -24,7 +26,7 @@ from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from corpus.formats import READERS, read_articles
+from corpus.formats import SUFFIXES, is_binary_format, read_articles
 from index.store.writes import MAX_TITLE_CHARS, NewDocument, Skipped
 from service.document_schemas import MAX_BATCH, DocumentIn
 from service.errors import (
@@ -35,7 +37,7 @@ from service.errors import (
     validation_error,
 )
 
-SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".jsonl"}))
+SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".jsonl", ".pdf", ".docx", ".epub"}))
 
 
 def parse_document(raw: Any, item: str) -> NewDocument:
@@ -102,7 +104,7 @@ async def parse_upload(
         if not name:
             raise InvalidRequest("files: a file part has no file name")
         suffix = PurePath(name).suffix.lower()
-        if suffix not in READERS:
+        if suffix not in SUFFIXES:
             raise UnsupportedMediaType(f"{name}: unsupported file type; send {SUPPORTED} files")
         if upload.size is not None and upload.size > max_file_bytes:
             raise PayloadTooLarge(
@@ -182,7 +184,7 @@ def as_utf8(data: bytes) -> bytes:
 def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skipped]]:
     """The articles of one file, read as the corpus reads it, and the lines skipped; a file
     that yields nothing is InvalidRequest naming it (the HTTP upload and `ragqa add`)."""
-    parsed, problems = read_articles(name, as_utf8(data))
+    parsed, problems = read_articles(name, data if is_binary_format(name) else as_utf8(data))
     if not parsed:
         reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
         raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")
@@ -198,6 +200,7 @@ def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skip
             published=p.article.published,
             url=p.url,
             source=name,
+            metadata=dict(p.metadata),
             item=name if single else f"{name}:{p.position}",
         )
         for p in parsed

@@ -61,7 +61,7 @@ def corpus_rows(segment: SegmentData, name: str | None, stamp: str) -> list[Stor
             "published": doc.published,
             "url": doc.url,
             "source": doc.source,
-            "metadata": {},
+            "metadata": dict(doc.metadata),
             "passages": None,
         }
         rows.append(
@@ -73,6 +73,7 @@ def corpus_rows(segment: SegmentData, name: str | None, stamp: str) -> list[Stor
                 segment_row=row,
                 stamp=stamp,
                 origin="corpus",
+                metadata=dict(doc.metadata),
             )
         )
     return rows

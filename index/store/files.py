@@ -150,7 +150,10 @@ class IndexData:
 def _write_documents(path: Path, documents: list[Document]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for doc in documents:
-            handle.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
+            fields = asdict(doc)
+            if not fields["metadata"]:  # only a PDF's articles carry any (page, layout)
+                del fields["metadata"]
+            handle.write(json.dumps(fields, ensure_ascii=False) + "\n")
 
 
 def _read_documents(path: Path) -> list[Document]:

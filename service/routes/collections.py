@@ -172,7 +172,7 @@ POST_BODY: dict[str, Any] = {
                     "files": {
                         "type": "array",
                         "items": {"type": "string", "format": "binary"},
-                        "description": ".txt, .md, .html or .jsonl files",
+                        "description": ".txt, .md, .html, .jsonl, .pdf, .docx or .epub files",
                     }
                 },
                 "required": ["files"],
@@ -193,9 +193,10 @@ async def add_documents(
     collection: CollectionPath, request: Request, state: StateDep
 ) -> WriteResponse:
     """Add documents: JSON `{title, text, published?, url?, source?, metadata?, passages?}` or
-    a list of up to 1,000, or a multipart upload of `.txt`/`.md`/`.html`/`.jsonl` files (up
-    to 1,000 documents and JSONL lines in all). One request carries at most
-    `RAGQA_MAX_BATCH_CHARS` (200,000) characters of text; each text at most 100,000.
+    a list of up to 1,000, or a multipart upload of `.txt`/`.md`/`.html`/`.jsonl`, `.pdf`,
+    `.docx` or `.epub` files (up to 1,000 documents and JSONL lines in all). One request
+    carries at most `RAGQA_MAX_BATCH_CHARS` (200,000) characters of text; each text at most
+    100,000.
 
     Returns the stored ids (`created`, or `unchanged` when the same content was posted before:
     same id, nothing re-embedded) and what was skipped and why (the first 100, and

@@ -53,12 +53,12 @@ def test_file_sha256_is_the_hex_digest_of_the_bytes(tmp_path: Path) -> None:
 def test_hidden_files_unknown_suffixes_and_folders_are_ignored(tmp_path: Path) -> None:
     write(tmp_path, "a.txt", ARTICLE)
     write(tmp_path, ".hidden.txt", ARTICLE)
-    write(tmp_path, "notes.docx", b"PK\x03\x04")
+    write(tmp_path, "notes.pages", b"PK\x03\x04")
     (tmp_path / "sub.txt").mkdir()
     corpus = load_corpus(tmp_path)
     assert [d.doc_id for d in corpus.documents] == ["a.txt:0"]
     assert corpus.problems == []
-    assert corpus.ignored == ["notes.docx"]
+    assert corpus.ignored == ["notes.pages"]
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:

@@ -205,3 +205,59 @@ def test_unchanged_corpus_is_current_and_a_changed_file_is_not(
     assert not index_is_current(small_corpus, small_index, "some/other-model")
     (small_corpus / "a.txt").write_text(ARTICLE_A + "新增一句。", encoding="utf-8")
     assert not index_is_current(small_corpus, small_index, embedder.name)
+
+
+def test_pdf_and_docx_articles_are_indexed_with_their_pages_and_boxes(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """`ragqa build` on PDF and Word files: a cited span is the document's text at its
+    offsets, and a PDF document's layout gives its page and character boxes."""
+    from corpus.charboxes import Box, Layout
+
+    fixtures = Path(__file__).resolve().parents[1] / "corpus" / "fixtures"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("epaper-two-columns.pdf", "two-articles.docx", "encrypted.pdf"):
+        shutil.copy(fixtures / name, corpus / name)
+    index_dir = tmp_path / "index"
+    report = build_index(corpus, index_dir, embedder.name, progress=False, embedder=embedder)
+    assert [str(p) for p in report.problems] == [
+        "encrypted.pdf: encrypted PDF: it needs a password; send a decrypted copy"
+    ]
+    assert report.n_documents == 4
+    documents = {d.doc_id: d for d in read_index(index_dir).documents}
+    assert sorted(documents) == [
+        "epaper-two-columns.pdf:0",
+        "epaper-two-columns.pdf:1",
+        "two-articles.docx:0",
+        "two-articles.docx:1",
+    ]
+    assert documents["two-articles.docx:0"].metadata == {}
+    engine = Engine.load(index_dir, embedder.name, embedder=embedder)
+    result = engine.ask("河西走廊风电项目每年可减少多少二氧化碳排放", 4)
+    assert result.answer is not None
+    answer = result.answer
+    assert (answer.doc_id, answer.text, answer.char_start, answer.char_end) == (
+        "epaper-two-columns.pdf:1",
+        "该项目安装单机容量6.25兆瓦的风电机组160台，配套建设储能电站，每年可减少二氧化碳排放约200万吨。",
+        52,
+        104,
+    )
+    answer_layout = Layout.from_json(documents[answer.doc_id].metadata["layout"])
+    boxes = answer_layout.locate(52, 104)[0].boxes
+    # It starts indented at the top of the right column and ends on that column's third line.
+    assert (boxes[0], boxes[-1]) == (
+        Box(241.8, 242.4, 251.8, 256.9),
+        Box(358.5, 272.4, 368.5, 286.9),
+    )
+    pdf_passages = [p for p in result.passages if p.source == "epaper-two-columns.pdf"]
+    assert pdf_passages
+    for cited in [result.answer, *pdf_passages]:
+        document = documents[cited.doc_id]
+        assert document.text[cited.char_start : cited.char_end] == cited.text
+        if cited.source == "epaper-two-columns.pdf":
+            layout = Layout.from_json(document.metadata["layout"])
+            located = layout.locate(cited.char_start, cited.char_end)
+            assert [p.page for p in located] == [1]
+            printed = [c for c in cited.text if not c.isspace()]
+            assert len(located[0].boxes) == len(printed)

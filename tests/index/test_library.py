@@ -222,3 +222,29 @@ def test_the_library_chunks_as_the_corpus_index_was_built(tmp_path: Path, embedd
             default.sync_corpus(read_index(tmp_path / "index"))
     finally:
         default.close()
+
+
+def test_a_built_pdf_is_imported_into_the_store_with_its_page_and_layout(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """A PDF in the corpus directory: the store's `default` collection keeps the metadata the
+    build found (its page and character layout), which GET /v1/documents/{id} returns."""
+    import shutil
+
+    from corpus.loader import load_file
+    from index.store.build import build_index
+
+    pdf = ROOT / "tests" / "corpus" / "fixtures" / "epaper-two-columns.pdf"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(pdf, corpus / pdf.name)
+    build_index(corpus, tmp_path / "index", embedder.name, progress=False, embedder=embedder)
+    lib = Library.open(tmp_path / "data", embedder, background_merge=False)
+    try:
+        lib.sync_corpus(read_index(tmp_path / "index"))
+        loaded, _ = load_file(pdf)
+        for document in loaded:
+            assert lib.engine.contents.metadata_of(document.doc_id) == document.metadata
+            assert lib.stored(document.doc_id).metadata["page"] == "1"
+    finally:
+        lib.close()

@@ -23,6 +23,9 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
+FIXTURES = ROOT / "tests" / "corpus" / "fixtures"
+ENCRYPTED_PDF = (FIXTURES / "encrypted.pdf").read_bytes()
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 HYDROGEN = {
     "title": "兰州新区氢能产业园开工",
@@ -254,6 +257,90 @@ def test_uploaded_files_go_through_the_corpus_code(http: httpx.Client) -> None:
     assert result["answer"] is not None and "12万吨" in result["answer"]["text"]
 
 
+def test_pdf_and_docx_uploads_keep_pages_and_character_boxes(http: httpx.Client) -> None:
+    """A two-column e-paper PDF and a Word file over multipart: each splits into its two
+    articles; a cited span is the stored text at its offsets, and the PDF's layout gives
+    the span's page and the box of each of its characters."""
+    from corpus.charboxes import Layout
+
+    make_collection(http, "papers")
+    files = [
+        ("files", (name, (FIXTURES / name).read_bytes(), kind))
+        for name, kind in [
+            ("epaper-two-columns.pdf", "application/pdf"),
+            ("two-articles.docx", DOCX_TYPE),
+        ]
+    ]
+    response = http.post("/v1/collections/papers/documents", files=files, headers=AUTH)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(d["item"], d["title"], d["status"]) for d in body["documents"]] == [
+        ("epaper-two-columns.pdf:0", "兰州新区氢能产业园开工建设", "created"),
+        ("epaper-two-columns.pdf:1", "河西走廊风电项目并网发电", "created"),
+        ("two-articles.docx:0", "兰州新区氢能产业园开工建设", "created"),
+        ("two-articles.docx:1", "河西走廊风电项目并网发电", "created"),
+    ]
+    ids = {d["item"]: d["doc_id"] for d in body["documents"]}
+    stored = {item: http.get(f"/v1/documents/{i}").json() for item, i in ids.items()}
+    first = stored["epaper-two-columns.pdf:0"]
+    assert first["published"] == "2025-01-22" and first["source"] == "epaper-two-columns.pdf"
+    assert {k: v for k, v in first["metadata"].items() if k != "layout"} == {"page": "1"}
+    assert stored["two-articles.docx:0"]["metadata"] == {}
+    assert stored["two-articles.docx:0"]["text"] == first["text"]
+
+    result = ask(http, "河西走廊风电项目每年可减少多少二氧化碳排放", collections=["papers"])
+    answer = result["answer"]
+    assert answer is not None
+    assert answer["text"] == (
+        "该项目安装单机容量6.25兆瓦的风电机组160台，配套建设储能电站，每年可减少二氧化碳排放约200万吨。"
+    )
+    cited = [answer, *result["passages"]]
+    pdf_ids = {ids["epaper-two-columns.pdf:0"], ids["epaper-two-columns.pdf:1"]}
+    assert any(c["doc_id"] in pdf_ids for c in cited)
+    by_id = {d["doc_id"]: d for d in stored.values()}
+    for c in cited:
+        document = by_id[c["doc_id"]]
+        assert document["text"][c["char_start"] : c["char_end"]] == c["text"]
+        if c["doc_id"] in pdf_ids:
+            layout = Layout.from_json(document["metadata"]["layout"])
+            located = layout.locate(c["char_start"], c["char_end"])
+            assert [p.page for p in located] == [1]
+            assert len(located[0].boxes) == sum(not ch.isspace() for ch in c["text"])
+
+
+def test_a_long_pdf_article_is_stored_and_searchable_with_its_whole_layout(
+    http: httpx.Client,
+) -> None:
+    """A 12,000-character article: its layout (80 KB of JSON, more than the 65,536 bytes Milvus
+    documents for a JSON field; Milvus rows do not copy it) is kept whole in the document, and
+    its passages are indexed and cited on every backend."""
+    from corpus.charboxes import Layout
+
+    make_collection(http, "long-pdf")
+    data = (FIXTURES / "long-article.pdf").read_bytes()
+    files = [("files", ("long-article.pdf", data, "application/pdf"))]
+    response = http.post("/v1/collections/long-pdf/documents", files=files, headers=AUTH)
+    assert response.status_code == 200, response.text
+    (written,) = response.json()["documents"]
+    assert written["title"] == "兰州新区产业项目建设综述"
+    document = http.get(f"/v1/documents/{written['doc_id']}").json()
+    assert len(document["text"]) == 11_972
+    assert len(document["metadata"]["layout"]) == 80_599
+    layout = Layout.from_json(document["metadata"]["layout"])
+    end = len(document["text"])
+    assert sum(len(p.boxes) for p in layout.locate(0, end)) == sum(
+        not c.isspace() for c in document["text"]
+    )
+    found = http.get(
+        "/v1/search", params={"q": "兰州新区新材料产业", "collections": "long-pdf", "top_k": 3}
+    ).json()["passages"]
+    assert len(found) == 3
+    for passage in found:
+        start, stop = passage["char_start"], passage["char_end"]
+        assert document["text"][start:stop] == passage["text"]
+        assert layout.page_of(start, stop) == 1
+
+
 # -- filters and collections on questions ----------------------------------------------------
 
 
@@ -440,15 +527,31 @@ def test_bad_files_are_refused_naming_the_file(http: httpx.Client) -> None:
     before = state(http)
     ok = ("files", ("ok.txt", "好的文件\n\n这是一段正常的正文内容。".encode(), "text/plain"))
     cases = [
-        ([ok, ("files", ("report.pdf", b"%PDF-1.7", "application/pdf"))], 415, "report.pdf"),
+        (
+            [ok, ("files", ("report.doc", b"\xd0\xcf\x11\xe0", "application/msword"))],
+            415,
+            "report.doc",
+        ),
+        ([ok, ("files", ("report.pdf", b"%PDF-1.7", "application/pdf"))], 422, "report.pdf"),
+        ([ok, ("files", ("locked.pdf", ENCRYPTED_PDF, "application/pdf"))], 422, "locked.pdf"),
+        ([ok, ("files", ("story.docx", b"not a zip", DOCX_TYPE))], 422, "story.docx"),
         ([ok, ("files", ("big.txt", b"a" * (MAX_FILE_BYTES + 1), "text/plain"))], 413, "big.txt"),
         ([ok, ("files", ("binary.txt", bytes(range(256)) * 4, "text/plain"))], 422, "binary.txt"),
         ([ok, ("files", ("empty.md", b"   \n", "text/markdown"))], 422, "empty.md"),
         ([ok, ("files", ("noise.txt", b"\xff\xfe\xfa" * 50, "text/plain"))], 422, "noise.txt"),
     ]
+    messages = {}
     for files, status, name in cases:
         response = http.post("/v1/collections/strict-files/documents", files=files, headers=AUTH)
-        assert name in error_of(response, status)
+        messages[name] = error_of(response, status)
+        assert name in messages[name]
+    assert messages["locked.pdf"] == (
+        "locked.pdf: encrypted PDF: it needs a password; send a decrypted copy"
+    )
+    assert messages["story.docx"] == (
+        "story.docx: not a Word .docx file (not a zip archive; save an old .doc as .docx)"
+    )
+    assert messages["report.pdf"].startswith("report.pdf: not a readable PDF (")
     response = http.post(
         "/v1/collections/strict-files/documents",
         content=b"title=x",

@@ -46,6 +46,7 @@ def articles(folder: Path) -> Path:
     ]
     (folder / "more.jsonl").write_text("\n".join(lines), encoding="utf-8")
     (folder / "scan.pdf").write_bytes(b"%PDF-1.7")
+    (folder / "notes.doc").write_bytes(b"\xd0\xcf\x11\xe0")
     return folder
 
 
@@ -57,8 +58,9 @@ def test_add_lists_what_it_stored_and_a_skip_report(
     remote = ("--url", base, "--api-key", TEST_API_KEY)
     added = ragqa("add", str(folder), "--collection", "cli", *remote)
     assert added.returncode == 1, added.stderr  # something was skipped, as build and inspect
-    assert "cli: 2 created, 0 replaced, 0 unchanged (not re-embedded), 2 skipped" in added.stdout
-    assert "scan.pdf" in added.stdout and "unsupported file type" in added.stdout
+    assert "cli: 2 created, 0 replaced, 0 unchanged (not re-embedded), 3 skipped" in added.stdout
+    assert "notes.doc: unsupported file type" in added.stdout
+    assert "scan.pdf: not a readable PDF (" in added.stdout
     assert "more.jsonl:2" in added.stdout
     again = ragqa("add", str(folder), "--collection", "cli", *remote)
     assert "0 created, 0 replaced, 2 unchanged" in again.stdout
@@ -128,3 +130,56 @@ def test_the_local_cli_encodes_with_the_encoder_the_settings_name(
         assert library.embedder.encoder == "fp32"  # as the service would (RAGQA_ENCODER)
     finally:
         library.close()
+
+
+def test_add_reads_pdf_and_word_files_and_skips_an_encrypted_pdf(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    """`ragqa add` on the local store: a two-column PDF and a .docx give two articles each;
+    an encrypted PDF is skipped naming the file and why, and the rest is stored. The running
+    server then cites the PDF article with its page and character boxes."""
+    from corpus.charboxes import Layout
+
+    base, data_dir = served
+    fixtures = ROOT / "tests" / "corpus" / "fixtures"
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    for name in ("epaper-two-columns.pdf", "two-articles.docx", "encrypted.pdf"):
+        (folder / name).write_bytes((fixtures / name).read_bytes())
+    added = ragqa(
+        "add", str(folder), "--collection", "papers-cli", env={"RAGQA_DATA_DIR": str(data_dir)}
+    )
+    assert added.returncode == 1, added.stderr  # the encrypted file was skipped
+    assert "papers-cli: 4 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped" in (
+        added.stdout
+    )
+    assert (
+        "/encrypted.pdf: encrypted.pdf: encrypted PDF: it needs a password; send a decrypted copy"
+        in added.stdout
+    )
+    deadline = time.monotonic() + 60  # a guard against hanging; the server polls every second
+    while time.monotonic() < deadline:
+        listed = httpx.get(f"{base}/v1/documents", params={"collection": "papers-cli"})
+        if listed.status_code == 200 and len(listed.json()) == 4:
+            break
+        time.sleep(0.2)
+    assert sorted(d["source"] for d in listed.json()) == [
+        "epaper-two-columns.pdf",
+        "epaper-two-columns.pdf",
+        "two-articles.docx",
+        "two-articles.docx",
+    ]
+    found = httpx.post(
+        f"{base}/v1/ask",
+        json={"question": "兰州新区氢能产业园总投资多少", "collections": ["papers-cli"]},
+        timeout=120,
+    ).json()
+    pdf_passages = [p for p in found["passages"] if p["source"] == "epaper-two-columns.pdf"]
+    assert pdf_passages
+    for passage in pdf_passages:
+        document = httpx.get(f"{base}/v1/documents/{passage['doc_id']}").json()
+        assert document["text"][passage["char_start"] : passage["char_end"]] == passage["text"]
+        assert document["metadata"]["page"] == "1"
+        layout = Layout.from_json(document["metadata"]["layout"])
+        located = layout.locate(passage["char_start"], passage["char_end"])
+        assert [p.page for p in located] == [1]

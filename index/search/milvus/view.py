@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from corpus.charboxes import METADATA_KEY as LAYOUT_KEY
 from index.search.filters import Catalog
 from index.search.milvus.client import BATCH_ROWS, bm25_words
 from index.search.milvus.collections import MilvusIndex
@@ -84,7 +85,7 @@ class MilvusView(IndexView):
                     "collection": self.catalog.collections[r],
                     "published": doc.published,
                     "source": doc.source or "",
-                    "metadata": dict(self.catalog.metadata[r]),
+                    "metadata": _filterable(self.catalog.metadata[r]),
                     "text": bm25_words(text),
                 }
 
@@ -204,3 +205,11 @@ def _stack(keys: Sequence[int], found: Mapping[int, np.ndarray], dim: int) -> np
         if vector is not None:
             out[i] = vector
     return out
+
+
+def _filterable(metadata: Mapping[str, str]) -> dict[str, str]:
+    """A document's metadata as each of its Milvus rows holds it: without a PDF's character
+    layout, which is never filtered on, would be copied into every passage row of the
+    document (80 KB each for a 12,000-character article), and can pass the 65,536 bytes that
+    Milvus documents as its JSON field's limit (milvus-lite took 80 KB in a test)."""
+    return {k: v for k, v in metadata.items() if k != LAYOUT_KEY}
