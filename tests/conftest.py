@@ -107,12 +107,9 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield base
 
 
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the whole session (Debian's `postgresql`, on 127.0.0.1 and a
-    free port; `tests/pg.py`). Where it cannot run, its tests are skipped with the reason;
-    under CI (`CI` set) they fail instead, because CI installs it (scripts/test)."""
-    log_path = tmp_path_factory.mktemp("postgres") / "postgres.log"
+def _postgres(log_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server (`tests/pg.py`); where it cannot run, the test is skipped with the
+    reason, or under CI (`CI` set) failed, because CI installs it (scripts/test)."""
     stack = ExitStack()
     try:
         server = stack.enter_context(running_postgres(log_path))
@@ -122,6 +119,19 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
         pytest.skip(f"PostgreSQL cannot run here: {exc}")
     with stack:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (Debian's `postgresql`, on 127.0.0.1 and a
+    free port); each test takes a database of its own on it (`new_database`)."""
+    yield from _postgres(tmp_path_factory.mktemp("postgres") / "postgres.log")
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for one test, which may stop and start it."""
+    yield from _postgres(tmp_path / "postgres.log")
 
 
 STORE_BACKENDS = [

@@ -79,13 +79,40 @@ def _server_user() -> tuple[int, int] | None:
 
 class PostgresServer:
     """A running server: `url(db)` is the SQLAlchemy URL of database `db` on it; `new_database`
-    creates an empty database of its own for each caller."""
+    creates an empty database of its own for each caller. `stop` and `start` take it down and
+    bring it back on the same port and data (for tests of a database that goes away)."""
 
-    def __init__(self, port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
-        self.port = port
-        self.process = process
+    def __init__(
+        self, command: list[str], home: Path, owner: tuple[int, int] | None, log_path: Path
+    ) -> None:
+        self.port = int(command[command.index("-p") + 1])
+        self.command = command
+        self.home = home
+        self.owner = owner
         self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
         self._names = count()
+
+    def start(self) -> None:
+        """Start the server; returns once it accepts connections."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, cwd=self.home, stdout=log, stderr=subprocess.STDOUT, **_as(self.owner)
+            )
+        _wait_ready(self)
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: disconnect clients, roll back, exit); SIGKILL after 30 s."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -126,7 +153,7 @@ def running_postgres(log_path: Path) -> Iterator[PostgresServer]:
     # Not under pytest's tmp directories: those are private to root, and the server's user
     # must reach its data directory.
     home = Path(tempfile.mkdtemp(prefix="ragqa-pg-"))
-    process: subprocess.Popen[bytes] | None = None
+    server: PostgresServer | None = None
     try:
         if owner is not None:
             os.chown(home, *owner)
@@ -180,16 +207,12 @@ def running_postgres(log_path: Path) -> Iterator[PostgresServer]:
             "-c",
             "full_page_writes=off",
         ]
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                command, cwd=home, stdout=log, stderr=subprocess.STDOUT, **_as(owner)
-            )
-        server = PostgresServer(port, process, log_path)
-        _wait_ready(server)
+        server = PostgresServer(command, home, owner, log_path)
+        server.start()
         yield server
     finally:
-        if process is not None:
-            _stop(process)
+        if server is not None:
+            server.stop()
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -202,19 +225,9 @@ def _wait_ready(server: PostgresServer) -> None:
             with server._admin():
                 return
         except psycopg.OperationalError:
-            if server.process.poll() is not None or time.monotonic() > deadline:
+            exited = server.process is None or server.process.poll() is not None
+            if exited or time.monotonic() > deadline:
                 raise PostgresUnavailable(
                     f"the PostgreSQL server did not start:\n{server.log_path.read_text()}"
                 ) from None
             time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Fast shutdown (SIGINT: disconnect clients, roll back, exit), then SIGKILL after 30 s."""
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

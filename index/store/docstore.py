@@ -38,7 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from index.errors import CollectionNotFoundError, InvalidDocumentError
+from index.errors import CollectionNotFoundError, InvalidDocumentError, StoreUnavailableError
 from index.store.records import (
     MAX_COLLECTION_CHARS,
     MAX_DOC_ID_CHARS,
@@ -184,7 +184,8 @@ class DocStore:
         self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=not sqlite)
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata_obj.create_all(self.engine)
+        with _reachable():
+            metadata_obj.create_all(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -192,7 +193,13 @@ class DocStore:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction; committed when the block ends, rolled back on any error."""
-        with self.engine.begin() as conn:
+        with _reachable(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection for reading (no transaction of its own to commit)."""
+        with _reachable(), self.engine.connect() as conn:
             yield conn
 
     # -- meta --------------------------------------------------------------------------------
@@ -201,7 +208,7 @@ class DocStore:
         query = sa.select(meta_table.c.value).where(meta_table.c.key == key)
         if conn is not None:
             return conn.execute(query).scalar_one_or_none()
-        with self.engine.connect() as own:
+        with self._connect() as own:
             return own.execute(query).scalar_one_or_none()
 
     @staticmethod
@@ -242,7 +249,7 @@ class DocStore:
             )
             .order_by(collections_table.c.name)
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [CollectionInfo(r[0], int(r[2]), r[1]) for r in conn.execute(query)]
 
     def collection(self, name: str) -> CollectionInfo:
@@ -252,7 +259,7 @@ class DocStore:
         raise CollectionNotFoundError(name)
 
     def collection_names(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return set(conn.execute(sa.select(collections_table.c.name)).scalars())
 
     @staticmethod
@@ -290,7 +297,7 @@ class DocStore:
     # -- documents --------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> StoredDocument | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self.get_in(conn, doc_id)
 
     @staticmethod
@@ -322,7 +329,7 @@ class DocStore:
             if not _storable(collection):
                 return []
             query = query.where(documents_table.c.collection == collection)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [_row_to_document(r) for r in conn.execute(query)]
 
     @staticmethod
@@ -361,7 +368,7 @@ class DocStore:
             documents_table.c.collection,
             documents_table.c.metadata,
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [
                 LiveRow(r[0], int(r[1]), r[2], r[3], json.loads(r[4] or "{}"))
                 for r in conn.execute(query)
@@ -371,7 +378,7 @@ class DocStore:
 
     def segments(self) -> list[SegmentInfo]:
         query = sa.select(segments_table).order_by(segments_table.c.position)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [
                 SegmentInfo(r.name, r.position, r.n_documents, r.n_chunks)
                 for r in conn.execute(query)
@@ -406,6 +413,19 @@ class DocStore:
         if names:
             conn.execute(sa.delete(segments_table).where(segments_table.c.name.in_(names)))
         return names
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """The database failing under a connection (a server down or restarting, a connection
+    cut, SQLite's file locked past its busy timeout) is StoreUnavailableError: the caller
+    gets a 503 to retry, not a 500, and the transaction is rolled back, so nothing is lost."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise StoreUnavailableError(
+            f"the document store's database failed: {str(exc.orig).strip() or type(exc).__name__}"
+        ) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
