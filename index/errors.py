@@ -73,6 +73,11 @@ class BackendConfigError(IndexError_):
     names the setting."""
 
 
+class StoreConfigError(BackendConfigError):
+    """The document store's URL names a database this installation cannot open (an unknown
+    dialect, a driver that is not installed)."""
+
+
 def domain_errors() -> tuple[type[BaseException], ...]:
     """The exceptions a command reports as one line (the index layer's and missing paths)."""
     return (IndexError_, DocumentNotFoundError, FileNotFoundError, NotADirectoryError)

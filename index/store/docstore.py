@@ -38,7 +38,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from index.errors import CollectionNotFoundError, InvalidDocumentError, StoreUnavailableError
+from index.errors import (
+    CollectionNotFoundError,
+    InvalidDocumentError,
+    StoreConfigError,
+    StoreUnavailableError,
+)
 from index.store.records import (
     MAX_COLLECTION_CHARS,
     MAX_DOC_ID_CHARS,
@@ -181,7 +186,15 @@ class DocStore:
         sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
         # A server's connections can be closed under the pool (a restart, an idle timeout):
         # each is checked before use rather than failing the request that draws it.
-        self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=not sqlite)
+        try:
+            self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=not sqlite)
+        except ModuleNotFoundError as exc:
+            raise StoreConfigError(
+                f"its database driver {exc.name!r} is not installed (for PostgreSQL: "
+                "pip install -e '.[postgresql]', which scripts/setup runs)"
+            ) from exc
+        except sa.exc.ArgumentError as exc:
+            raise StoreConfigError(f"not a database SQLAlchemy can open: {exc}") from exc
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         with _reachable():

@@ -3,11 +3,15 @@
 A write while the database is down is a 503 JSON error to retry (`backend_unavailable`, with
 `Retry-After`), never a 500, and stores nothing; questions are still answered from the view
 the service holds; once the database is back, the next write succeeds (the pool's stale
-connections are checked before use) and nothing stored before was lost.
+connections are checked before use) and nothing stored before was lost. A store that cannot
+be reached at start, or whose driver is missing, stops the start naming RAGQA_STORE_URL.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.servers import running_server
+from tests.servers import ROOT, free_port, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -68,3 +72,34 @@ def test_a_write_while_postgresql_is_down_is_a_503_and_works_once_it_is_back(
         [hydrogen_id] = again.json()["doc_ids"]
         listed = http.get("/v1/documents", params={"collection": "wind"}).json()
         assert sorted(d["doc_id"] for d in listed) == sorted([wind_id, hydrogen_id])
+
+
+def start_failure(env: dict[str, str]) -> tuple[int, str]:
+    """Run `python -m service` with `env`; its exit status and output (it must stop itself)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_a_store_it_cannot_open_stops_the_start_naming_the_setting(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    base = {"RAGQA_INDEX_DIR": str(index_dir), "RAGQA_DATA_DIR": str(tmp_path / "data")}
+    port = free_port()  # nothing listens there
+    url = f"postgresql+psycopg://ragqa:s3cret@127.0.0.1:{port}/ragqa"
+    code, output = start_failure({**base, "RAGQA_STORE_URL": url})
+    assert code != 0
+    assert (
+        f"RAGQA_STORE_URL='postgresql+psycopg://ragqa:***@127.0.0.1:{port}/ragqa': the document "
+        "store's database failed: connection failed:"
+    ) in output
+    assert "s3cret" not in output
+    code, output = start_failure({**base, "RAGQA_STORE_URL": "mysql+nodriver://h/db"})
+    assert code != 0
+    assert "RAGQA_STORE_URL='mysql+nodriver://h/db': not a database SQLAlchemy can open" in output
