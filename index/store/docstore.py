@@ -21,7 +21,10 @@ documents API suite run on SQLite and on a real PostgreSQL server):
   what would not fit is refused before it reaches SQL, by `index.store.writes`);
 * PostgreSQL text cannot hold U+0000 (NUL), so neither store takes it: a document's text
   fields are checked (`InvalidDocumentError`, a 422 naming the field), and a lookup by a key
-  holding NUL finds nothing (no stored key holds one) instead of failing in the driver.
+  holding NUL finds nothing (no stored key holds one) instead of failing in the driver;
+* a database that fails under a statement (a server down or restarting, a connection cut,
+  SQLite locked past its busy timeout) is `StoreUnavailableError`, a 503 to retry, with the
+  transaction rolled back; a URL that names no usable database is `StoreConfigError`.
 
 Here: the SQL tables, the mapping of a row to a `StoredDocument`, and `DocStore`. The rows as
 values and the collection-name rule are `index.store.records`.
