@@ -1,10 +1,11 @@
 """The documents API over the real server, store and index: collections, writes, filters.
 
-One server per backend (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
-milvus-lite, each with its own SQLite store; `postgres_docs_server` on FAISS with its store in a
-database of its own on a real PostgreSQL server; each its own segments, the seed corpus
-imported into `default`) is shared; each test writes into collections of its own, so the
-tests do not depend on their order. Every test runs on every one of them.
+One server per pair of backends (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
+milvus-lite, each with its own SQLite store; `postgres_docs_server` and
+`milvus_postgres_docs_server`, the same two with the store in a database of their own on a
+real PostgreSQL server; each its own segments, the seed corpus imported into `default`) is
+shared; each test writes into collections of its own, so the tests do not depend on their
+order. Every test runs on every one of them.
 """
 
 from __future__ import annotations
