@@ -63,9 +63,19 @@ class BackendUnavailableError(IndexError_):
     """The index backend (a Milvus server, say) cannot be reached or failed to answer in time."""
 
 
+class StoreUnavailableError(BackendUnavailableError):
+    """The document store's database (a PostgreSQL server, say) cannot be reached or failed
+    under a statement: retry later (a 503, as an unreachable index backend)."""
+
+
 class BackendConfigError(IndexError_):
     """The backend settings are wrong (an unknown backend, a URI it cannot use): the message
     names the setting."""
+
+
+class StoreConfigError(BackendConfigError):
+    """The document store's URL names a database this installation cannot open (an unknown
+    dialect, a driver that is not installed)."""
 
 
 def domain_errors() -> tuple[type[BaseException], ...]:

@@ -52,6 +52,7 @@ def serve(
     """Build the index if it is missing or stale, then serve the HTTP API."""
     settings = load_settings(host=host, port=port)
     ensure_index(settings)
+    check_store(settings)
     check_backend(settings)
     # The app reads its settings from the environment (workers are separate processes).
     os.environ["RAGQA_HOST"], os.environ["RAGQA_PORT"] = settings.host, str(settings.port)
@@ -68,6 +69,22 @@ def serve(
         log_config=log_config(settings.log_level),
         access_log=False,  # our access log is the structured one
     )
+
+
+def check_store(settings: Settings) -> None:
+    """Stop with a message naming RAGQA_STORE_URL (its password hidden) when the document
+    store cannot be opened: its server unreachable, its driver not installed."""
+    if settings.store_url is None:
+        return
+    from sqlalchemy.engine import make_url
+
+    from index.store.docstore import DocStore
+
+    shown = make_url(settings.store_url).render_as_string(hide_password=True)
+    try:
+        DocStore(settings.store_url).close()
+    except domain_errors() as exc:
+        fail(f"RAGQA_STORE_URL={shown!r}: {exc}")
 
 
 def check_backend(settings: Settings) -> None:

@@ -4,7 +4,9 @@ The index lives in `var/test-index`; the build is incremental and keyed on file 
 chunking parameters and the pipeline code, so a second run reuses it when nothing changed.
 Tests must not modify it: copy it (`copy_index`) to change or reload. `live_server` runs the
 real service (`python -m service`) over that index on a free port, for the service's end-to-end
-and browser tests and the evaluation's HTTP answerer.
+and browser tests and the evaluation's HTTP answerer. `postgres` is a PostgreSQL server for the
+session (`tests/pg.py`), and `store_url` a fresh document store on each store backend (SQLite,
+PostgreSQL), so the store's tests run on both.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from tests.pg import PostgresServer, PostgresUnavailable, running_postgres
 from tests.servers import running_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -101,6 +105,55 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     with running_server(env, log_path) as base:
         yield base
+
+
+def _postgres(log_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server (`tests/pg.py`); where it cannot run, the test is skipped with the
+    reason, or under CI (`CI` set) failed, because CI installs it (scripts/test)."""
+    stack = ExitStack()
+    try:
+        server = stack.enter_context(running_postgres(log_path))
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"PostgreSQL cannot run here: {exc}")
+    with stack:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (Debian's `postgresql`, on 127.0.0.1 and a
+    free port); each test takes a database of its own on it (`new_database`)."""
+    yield from _postgres(tmp_path_factory.mktemp("postgres") / "postgres.log")
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for one test, which may stop and start it."""
+    yield from _postgres(tmp_path / "postgres.log")
+
+
+STORE_BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+"""The document store backends every store test runs on."""
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty document store of this test's own: a SQLite file in `tmp_path`,
+    or a new database on the session's PostgreSQL server (dropped after)."""
+    if request.param == "sqlite":
+        from index.store.docstore import sqlite_url
+
+        yield sqlite_url(tmp_path / "store.db")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 CMRC_TEST_PARAGRAPHS = 24

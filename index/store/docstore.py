@@ -11,6 +11,21 @@ Every change is one transaction (`commit`), which is also the commit point of th
 batch's segment is written and fsynced before the transaction that makes it live, so a kill
 at any moment leaves either the whole batch or none of it.
 
+Both backends behave alike, and the tests hold them to it (tests/index/test_docstore.py and the
+documents API suite run on SQLite and on a real PostgreSQL server):
+
+* keys (ids, collection and segment names, timestamps) sort by code point on both: their
+  columns have the binary collation "C" on PostgreSQL, as SQLite's BINARY, so no listing
+  changes order with the database's locale;
+* a column's width is the same limit on both (SQLite does not enforce widths, PostgreSQL does:
+  what would not fit is refused before it reaches SQL, by `index.store.writes`);
+* PostgreSQL text cannot hold U+0000 (NUL), so neither store takes it: a document's text
+  fields are checked (`InvalidDocumentError`, a 422 naming the field), and a lookup by a key
+  holding NUL finds nothing (no stored key holds one) instead of failing in the driver;
+* a database that fails under a statement (a server down or restarting, a connection cut,
+  SQLite locked past its busy timeout) is `StoreUnavailableError`, a 503 to retry, with the
+  transaction rolled back; a URL that names no usable database is `StoreConfigError`.
+
 Here: the SQL tables, the mapping of a row to a `StoredDocument`, and `DocStore`. The rows as
 values and the collection-name rule are `index.store.records`.
 """
@@ -26,9 +41,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from index.errors import CollectionNotFoundError
+from index.errors import (
+    CollectionNotFoundError,
+    InvalidDocumentError,
+    StoreConfigError,
+    StoreUnavailableError,
+)
 from index.store.records import (
     MAX_COLLECTION_CHARS,
+    MAX_DOC_ID_CHARS,
     CollectionInfo,
     LiveRow,
     SegmentInfo,
@@ -38,34 +59,46 @@ from index.store.records import (
 
 metadata_obj = sa.MetaData()
 
+
+def _key(length: int) -> sa.types.TypeEngine[str]:
+    """A key column: VARCHAR(length), binary collation on PostgreSQL (code-point order, as
+    SQLite's default) whatever the database's locale."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+NUL = "\x00"
+TEXT_FIELDS = ("title", "text", "published", "url", "source")
+"""The document fields stored as SQL text (metadata and passages are stored as JSON, where a
+NUL is escaped)."""
+
 meta_table = sa.Table(
     "meta",
     metadata_obj,
-    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("key", _key(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
 collections_table = sa.Table(
     "collections",
     metadata_obj,
-    sa.Column("name", sa.String(MAX_COLLECTION_CHARS), primary_key=True),
-    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("name", _key(MAX_COLLECTION_CHARS), primary_key=True),
+    sa.Column("created_at", _key(32), nullable=False),
 )
 segments_table = sa.Table(
     "segments",
     metadata_obj,
-    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("name", _key(64), primary_key=True),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("n_documents", sa.Integer, nullable=False),
     sa.Column("n_chunks", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_at", _key(32), nullable=False),
 )
 documents_table = sa.Table(
     "documents",
     metadata_obj,
-    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column("doc_id", _key(MAX_DOC_ID_CHARS), primary_key=True),
     sa.Column(
         "collection",
-        sa.String(MAX_COLLECTION_CHARS),
+        _key(MAX_COLLECTION_CHARS),
         sa.ForeignKey("collections.name"),
         nullable=False,
         index=True,
@@ -79,10 +112,10 @@ documents_table = sa.Table(
     sa.Column("metadata", sa.Text, nullable=False, default="{}"),
     sa.Column("passages", sa.Text),
     sa.Column("origin", sa.String(16), nullable=False),
-    sa.Column("segment", sa.String(64), sa.ForeignKey("segments.name"), nullable=False),
+    sa.Column("segment", _key(64), sa.ForeignKey("segments.name"), nullable=False),
     sa.Column("segment_row", sa.Integer, nullable=False),
-    sa.Column("added_at", sa.String(32), nullable=False),
-    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("added_at", _key(32), nullable=False),
+    sa.Column("updated_at", _key(32), nullable=False),
 )
 
 
@@ -108,6 +141,10 @@ def _row_to_document(row: Any) -> StoredDocument:
 
 
 def _document_values(doc: StoredDocument) -> dict[str, Any]:
+    for name in TEXT_FIELDS:
+        value = getattr(doc, name)
+        if value is not None and NUL in value:
+            raise InvalidDocumentError(f"{doc.doc_id}.{name}", nul_message(value))
     return {
         "doc_id": doc.doc_id,
         "collection": doc.collection,
@@ -127,6 +164,19 @@ def _document_values(doc: StoredDocument) -> dict[str, Any]:
     }
 
 
+def nul_message(value: str) -> str:
+    """Why a text holding U+0000 is refused (the words of `index.store.writes` too)."""
+    return (
+        f"must not contain U+0000 (NUL), found at character {value.index(NUL)}: the document "
+        "store cannot hold it (PostgreSQL text refuses it)"
+    )
+
+
+def _storable(key: str) -> bool:
+    """False for a key no row can have (one holding NUL): it is looked up as not found."""
+    return NUL not in key
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -136,10 +186,22 @@ class DocStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = sa.create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
+        # A server's connections can be closed under the pool (a restart, an idle timeout):
+        # each is checked before use rather than failing the request that draws it.
+        try:
+            self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=not sqlite)
+        except ModuleNotFoundError as exc:
+            raise StoreConfigError(
+                f"its database driver {exc.name!r} is not installed (for PostgreSQL: "
+                "pip install -e '.[postgresql]', which scripts/setup runs)"
+            ) from exc
+        except sa.exc.ArgumentError as exc:
+            raise StoreConfigError(f"not a database SQLAlchemy can open: {exc}") from exc
+        if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata_obj.create_all(self.engine)
+        with _reachable():
+            metadata_obj.create_all(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -147,7 +209,13 @@ class DocStore:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction; committed when the block ends, rolled back on any error."""
-        with self.engine.begin() as conn:
+        with _reachable(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection for reading (no transaction of its own to commit)."""
+        with _reachable(), self.engine.connect() as conn:
             yield conn
 
     # -- meta --------------------------------------------------------------------------------
@@ -156,7 +224,7 @@ class DocStore:
         query = sa.select(meta_table.c.value).where(meta_table.c.key == key)
         if conn is not None:
             return conn.execute(query).scalar_one_or_none()
-        with self.engine.connect() as own:
+        with self._connect() as own:
             return own.execute(query).scalar_one_or_none()
 
     @staticmethod
@@ -197,7 +265,7 @@ class DocStore:
             )
             .order_by(collections_table.c.name)
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [CollectionInfo(r[0], int(r[2]), r[1]) for r in conn.execute(query)]
 
     def collection(self, name: str) -> CollectionInfo:
@@ -207,7 +275,7 @@ class DocStore:
         raise CollectionNotFoundError(name)
 
     def collection_names(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return set(conn.execute(sa.select(collections_table.c.name)).scalars())
 
     @staticmethod
@@ -223,6 +291,8 @@ class DocStore:
 
     @staticmethod
     def require_collection(conn: Connection, name: str) -> None:
+        if not _storable(name):
+            raise CollectionNotFoundError(name)
         exists = conn.execute(
             sa.select(collections_table.c.name).where(collections_table.c.name == name)
         ).first()
@@ -232,6 +302,8 @@ class DocStore:
     @staticmethod
     def drop_collection(conn: Connection, name: str) -> int:
         """Delete a collection and its documents; returns how many documents went."""
+        if not _storable(name):
+            return 0
         deleted = conn.execute(
             sa.delete(documents_table).where(documents_table.c.collection == name)
         ).rowcount
@@ -241,11 +313,13 @@ class DocStore:
     # -- documents --------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> StoredDocument | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self.get_in(conn, doc_id)
 
     @staticmethod
     def get_in(conn: Connection, doc_id: str) -> StoredDocument | None:
+        if not _storable(doc_id):
+            return None
         row = conn.execute(
             sa.select(documents_table).where(documents_table.c.doc_id == doc_id)
         ).first()
@@ -254,7 +328,7 @@ class DocStore:
     @staticmethod
     def get_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
         found: dict[str, StoredDocument] = {}
-        ids = list(doc_ids)
+        ids = [i for i in doc_ids if _storable(i)]
         for start in range(0, len(ids), 500):
             query = sa.select(documents_table).where(
                 documents_table.c.doc_id.in_(ids[start : start + 500])
@@ -268,8 +342,10 @@ class DocStore:
             documents_table.c.added_at, documents_table.c.doc_id
         )
         if collection is not None:
+            if not _storable(collection):
+                return []
             query = query.where(documents_table.c.collection == collection)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [_row_to_document(r) for r in conn.execute(query)]
 
     @staticmethod
@@ -281,7 +357,7 @@ class DocStore:
 
     @staticmethod
     def delete(conn: Connection, doc_ids: Iterable[str]) -> int:
-        ids = list(doc_ids)
+        ids = [i for i in doc_ids if _storable(i)]
         if not ids:
             return 0
         result = conn.execute(sa.delete(documents_table).where(documents_table.c.doc_id.in_(ids)))
@@ -308,7 +384,7 @@ class DocStore:
             documents_table.c.collection,
             documents_table.c.metadata,
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [
                 LiveRow(r[0], int(r[1]), r[2], r[3], json.loads(r[4] or "{}"))
                 for r in conn.execute(query)
@@ -318,7 +394,7 @@ class DocStore:
 
     def segments(self) -> list[SegmentInfo]:
         query = sa.select(segments_table).order_by(segments_table.c.position)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [
                 SegmentInfo(r.name, r.position, r.n_documents, r.n_chunks)
                 for r in conn.execute(query)
@@ -353,6 +429,19 @@ class DocStore:
         if names:
             conn.execute(sa.delete(segments_table).where(segments_table.c.name.in_(names)))
         return names
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """The database failing under a connection (a server down or restarting, a connection
+    cut, SQLite's file locked past its busy timeout) is StoreUnavailableError: the caller
+    gets a 503 to retry, not a 500, and the transaction is rolled back, so nothing is lost."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise StoreUnavailableError(
+            f"the document store's database failed: {str(exc.orig).strip() or type(exc).__name__}"
+        ) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

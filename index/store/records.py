@@ -20,6 +20,8 @@ from typing import Any
 from corpus.documents import Document
 
 MAX_COLLECTION_CHARS = 64
+MAX_DOC_ID_CHARS = 200
+"""The longest document id, in characters (the width of the store's key column)."""
 NOT_IN_NAMES = (
     r"/\\,\x00-\x1f\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f"
     r"\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ue000-\uf8ff\ufdd0-\ufdef"

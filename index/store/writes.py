@@ -11,7 +11,9 @@ from urllib.parse import urlparse
 
 from corpus.formats import MAX_ARTICLE_CHARS
 from index.errors import InvalidDocumentError
+from index.store.docstore import NUL, TEXT_FIELDS, nul_message
 from index.store.ingest import locate_passages
+from index.store.records import MAX_DOC_ID_CHARS
 
 MAX_TITLE_CHARS = 500
 
@@ -90,6 +92,14 @@ def default_source(doc: NewDocument, collection: str) -> str:
 def check_document(doc: NewDocument) -> None:
     """Raise InvalidDocumentError naming the field of `doc` that cannot be stored."""
     item = doc.item or "document"
+    if doc.doc_id is not None and len(doc.doc_id) > MAX_DOC_ID_CHARS:
+        raise InvalidDocumentError(
+            f"{item}.doc_id", f"must be at most {MAX_DOC_ID_CHARS} characters"
+        )
+    for name in TEXT_FIELDS:
+        value = getattr(doc, name)
+        if value is not None and NUL in value:
+            raise InvalidDocumentError(f"{item}.{name}", nul_message(value))
     if not doc.title.strip():
         raise InvalidDocumentError(f"{item}.title", "must not be empty")
     if len(doc.title) > MAX_TITLE_CHARS:

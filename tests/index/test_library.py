@@ -1,4 +1,5 @@
-"""The library in-process: the seed corpus imported unchanged, segments, tombstones, merges."""
+"""The library in-process: the seed corpus imported unchanged, segments, tombstones, merges;
+every test of `library` on each document store (`store_url`: SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def library(tmp_path: Path, embedder: Any, index_dir: Path) -> Any:
-    lib = Library.open(tmp_path / "data", embedder, background_merge=False)
+def library(tmp_path: Path, embedder: Any, index_dir: Path, store_url: str) -> Any:
+    lib = Library.open(tmp_path / "data", embedder, url=store_url, background_merge=False)
     lib.sync_corpus(read_index(index_dir))
     yield lib
     lib.close()

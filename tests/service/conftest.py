@@ -97,8 +97,54 @@ def milvus_docs_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory
     )
 
 
-@pytest.fixture(scope="session", params=["faiss", "milvus"])
+@pytest.fixture(scope="session")
+def postgres_docs_server(
+    index_dir: Path, tmp_path_factory: pytest.TempPathFactory, postgres: Any
+) -> Iterator[Any]:
+    """`docs_server` with its document store in a database of its own on the session's
+    PostgreSQL server (`RAGQA_STORE_URL`); yields (URL, data directory)."""
+    url = postgres.new_database("docs")
+    yield from _docs_server(
+        index_dir, tmp_path_factory.mktemp("pg_docs_server"), RAGQA_STORE_URL=url
+    )
+    postgres.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def milvus_postgres_docs_server(
+    index_dir: Path, tmp_path_factory: pytest.TempPathFactory, postgres: Any
+) -> Iterator[Any]:
+    """The pair a scaled-out deployment runs: the index on Milvus (milvus-lite in the server
+    process) and the store on PostgreSQL; yields (URL, data directory)."""
+    url = postgres.new_database("milvus_docs")
+    tmp = tmp_path_factory.mktemp("milvus_pg_docs_server")
+    milvus = str(tmp / "milvus.db")
+    yield from _docs_server(
+        index_dir, tmp, RAGQA_STORE_URL=url, RAGQA_BACKEND="milvus", RAGQA_MILVUS_URI=milvus
+    )
+    postgres.drop_database(url)
+
+
+API_SERVERS = {
+    "faiss": "docs_server",
+    "milvus": "milvus_docs_server",
+    "postgresql": "postgres_docs_server",
+    "milvus-postgresql": "milvus_postgres_docs_server",
+}
+"""The servers the documents API suite runs on: the index on each backend (FAISS, Milvus) with
+the SQLite store, and both again with the store on PostgreSQL."""
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "faiss",
+        "milvus",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("milvus-postgresql", marks=pytest.mark.postgres),
+    ],
+)
 def api_server(request: pytest.FixtureRequest) -> tuple[str, Path]:
-    """The documents API server on each index backend (the HTTP suite runs on both)."""
-    name = "docs_server" if request.param == "faiss" else "milvus_docs_server"
-    return tuple(request.getfixturevalue(name))  # type: ignore[return-value]
+    """The documents API server on each index backend and each store backend (the HTTP suite
+    runs on all of them)."""
+    return tuple(request.getfixturevalue(API_SERVERS[request.param]))  # type: ignore[return-value]

@@ -1,9 +1,11 @@
 """The documents API over the real server, store and index: collections, writes, filters.
 
-One server per index backend (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
-milvus-lite; each its own SQLite store and segments, the seed corpus imported into
-`default`) is shared; each test writes into collections of its own, so the tests do not
-depend on their order. Every test runs on both backends.
+One server per pair of backends (`api_server`: `docs_server` on FAISS, `milvus_docs_server` on
+milvus-lite, each with its own SQLite store; `postgres_docs_server` and
+`milvus_postgres_docs_server`, the same two with the store in a database of their own on a
+real PostgreSQL server; each its own segments, the seed corpus imported into `default`) is
+shared; each test writes into collections of its own, so the tests do not depend on their
+order. Every test runs on every one of them.
 """
 
 from __future__ import annotations
@@ -508,6 +510,15 @@ def test_bad_documents_are_refused_naming_the_field(http: httpx.Client) -> None:
         ([HYDROGEN] * 1001, 422, "at most 1000 documents"),
         ({**HYDROGEN, "colour": "red"}, 422, "document.colour"),
         ({**HYDROGEN, "passages": ["不在正文里的段落"]}, 422, "document.passages[0]"),
+        # PostgreSQL text cannot hold NUL, so no store takes it (the same answer on SQLite)
+        (
+            {**HYDROGEN, "text": "正文\u0000"},
+            422,
+            "document.text: must not contain U+0000 (NUL), found at character 2",
+        ),
+        ([WIND, {**HYDROGEN, "title": "\u0000"}], 422, "documents[1].title: must not contain"),
+        ({**HYDROGEN, "url": "https://a.example/\u0000"}, 422, "document.url: must not contain"),
+        ({**HYDROGEN, "source": "甘肃\u0000日报"}, 422, "document.source: must not contain"),
     ]
     for body, status, message in cases:
         assert message in error_of(post(http, "strict", body), status), body
@@ -559,6 +570,34 @@ def test_bad_files_are_refused_naming_the_file(http: httpx.Client) -> None:
     )
     assert "content-type" in error_of(response, 415)
     assert state(http) == before
+
+
+def test_nul_in_a_jsonl_file_is_cleaned_from_the_text_and_refused_in_the_url(
+    http: httpx.Client,
+) -> None:
+    make_collection(http, "strict-nul")
+    before = state(http)
+    bad_url = {**WIND, "url": "https://a.example/\u0000"}
+    upload = ("archive.jsonl", f"{json.dumps(HYDROGEN)}\n{json.dumps(bad_url)}".encode())
+    response = http.post(
+        "/v1/collections/strict-nul/documents", files=[("files", upload)], headers=AUTH
+    )
+    assert error_of(response, 422) == (
+        "archive.jsonl:2.url: must not contain U+0000 (NUL), found at character 18: the "
+        "document store cannot hold it (PostgreSQL text refuses it)"
+    )
+    assert state(http) == before
+    # A file's text is cleaned as the corpus is: control characters, NUL too, are removed.
+    upload = (
+        "a.jsonl",
+        json.dumps({**HYDROGEN, "text": "兰州\u0000新区氢能产业园开工。"}).encode(),
+    )
+    response = http.post(
+        "/v1/collections/strict-nul/documents", files=[("files", upload)], headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    [doc_id] = response.json()["doc_ids"]
+    assert http.get(f"/v1/documents/{doc_id}").json()["text"] == "兰州新区氢能产业园开工。"
 
 
 def test_unknown_and_bad_collections_are_refused(http: httpx.Client) -> None:

@@ -1,6 +1,7 @@
 """Writes never show half a batch: concurrent readers during writes, and `kill -9` mid-batch.
 
-Both tests run the real server on a store of their own. The readers are real HTTP clients in
+Both tests run the real server on a store of their own, on each store backend: SQLite, and a
+database of its own on a real PostgreSQL server. The readers are real HTTP clients in
 threads; the crash test kills the server process with SIGKILL while a batch is being
 embedded, and again while its segment is being written, then restarts it on the same data.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import TEST_API_KEY
 from tests.servers import start_server, stop
@@ -43,19 +44,31 @@ def article(batch: int, n: int, long: bool = False) -> dict[str, Any]:
     return {"title": f"{town}光伏电站第{batch}-{n}号", "text": body, "published": "2025-05-01"}
 
 
-def env_for(index_dir: Path, data_dir: Path) -> dict[str, str]:
+def env_for(index_dir: Path, data_dir: Path, store_url: str) -> dict[str, str]:
     return {
         "RAGQA_INDEX_DIR": str(index_dir),
         "RAGQA_DATA_DIR": str(data_dir),
+        "RAGQA_STORE_URL": store_url,
         "RAGQA_API_KEY": TEST_API_KEY,
         "RAGQA_LOG_LEVEL": "warning",
     }
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("docs_server", id="sqlite"),
+        pytest.param("postgres_docs_server", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def store_server(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    """The documents API server of the session on each store backend."""
+    return tuple(request.getfixturevalue(request.param))  # type: ignore[return-value]
+
+
 def test_concurrent_questions_during_writes_never_fail_or_see_half_a_batch(
-    docs_server: tuple[str, Path],
+    store_server: tuple[str, Path],
 ) -> None:
-    base = docs_server[0]
+    base = store_server[0]
     with httpx.Client(base_url=base, timeout=120) as http:
         assert http.put("/v1/collections/live", headers=AUTH).status_code == 201
     batches: list[set[str]] = []
@@ -145,7 +158,7 @@ def _kill_during(
     return thread
 
 
-def _consistent_state(base: str, data_dir: Path) -> set[str]:
+def _consistent_state(base: str, data_dir: Path, store_url: str) -> set[str]:
     """Check store and index agree; return the doc ids of collection `crash`."""
     with httpx.Client(base_url=base, timeout=60) as http:
         counts = {c["name"]: c["documents"] for c in http.get("/v1/collections").json()}
@@ -154,12 +167,18 @@ def _consistent_state(base: str, data_dir: Path) -> set[str]:
             detail = http.get(f"/v1/documents/{doc['doc_id']}")
             assert detail.status_code == 200
     assert counts["crash"] == len(listed)
-    with sqlite3.connect(data_dir / "store.db") as db:
-        stored = {
-            row[0] for row in db.execute("SELECT doc_id FROM documents WHERE collection='crash'")
-        }
-        segments = {row[0] for row in db.execute("SELECT name FROM segments")}
-        pointed = {row[0] for row in db.execute("SELECT DISTINCT segment FROM documents")}
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as db:
+            stored = set(
+                db.execute(
+                    sa.text("SELECT doc_id FROM documents WHERE collection='crash'")
+                ).scalars()
+            )
+            segments = set(db.execute(sa.text("SELECT name FROM segments")).scalars())
+            pointed = set(db.execute(sa.text("SELECT DISTINCT segment FROM documents")).scalars())
+    finally:
+        engine.dispose()
     on_disk = {p.name for p in (data_dir / "segments").iterdir()}
     assert stored == {d["doc_id"] for d in listed}
     assert pointed <= segments == on_disk, "debris or a missing segment after the restart"
@@ -167,10 +186,10 @@ def _consistent_state(base: str, data_dir: Path) -> set[str]:
 
 
 def test_kill_9_during_a_batch_leaves_the_batch_all_in_or_all_out(
-    index_dir: Path, tmp_path: Path
+    index_dir: Path, tmp_path: Path, store_url: str
 ) -> None:
     data = tmp_path / "data"
-    env = env_for(index_dir, data)
+    env = env_for(index_dir, data, store_url)
     log = tmp_path / "server.log"
     first = [article(90, n) for n in range(3)]
     big = [article(91, n, long=True) for n in range(40)]
@@ -191,7 +210,7 @@ def test_kill_9_during_a_batch_leaves_the_batch_all_in_or_all_out(
             stop(process)
     process, base = start_server(env, log)
     try:
-        assert _consistent_state(base, data) == set(kept)
+        assert _consistent_state(base, data, store_url) == set(kept)
         before = set(os.listdir(data / "segments"))
         # 2. while its segment is being written (a new directory appears, not yet committed)
         _kill_during(base, process, big, lambda: bool(set(os.listdir(data / "segments")) - before))
@@ -200,7 +219,7 @@ def test_kill_9_during_a_batch_leaves_the_batch_all_in_or_all_out(
             stop(process)
     process, base = start_server(env, log)
     try:
-        after = _consistent_state(base, data)
+        after = _consistent_state(base, data, store_url)
         assert after == set(kept) or (len(after) == len(kept) + len(big) and set(kept) <= after)
         answer = httpx.post(
             f"{base}/v1/ask",
@@ -212,6 +231,6 @@ def test_kill_9_during_a_batch_leaves_the_batch_all_in_or_all_out(
             f"{base}/v1/collections/crash/documents", json=big, headers=AUTH, timeout=600
         )
         assert again.status_code == 200, again.text
-        assert _consistent_state(base, data) == set(kept) | set(again.json()["doc_ids"])
+        assert _consistent_state(base, data, store_url) == set(kept) | set(again.json()["doc_ids"])
     finally:
         stop(process)
