@@ -4,6 +4,7 @@ reply's first line shows it, and `question`/`follow_up` carry it (plain and stre
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -144,3 +145,35 @@ def test_a_full_question_after_another_is_not_rewritten(client: OpenAI) -> None:
     assert extra["question"] == "酒钢集团的产品种类扩展到了多少个"
     assert extra["follow_up"] is None
     assert not content.startswith("（按")
+
+
+def test_ask_reads_a_follow_up_with_its_context(live_server: str) -> None:
+    body = {"question": "那么金昌呢？", "context": [BAIYIN]}
+    result = httpx.post(f"{live_server}/v1/ask", json=body, timeout=60).json()
+    assert result["question"] == "金昌能耗降低了多少"
+    assert result["answer"]["text"] == JINCHANG_ANSWER
+    with httpx.stream("POST", f"{live_server}/v1/ask/stream", json=body, timeout=60) as r:
+        data = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
+    passages = json.loads(data[0])
+    assert passages["question"] == "金昌能耗降低了多少"
+    assert json.loads(data[1])["answer"]["text"] == JINCHANG_ANSWER
+    alone = httpx.post(f"{live_server}/v1/ask", json={"question": "那么金昌呢？"}, timeout=60)
+    assert alone.json()["question"] == "那么金昌呢？"
+
+
+@pytest.mark.parametrize(
+    ("context", "field"),
+    [
+        ([BAIYIN] * 6, "context"),
+        (["   "], "context.0"),
+        ([BAIYIN, 7], "context.1"),
+        (["x" * 1001], "context.0"),
+        (BAIYIN, "context"),
+    ],
+)
+def test_a_bad_context_is_a_422_naming_it(live_server: str, context: Any, field: str) -> None:
+    body = {"question": "那么金昌呢？", "context": context}
+    for path in ("/v1/ask", "/v1/ask/stream"):
+        response = httpx.post(f"{live_server}{path}", json=body, timeout=60)
+        assert response.status_code == 422
+        assert response.json()["error"]["message"].startswith(f"{field}: "), response.json()
