@@ -16,7 +16,8 @@ deterministically, with jieba's part-of-speech tags and a few patterns, in Chine
 - pronoun: 它/它们/其/该公司/这家企业, "it", "its", "they" become the previous question's first
   name ("它的产能呢" → "酒钢集团的产能是多少"), and a question form is added when missing;
 - aspect: a common noun ("那产值呢") asks the same about the previous question's first name
-  ("金昌的产值是多少");
+  ("金昌的产值是多少"); a name with its noun ("那么金昌的能耗呢") is an entity swap when the
+  previous question asks about that noun, else the noun asked of the name;
 - context: any other short follow-up ("那呢", a name jieba does not tag) is read after the
   previous question, as before.
 
@@ -178,6 +179,9 @@ def _rewrite(previous: str, asked: str) -> Rewrite:
     aspect = _aspect(rest, previous) if zh and not times else None
     if aspect is not None:
         return _done(asked, aspect, "aspect")
+    owned = _owned_aspect(rest, question) if zh else None
+    if owned is not None:
+        return _done(asked, owned, "entity+time" if times else "entity")
     short = sum(c.isalnum() for c in asked) <= SHORT_FOLLOW_UP
     if (
         short
@@ -388,3 +392,19 @@ def _aspect(rest: str, previous: str) -> str | None:
     if not common or not names:
         return None
     return f"{names[0].text}的{rest}{_zh_ask(previous)}"
+
+
+def _owned_aspect(rest: str, previous: str) -> str | None:
+    """ "那么金昌的能耗呢": the previous question about the new name when it already asks about
+    that noun ("白银炉能耗降低了多少" → "金昌能耗降低了多少"), else the noun asked of the name
+    ("金昌的产值是多少"); None when `rest` is not a name, 的 and common nouns."""
+    names = _names(rest)
+    if not names or names[0].start != 0 or rest[names[0].end : names[0].end + 1] != "的":
+        return None
+    noun = rest[names[0].end + 1 :]
+    tags = _tags(noun)
+    if not tags or not all(flag in ASPECT_TAGS for _, flag, _ in tags):
+        return None
+    if noun in previous:
+        return _with_name(previous, names[0])
+    return f"{names[0].text}的{noun}{_zh_ask(previous)}"

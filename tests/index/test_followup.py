@@ -31,6 +31,8 @@ FOLLOW_UP_LETTERS = "那么呢它的其该公司金昌白银炉去年2024年 ?�
         ),
         (["能耗降低了多少"], "那金昌呢", Rewrite("金昌能耗降低了多少", True, "entity")),
         ([BAIYIN], "金昌去年呢", Rewrite("金昌去年能耗降低了多少", True, "entity+time")),
+        ([BAIYIN], "那么金昌的能耗呢", Rewrite("金昌能耗降低了多少", True, "entity")),
+        ([BAIYIN], "那么金昌的产值呢", Rewrite("金昌的产值是多少", True, "entity")),
         # time: the new time phrase replaces the old one, or is added after the leading name
         ([JIAYUGUAN], "那去年呢", Rewrite("嘉峪关去年规模以上工业增加值增长多少", True, "time")),
         (
