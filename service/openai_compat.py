@@ -18,11 +18,11 @@ the completion and, when streaming, in the last chunk before `data: [DONE]`.
 
 How earlier turns are used (`resolve_question`): system, developer, tool and assistant
 messages are not read (assistant turns are our own quotes). The question is the last user
-message. When it reads as a follow-up - at most `FOLLOW_UP_CHARS` letters/digits/CJK after
-trimming, or it begins with a follow-up word (`FOLLOW_UP_PREFIXES`: 那, 那么, 还有, 它,
-"and", "what about", ...) - the previous user message is put in front of it, so "那金昌呢?"
-after "酒钢集团的产品种类扩展到了多少个" retrieves with both. The question actually asked is
-returned as `question`.
+message; when it is a follow-up, `index.rank.followup` rewrites it into a standalone question
+with the earlier user messages as context ("那么金昌呢？" after "白银炉能耗降低了多少" →
+"金昌能耗降低了多少"). The question retrieved with is returned as `question`; a rewrite is
+also shown on the reply's first line (`answered_as`: "（按“金昌能耗降低了多少”回答）") and
+described in `follow_up` (the message as asked, and the kind of rewrite).
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from index.rank.followup import standalone
 from index.types import AskResult, Passage
 from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, JsonInt, clean_question
 from service.urls import api_path
@@ -42,24 +43,6 @@ MODEL_ID = "ragqa-extractive"
 MODEL_CREATED = 1767225600  # 2026-01-01T00:00:00Z, a fixed date for /v1/models
 NO_ANSWER = "The articles don't answer this question. (文章中没有这个问题的答案。)"
 SOURCES_HEADING = "\n\nSources:"
-FOLLOW_UP_CHARS = 6
-FOLLOW_UP_PREFIXES = (
-    "那",
-    "那么",
-    "还有",
-    "另外",
-    "它",
-    "它们",
-    "其",
-    "该",
-    "这个",
-    "那个",
-    "and ",
-    "what about",
-    "how about",
-    "and what",
-    "what else",
-)
 
 
 class TextPart(BaseModel):
@@ -202,6 +185,11 @@ class Choice(BaseModel):
     logprobs: None = None
 
 
+class FollowUp(BaseModel):
+    asked: str = Field(description="the last user message as it was asked")
+    kind: str = Field(description="entity, time, entity+time, pronoun, aspect or context")
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -210,6 +198,9 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     references: list[Reference]
     question: str = Field(description="the question answered, after reading earlier turns")
+    follow_up: FollowUp | None = Field(
+        default=None, description="how the last message was rewritten (null: it was not)"
+    )
 
 
 class ModelCard(BaseModel):
@@ -231,26 +222,49 @@ class QuestionError(ValueError):
     """No question can be read from the messages; the message names the field."""
 
 
-def _is_follow_up(text: str) -> bool:
-    content = [c for c in text if c.isalnum()]
-    lowered = text.lower()
-    return len(content) <= FOLLOW_UP_CHARS or lowered.startswith(FOLLOW_UP_PREFIXES)
+class Resolved(NamedTuple):
+    """The question to retrieve with, how it was rewritten (None: it was not) and the
+    reply's first line that shows the rewrite ("" when none)."""
+
+    question: str
+    follow_up: FollowUp | None
+    lead: str
 
 
-def resolve_question(messages: Sequence[ChatMessage]) -> str:
-    """The question to retrieve with (see the module docstring)."""
+def resolve_question(messages: Sequence[ChatMessage]) -> Resolved:
+    """The question to retrieve with (see the module docstring); earlier user messages that
+    are not valid questions on their own are not read as context."""
     users = [
         (i, m.text.strip()) for i, m in enumerate(messages) if m.role == "user" and m.text.strip()
     ]
     if not users:
         raise QuestionError("messages: no user message with text to answer")
-    last_index, question = users[-1]
-    if len(users) > 1 and _is_follow_up(question):
-        question = f"{users[-2][1]} {question}"
+    last_index, asked = users[-1]
     try:
-        return clean_question(question[-MAX_QUESTION_CHARS:])
+        asked = clean_question(asked[-MAX_QUESTION_CHARS:])
     except ValueError as exc:
         raise QuestionError(f"messages[{last_index}].content: {exc}") from exc
+    rewrite = standalone([text for _, text in users[:-1] if _valid(text)], asked)
+    if not rewrite.rewritten or not _valid(rewrite.question):
+        return Resolved(asked, None, "")
+    return Resolved(
+        rewrite.question, FollowUp(asked=asked, kind=rewrite.kind), answered_as(rewrite.question)
+    )
+
+
+def _valid(text: str) -> bool:
+    try:
+        clean_question(text)
+    except ValueError:
+        return False
+    return True
+
+
+def answered_as(question: str) -> str:
+    """The reply's first line for a rewritten question, in the question's language."""
+    if any("\u3400" <= c <= "\u9fff" for c in question):
+        return f"（按“{question}”回答）\n\n"
+    return f"(answered as: {question})\n\n"
 
 
 def _source_line(n: int, p: Passage) -> str:
@@ -258,8 +272,11 @@ def _source_line(n: int, p: Passage) -> str:
     return f"[{n}] {p.title} · {p.source} · {date} · chars {p.char_start}–{p.char_end}"
 
 
-def compose(result: AskResult, base_url: str) -> tuple[str, list[Annotation], list[Reference]]:
-    """The reply text, its annotations (offsets into the text) and the references."""
+def compose(
+    result: AskResult, base_url: str, lead: str = ""
+) -> tuple[str, list[Annotation], list[Reference]]:
+    """The reply text (after `lead`), its annotations (offsets into the text) and the
+    references."""
 
     def url(doc_id: str) -> str:
         return base_url + api_path("v1", "documents", doc_id)
@@ -271,8 +288,8 @@ def compose(result: AskResult, base_url: str) -> tuple[str, list[Annotation], li
         annotations.append(
             Annotation(
                 url_citation=UrlCitation(
-                    start_index=0,
-                    end_index=len(a.text),
+                    start_index=len(lead),
+                    end_index=len(lead) + len(a.text),
                     title=a.title,
                     url=url(a.doc_id),
                     doc_id=a.doc_id,
@@ -283,7 +300,7 @@ def compose(result: AskResult, base_url: str) -> tuple[str, list[Annotation], li
         )
     else:
         head = NO_ANSWER
-    reply = head
+    reply = lead + head
     if result.passages:
         reply += SOURCES_HEADING
     for n, p in enumerate(result.passages, 1):
@@ -326,9 +343,15 @@ def new_completion_id() -> str:
 
 
 def completion(
-    result: AskResult, question: str, base_url: str, completion_id: str | None = None
+    result: AskResult,
+    question: str,
+    base_url: str,
+    completion_id: str | None = None,
+    *,
+    follow_up: FollowUp | None = None,
+    lead: str = "",
 ) -> ChatCompletion:
-    reply, annotations, references = compose(result, base_url)
+    reply, annotations, references = compose(result, base_url, lead)
     return ChatCompletion(
         id=completion_id or new_completion_id(),
         created=int(time.time()),
@@ -336,6 +359,7 @@ def completion(
         choices=[Choice(message=AssistantMessage(content=reply, annotations=annotations))],
         references=references,
         question=question,
+        follow_up=follow_up,
     )
 
 

@@ -10,13 +10,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from index.types import Filters
 from service.text import lone_surrogate_message
 
 MAX_QUESTION_CHARS = 1000
+MAX_CONTEXT_QUESTIONS = 5
 MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
 
@@ -139,6 +147,14 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+ContextQuestion = Annotated[
+    str,
+    Field(strict=True, json_schema_extra={"pattern": QUESTION_PATTERN}),
+    AfterValidator(clean_question),
+]
+"""An earlier question of a conversation (`AskRequest.context`): checked like a question."""
+
+
 class AskRequest(BaseModel):
     question: str = Field(
         strict=True,
@@ -165,6 +181,16 @@ class AskRequest(BaseModel):
         description="Only documents matching every given field; one that matches nothing "
         "gives no passages and a null answer.",
         examples=[{"published_from": "2025-01-01", "source": ["000_0ad1dae646fc90f2.txt"]}],
+    )
+
+    context: list[ContextQuestion] | None = Field(
+        default=None,
+        max_length=MAX_CONTEXT_QUESTIONS,
+        description="Earlier questions of the conversation, oldest first (at most "
+        f"{MAX_CONTEXT_QUESTIONS}, each like `question`): a follow-up such as '那么金昌呢？' "
+        "is rewritten into a standalone question with them before retrieval, and the "
+        "response's `question` is the question answered.",
+        examples=[["白银炉能耗降低了多少"]],
     )
 
     @field_validator("question")

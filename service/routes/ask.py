@@ -16,6 +16,7 @@ from index.types import Filters
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import CollectionNotFound, error_body, to_api_error
+from service.followups import standalone_question
 from service.routing import api_router
 from service.schemas import (
     AskRequest,
@@ -82,7 +83,7 @@ async def ask(
     collections, filters = restriction(engine, body.collections, body.filters)
     result = await state.run_cpu(
         partial(queries.ask, engine, collections=collections, filters=filters),
-        body.question,
+        standalone_question(body.question, body.context),
         body.top_k,
     )
     return AskResponse.model_validate(result)
@@ -121,14 +122,15 @@ async def _ask_events(
     try:
         collections, filters = restriction(engine, body.collections, body.filters)
         retrieve = partial(queries.retrieve, engine, collections=collections, filters=filters)
-        retrieval = asyncio.ensure_future(state.run_cpu(retrieve, body.question, body.top_k))
+        question = standalone_question(body.question, body.context)
+        retrieval = asyncio.ensure_future(state.run_cpu(retrieve, question, body.top_k))
         async for ping in _keepalive_until(retrieval):
             yield ping
         retrieved = retrieval.result()
         yield ServerSentEvent(
             event="passages",
             data=StreamPassagesEvent(
-                question=body.question,
+                question=question,
                 passages=[PassageOut.model_validate(p) for p in retrieved.passages],
             ),
         )

@@ -29,6 +29,7 @@ from service.openai_compat import (
     ModelCard,
     ModelList,
     QuestionError,
+    Resolved,
     chunk,
     completion,
     compose,
@@ -53,10 +54,11 @@ OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
 STREAM_DESCRIPTION = """
 Without `stream`, one `chat.completion`. With `"stream": true`, `text/event-stream` of
 `chat.completion.chunk` objects as OpenAI sends them: the role, the reply in two content
-deltas (the answer line, then the numbered sources), and a last chunk with
-`finish_reason: "stop"`, the annotations in its delta and the `references` list, then
-`data: [DONE]`. Errors before the stream starts are JSON 4xx; after, a `data:` line with
-the OpenAI error object, then `data: [DONE]`.
+deltas (the answer line, after the rewritten question's line for a follow-up, then the
+numbered sources), and a last chunk with `finish_reason: "stop"`, the annotations in its
+delta, the `references` list, `question` and `follow_up`, then `data: [DONE]`. Errors
+before the stream starts are JSON 4xx; after, a `data:` line with the OpenAI error object,
+then `data: [DONE]`.
 """
 
 
@@ -65,7 +67,7 @@ def _check_model(model: str) -> None:
         raise ModelNotFound(f"model: {model[:80]!r} does not exist; the only model is {MODEL_ID}")
 
 
-def _question(body: ChatCompletionRequest) -> str:
+def _question(body: ChatCompletionRequest) -> Resolved:
     try:
         return resolve_question(body.messages)
     except QuestionError as exc:
@@ -100,18 +102,19 @@ async def chat_completions(
 ) -> Any:
     """Answer the last user message extractively, with numbered, offset-cited sources."""
     _check_model(body.model)
-    question = _question(body)
+    resolved = _question(body)
+    question = resolved.question
     request.state.question_chars = len(question)
     base = _base_url(request)
     if body.stream:
-        events = _stream(engine, state, question, body.top_k, base)
+        events = _stream(engine, state, resolved, body.top_k, base)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await state.run_cpu(engine.ask, question, body.top_k)
-    return completion(result, question, base)
+    return completion(result, question, base, follow_up=resolved.follow_up, lead=resolved.lead)
 
 
 def _sse(data: dict[str, Any] | str) -> str:
@@ -120,8 +123,9 @@ def _sse(data: dict[str, Any] | str) -> str:
 
 
 async def _stream(
-    engine: Engine, state: AppState, question: str, top_k: int, base: str
+    engine: Engine, state: AppState, resolved: Resolved, top_k: int, base: str
 ) -> AsyncIterator[str]:
+    question = resolved.question
     completion_id, created = new_completion_id(), int(time.time())
     yield _sse(chunk(completion_id, created, {"role": "assistant", "content": ""}))
     try:
@@ -134,7 +138,7 @@ async def _stream(
         finally:
             if not task.done():
                 task.cancel()
-        reply, annotations, references = compose(task.result(), base)
+        reply, annotations, references = compose(task.result(), base, resolved.lead)
         cut = reply.find(SOURCES_HEADING)
         cut = len(reply) if cut < 0 else cut
         for piece in (reply[:cut], reply[cut:]):
@@ -147,6 +151,7 @@ async def _stream(
             finish_reason="stop",
             references=[r.model_dump() for r in references],
             question=question,
+            follow_up=resolved.follow_up and resolved.follow_up.model_dump(),
         )
         yield _sse(last)
     except Exception as exc:

@@ -17,6 +17,7 @@
   const VERSION = "1.0.0";
   const TIMEOUT_MS = 30000;
   const TOP_K = 5;
+  const CONTEXT = 5; // at most this many earlier questions go with one
   // Captured now: document.currentScript is null once this first synchronous run is over.
   const SCRIPT = document.currentScript;
 
@@ -38,6 +39,7 @@
       related: "相关段落",
       noAnswer: "资料中没有找到答案。以下是最接近的段落，供参考：",
       quotedFrom: "摘自",
+      answeredAs: (q) => `按“${q}”回答`,
       footer: "答案均摘自原文 · 点击出处查看上下文",
       network: "无法连接到问答服务，请检查网络后重试。",
       timeout: "等待超时（30 秒），请稍后再试。",
@@ -66,6 +68,7 @@
       related: "Related passages",
       noAnswer: "The articles don't say. These are the closest passages:",
       quotedFrom: "Quoted from",
+      answeredAs: (q) => `Answered as: ${q}`,
       footer: "Answers are quoted from the articles · open a source to see its context",
       network: "Can't reach the question service. Check your connection and try again.",
       timeout: "No reply within 30 seconds. Please try again later.",
@@ -123,6 +126,7 @@ mark{background:var(--mark);color:var(--mark-text);border-radius:3px;padding:0 2
 .answer-text mark{font-weight:600}
 .ctx{color:var(--muted)}
 .msg .via{margin-top:8px;font-size:12.5px;color:var(--muted)}
+.msg .as{margin:0 0 6px;font-size:12.5px;color:var(--muted)}
 .ref{border:0;background:var(--accent-soft);color:var(--accent);border-radius:6px;padding:0 6px;font-size:12px;font-weight:600;margin:0 2px;line-height:1.6}
 .note{color:var(--muted);font-size:14px}
 .cites{margin-top:10px;border-top:1px solid var(--border);padding-top:8px}
@@ -359,6 +363,7 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
     log.append(hello);
 
     let current = null; // {controller, why}
+    const asked = []; // answered questions: a follow-up's context
     let composing = false;
 
     function setBusy(busy) {
@@ -457,6 +462,11 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
       }
 
       return {
+        answeredAs(rewritten) {
+          if (typeof rewritten === "string" && rewritten !== question && !bubble.querySelector(".as")) {
+            bubble.insertBefore(el("p", "as", t.answeredAs(rewritten)), bubble.children[1]);
+          }
+        },
         passages(passages) {
           status.firstChild.textContent = t.locating;
           renderCitations(passages, t.sources, null);
@@ -516,7 +526,8 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
         if (current === job) cancel("timeout");
       }, TIMEOUT_MS);
       try {
-        await runQuestion(question, job.controller.signal, turn);
+        await runQuestion(question, asked.slice(-CONTEXT), job.controller.signal, turn);
+        asked.push(question);
       } catch (err) {
         if (job.why === "cancelled") turn.fail(t.cancelled);
         else if (job.why === "timeout") turn.fail(t.timeout);
@@ -531,11 +542,11 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
       }
     }
 
-    async function runQuestion(question, signal, turn) {
+    async function runQuestion(question, context, signal, turn) {
       const init = {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ question, top_k: TOP_K }),
+        body: JSON.stringify(context.length ? { question, top_k: TOP_K, context } : { question, top_k: TOP_K }),
         credentials: "omit",
         mode: "cors",
         cache: "no-store",
@@ -549,6 +560,7 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
         if (!res.ok) throw new Failure(await describeFailure(res, t));
         const result = await res.json().catch(() => null);
         if (!result || !Array.isArray(result.passages)) throw new Failure(t.malformed);
+        turn.answeredAs(result.question);
         turn.answer(result.answer, result.passages);
         return;
       }
@@ -562,7 +574,10 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
         if (event === "done") finished = true;
         else if (event === "error") throw new Failure(t.streamError(String(payload.error?.message ?? t.malformed)));
         else if (!Array.isArray(payload.passages)) throw new Failure(t.malformed);
-        else if (event === "passages") turn.passages(payload.passages);
+        else if (event === "passages") {
+          turn.answeredAs(payload.question);
+          turn.passages(payload.passages);
+        }
         else {
           turn.answer(payload.answer, payload.passages);
           answered = true;

@@ -126,7 +126,7 @@ def test_stream_ends_with_references_then_done_on_the_wire(live_server: str) -> 
     assert "references" in json.loads(data[-2])
 
 
-def test_a_follow_up_is_read_with_the_previous_question(client: OpenAI) -> None:
+def test_a_follow_up_is_rewritten_with_the_previous_question(client: OpenAI) -> None:
     reply = client.chat.completions.create(
         model=MODEL_ID,
         messages=[
@@ -136,13 +136,15 @@ def test_a_follow_up_is_read_with_the_previous_question(client: OpenAI) -> None:
             {"role": "user", "content": [{"type": "text", "text": "那现在呢？"}]},
         ],
     )
-    assert (reply.model_extra or {})["question"] == f"{QUESTION} 那现在呢？"
+    assert (reply.model_extra or {})["question"] == "酒钢集团现在的产品种类扩展到了多少个"
+    assert (reply.model_extra or {})["follow_up"] == {"asked": "那现在呢？", "kind": "time"}
     standalone = "白银炉能耗降低了多少"
     reply = client.chat.completions.create(
         model=MODEL_ID,
         messages=[{"role": "user", "content": QUESTION}, {"role": "user", "content": standalone}],
     )
     assert (reply.model_extra or {})["question"] == standalone
+    assert (reply.model_extra or {})["follow_up"] is None
 
 
 def test_unknown_model_is_an_openai_404(client: OpenAI) -> None:
