@@ -76,6 +76,8 @@ def near_miss(name: str) -> str | None:
 
 def unknown_field(name: str) -> str:
     """The plain-words refusal of an unknown key (the caller prefixes where it is)."""
+    if name == COLLECTIONS:  # e.g. inside `filters`, where MCP's tools once took it
+        return f"unknown field here; {COLLECTIONS!r} is not a filter, it goes beside {FILTERS!r}"
     meant = near_miss(name)
     return "unknown field" + (f"; did you mean {meant!r}?" if meant else "")
 

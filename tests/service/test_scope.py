@@ -313,6 +313,11 @@ def test_http_ask_stream_and_search_refuse_unknown_scope_keys(
         assert error_message(httpx.post(f"{base}{path}", json=plural)) == (
             "filters.sources: unknown field; did you mean 'source'?"
         )
+    nested = {"question": QUESTION, "filters": {"collections": [COLLECTION]}}
+    assert error_message(httpx.post(f"{base}/v1/ask", json=nested)) == (
+        "filters.collections: unknown field here; 'collections' is not a filter, it goes "
+        "beside 'filters'"
+    )
     searched = httpx.get(f"{base}/v1/search", params={"q": QUESTION, "sources": "甘肃日报"})
     assert error_message(searched) == (
         "sources: unknown field; did you mean 'source'? (a query parameter)"
