@@ -64,18 +64,26 @@ class RagqaRetriever(BaseRetriever):
     k: int = Field(default=5, ge=1, le=MAX_K, description="passages per query")
     api_key: SecretStr | None = None
     timeout: float = Field(default=60.0, gt=0)
-    filters: FiltersIn | None = Field(
-        default=None, description="published_from, published_to, source, metadata"
+    filters: dict[str, Any] | None = Field(
+        default=None,
+        description="published_from, published_to, source, metadata (checked when made)",
     )
     collections: list[str] | None = Field(default=None, description="omitted: every one")
 
-    @field_validator("filters", mode="before")
+    @field_validator("filters")
     @classmethod
-    def _known_filters(cls, value: Any) -> Any:
-        for key in value if isinstance(value, dict) else ():
+    def _known_filters(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The filters as `/v1/ask` takes them; an unknown key (`sources`) or a bad date is
+        refused now, naming it, rather than ignored at query time."""
+        if value is None:
+            return None
+        for key in value:
             if key not in FiltersIn.model_fields:
                 raise ValueError(f"filters.{key}: {unknown_field(str(key))}")
-        return value
+        return FiltersIn.model_validate(value).model_dump(exclude_defaults=True)
+
+    def _filters(self) -> FiltersIn | None:
+        return FiltersIn.model_validate(self.filters) if self.filters is not None else None
 
     @field_validator("collections")
     @classmethod
@@ -138,7 +146,7 @@ class RagqaRetriever(BaseRetriever):
         """The query parameters of `GET /v1/search` for this retriever's scope."""
         params: list[tuple[str, str | int | float | bool | None]] = [("q", query), ("top_k", k)]
         params += [(COLLECTIONS, name) for name in self.collections or ()]
-        spec = self.filters
+        spec = self._filters()
         if spec is None:
             return params
         for bound in ("published_from", "published_to"):
@@ -185,7 +193,7 @@ class RagqaRetriever(BaseRetriever):
         else:
             engine = self.engine
         try:
-            names, filters = queries.restriction(engine, self.collections, self.filters)
+            names, filters = queries.restriction(engine, self.collections, self._filters())
         except ApiError as exc:
             hint = (
                 "; an engine is one index directory: for the collections of the document "

@@ -417,7 +417,7 @@ def test_mcp_refuses_unknown_scope_keys_over_stdio(
 def test_langchain_refuses_unknown_scope_keys(docs_server: tuple[str, Path]) -> None:
     base = docs_server[0]
     with pytest.raises(ValueError, match=r"filters\.sources: unknown field; did you mean 'source'"):
-        RagqaRetriever(base_url=base, filters={"sources": ["甘肃日报"]})  # type: ignore[arg-type]
+        RagqaRetriever(base_url=base, filters={"sources": ["甘肃日报"]})
     with pytest.raises(ValueError, match="collection: unknown field; did you mean 'collections'"):
         RagqaRetriever(base_url=base, collection=COLLECTION)  # type: ignore[call-arg]
 
