@@ -143,17 +143,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=100_000, help="synthetic corpus size")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    return run(args.index, args.model, args.synthetic, args.json)
 
+
+def run(index: Path, model: str, synthetic: int, json_path: Path | None = None) -> int:
+    """Every benchmark, printed (and written to `json_path` as JSON when given)."""
     report: dict[str, object] = {}
     print("== seed corpus build ==")
-    report["seed_build"] = build = seed_build(args.model)
+    report["seed_build"] = build = seed_build(model)
     for key, value in build.items():
         print(f"  {key:24s} {value:10.2f}")
 
     print("== query latency (dev questions, warm, in-process) ==")
-    if not args.index.exists():
-        build_index(DEFAULT_CORPUS_DIR, args.index, args.model, progress=False)
-    engine = Engine.load(args.index, args.model)
+    if not index.exists():
+        build_index(DEFAULT_CORPUS_DIR, index, model, progress=False)
+    engine = Engine.load(index, model)
     questions = [q.question for q in load_questions(DEV_SET)]
     latency = query_latency(engine, questions)
     report["latency"] = latency.__dict__
@@ -162,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(question encoding alone p50 {latency.encode_p50_ms:.1f} ms, n={latency.n})"
     )
 
-    print(f"== synthetic corpus: {args.synthetic:,} random {engine.manifest.dim}-d vectors ==")
-    ann = synthetic_ann(args.synthetic, engine.manifest.dim)
+    print(f"== synthetic corpus: {synthetic:,} random {engine.manifest.dim}-d vectors ==")
+    ann = synthetic_ann(synthetic, engine.manifest.dim)
     report["synthetic"] = ann
     print(
         f"  {'':6s} {'add/s':>10s} {'size MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'recall@10':>9s}"
@@ -174,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['search_p50_ms']:8.3f} {row['search_p95_ms']:8.3f} "
             f"{row['recall_at_10_vs_flat']:9.3f}"
         )
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 
 

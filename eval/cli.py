@@ -302,18 +302,27 @@ def tune(
         float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
     ] = DEFAULT_MAX_NULL,
     out: Annotated[
-        Path | None, typer.Option(help="where to write the parameters [index/rank/params.json]")
+        Path | None, typer.Option(help="where to write the parameters [var/tuned/params.json]")
     ] = None,
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install", help="write the file the engine reads (index/rank/params.json) instead"
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="print the held-out figures only")
     ] = False,
 ) -> None:
     """Fit ranking weights, answer weights and the abstention model on named sets, print the
-    article-held-out figures (today's parameters next to the fitted ones), write params.json."""
+    article-held-out figures (today's parameters next to the fitted ones), write params.json
+    (to var/tuned/ unless --install or --out says otherwise)."""
     from eval import tune as t
     from eval import tune_report as r
     from eval.report import git_commit
 
+    if install and out is not None:
+        fail("--install and --out name two places for one file: give one of them", code=2)
     try:
         named = [named_set(n) for n in set_names or t.DEFAULT_SETS]
     except ValueError as exc:
@@ -359,6 +368,9 @@ def tune(
     doc = r.params_document(
         final, reference, named, counts, commit, folds, max_null, today, tuned, fits, fold_of
     )
-    target = out or r.PARAMS_FILE
+    target = r.PARAMS_FILE if install else out or r.TUNED_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
     r.write_params(doc, target)
     typer.echo(f"wrote {target}")
+    if target != r.PARAMS_FILE:
+        typer.echo(f"the engine reads {r.PARAMS_FILE}: re-run with --install to replace it")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from corpus import paths
 from eval.sets import NamedSet
 from eval.tune import Figures, Fitted
 from index.rank.params import PARAMS_FILE as RANK_PARAMS_FILE
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 
 PARAMS_FILE = RANK_PARAMS_FILE
-"""Where `ragqa eval tune` writes the fit by default: the file the engine reads."""
+"""The file the engine reads (tracked in git): `ragqa eval tune --install` writes the fit here."""
+TUNED_FILE = paths.VAR_DIR / "tuned" / "params.json"
+"""Where `ragqa eval tune` writes the fit by default: beside the indexes, untracked, so that a
+trial fit never changes the shipped parameters unless asked (`--install`)."""
 
 
 def cache_slug(engine: Engine) -> str:

@@ -23,6 +23,7 @@ from typing import Annotated
 
 import typer
 
+from corpus import paths
 from corpus.cli import app as corpus_app
 from corpus.console import fail
 from eval.cli import app as eval_app
@@ -62,19 +63,28 @@ app.command("rm")(rm)
 app.command("collections")(collections)
 
 
-@eval_app.command(
-    "bench",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def bench(ctx: typer.Context) -> None:
-    """Speed and size benchmarks (benchmarks/benchmark.py); options pass through (see --help)."""
+@eval_app.command("bench")
+def bench(
+    index: Annotated[
+        Path, typer.Option("--index", help="index of the latency benchmark [var/index]")
+    ] = paths.INDEX_DIR,
+    model: Annotated[
+        str | None, typer.Option("--model", help="embedding model [env RAGQA_MODEL]")
+    ] = None,
+    synthetic: Annotated[
+        int, typer.Option("--synthetic", min=1, help="vectors of the synthetic ANN corpus")
+    ] = 100_000,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="also write the figures to this file")
+    ] = None,
+) -> None:
+    """Speed and size benchmarks (benchmarks/benchmark.py): seed build, query latency, ANN."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from benchmarks import benchmark
     from index.errors import IndexError_
 
     try:
-        code = benchmark.main(list(ctx.args))
+        code = benchmark.run(index, model or load_settings().model, synthetic, json_path)
     except (IndexError_, FileNotFoundError, NotADirectoryError) as exc:
         fail(str(exc))
     raise typer.Exit(code)

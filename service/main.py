@@ -26,7 +26,18 @@ from service.error_handlers import (
     register_error_handlers,
 )
 from service.ratelimit import RateLimiter, RateLimitMiddleware
-from service.routes import admin, ask, chat, collections, dify, documents, ops, search, widget
+from service.routes import (
+    admin,
+    apidocs,
+    ask,
+    chat,
+    collections,
+    dify,
+    documents,
+    ops,
+    search,
+    widget,
+)
 from service.routing import flat_routes, refuse_without_key
 from service.state import AppState, follow_store, get_engine_now
 
@@ -75,10 +86,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # `Host: evil.example` sent clients to http://evil.example/mcp. A path is served as
         # written or is a 404.
         redirect_slashes=False,
+        docs_url=None,  # /docs and /redoc come from service.routes.apidocs, without a CDN
+        redoc_url=None,
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, collections, admin, ops, widget, dify, chat):
+    for module in (ask, search, documents, collections, admin, ops, widget, dify, chat, apidocs):
         app.include_router(module.router)
     app.state.mcp = mcp_server.build_server(
         partial(get_engine_now, app.state.ragqa), app.state.ragqa.run_cpu

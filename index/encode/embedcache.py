@@ -206,9 +206,10 @@ def embed_passages(
     cache: EmbeddingCache | None,
     *,
     progress: bool = False,
+    label: str = "embedding",
 ) -> EmbedResult:
     """Vectors for `texts` in order: cached ones looked up, the rest embedded and committed
-    group by group (duplicates are embedded once)."""
+    group by group (duplicates are embedded once); `label` names the progress bar."""
     if cache is None:
         vectors = embedder.encode_passages(list(texts), progress=progress)
         return EmbedResult(vectors, len(texts), 0)
@@ -219,7 +220,7 @@ def embed_passages(
     # Similar lengths together (the encoder pads each batch to its longest text).
     todo = sorted(unique, key=len)
     group = checkpoint_group(len(todo))
-    for batch in progress_batches(todo, group, progress):
+    for batch in progress_batches(todo, group, progress, label=label):
         encoded = embedder.encode_passages(batch)
         cache.store(batch, encoded)
         for text, vector in zip(batch, encoded, strict=True):
@@ -228,15 +229,15 @@ def embed_passages(
 
 
 def progress_batches(
-    items: list[T], size: int, progress: bool, unit: str = "text"
+    items: list[T], size: int, progress: bool, unit: str = "text", label: str = "embedding"
 ) -> Iterator[list[T]]:
     """`items` in consecutive batches of `size` (at least 1), with a progress bar on stderr
-    counting `unit`s when `progress` is set."""
+    named `label`, counting `unit`s, when `progress` is set."""
     bar = None
     if progress and items:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(items), desc="embedding", unit=unit, file=sys.stderr)
+        bar = tqdm(total=len(items), desc=label, unit=unit, file=sys.stderr)
     try:
         for start in range(0, len(items), max(size, 1)):
             batch = items[start : start + size]

@@ -218,7 +218,9 @@ def embed(
             passages[p] = found[p]
             spans_out[p] = found[mine[1:]].reshape(len(spans), dim)
             n_cached += 1
-    for group in progress_batches(todo, checkpoint_group(len(todo)), progress, "passage"):
+    for group in progress_batches(
+        todo, checkpoint_group(len(todo)), progress, "passage", label="embedding passages"
+    ):
         result = encode(embedder, [texts[p] for p in group], [layout.spans[p] for p in group])
         for j, p in enumerate(group):
             passages[p], spans_out[p] = result.passages[j], result.spans[j]

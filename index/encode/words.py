@@ -191,5 +191,7 @@ def encode_words(
     does not hold are encoded."""
     if not words:
         return WordTable.empty(embedder.dim)
-    result = embed_passages(_AsQueries(embedder), list(words), cache, progress=progress)
+    result = embed_passages(
+        _AsQueries(embedder), list(words), cache, progress=progress, label="embedding words"
+    )
     return WordTable(tuple(words), np.asarray(result.vectors, dtype=np.float16))

@@ -103,7 +103,7 @@ def provision_reader(
                     op_types_to_quantize=["MatMul", "Gemm", "Gather"],  # as the encoder
                     per_channel=True,
                     reduce_range=False,
-                    weight_type=QuantType.QInt8,
+                    weight_type=QuantType.QUInt8,
                     extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
                 )
         finally:

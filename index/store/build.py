@@ -219,7 +219,7 @@ def _embed_parts(
             passage_text_for_embedding(part.documents[r], a, b, titles) for r, a, b in part.chunks
         ]
         texts += [part.documents[r].text[a:b] for r, a, b in part.sentences]
-    result = embed_passages(embedder, texts, cache, progress=progress)
+    result = embed_passages(embedder, texts, cache, progress=progress, label="embedding passages")
     vectors = result.vectors.reshape(-1, embedder.dim)
     pos = 0
     for part in todo:

@@ -161,3 +161,14 @@ def test_run_against_a_live_service_as_json(live_server: str, tmp_path: Path) ->
     assert doc["summary"]["service"]["n_questions"] == 3
     assert doc["summary"]["service"]["n_errors"] == 0
     assert Path(doc["run_dir"]).parent == tmp_path / "o"
+
+
+def test_bench_help_is_the_cli_s_own_with_every_option() -> None:
+    result = runner.invoke(ragqa, ["eval", "bench", "--help"])
+    assert result.exit_code == 0
+    assert "Usage: ragqa eval bench [OPTIONS]" in result.output
+    for option in ("--index", "--model", "--synthetic", "--json"):
+        assert option in result.output
+    bad = runner.invoke(ragqa, ["eval", "bench", "--synthetic", "0"])
+    assert bad.exit_code == 2
+    assert "--synthetic" in bad.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from types import SimpleNamespace
 from typing import Any
 
@@ -91,9 +92,21 @@ def test_tune_names_the_sets_it_knows_when_given_another() -> None:
     assert "unknown question set 'squad': choose from dev, own, cmrc" in result.output
 
 
-def test_tune_writes_by_default_the_params_file_the_engine_reads() -> None:
-    from eval.tune_report import PARAMS_FILE
+def test_tune_writes_an_untracked_file_unless_asked_to_install_the_one_the_engine_reads() -> None:
+    from typer.testing import CliRunner
+
+    from corpus import paths
+    from eval.cli import app
+    from eval.tune_report import PARAMS_FILE, TUNED_FILE
     from index.rank.params import PARAMS_FILE as ENGINE_READS
 
     assert PARAMS_FILE == ENGINE_READS
     assert PARAMS_FILE.is_file()
+    assert TUNED_FILE == paths.VAR_DIR / "tuned" / "params.json"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(TUNED_FILE)], cwd=paths.REPO_DIR, check=False
+    )
+    assert ignored.returncode == 0  # var/ is not tracked
+    result = CliRunner().invoke(app, ["tune", "--install", "--out", "x.json", "--dry-run"])
+    assert result.exit_code == 2
+    assert "--install and --out name two places for one file" in result.output

@@ -12,8 +12,8 @@ for one. Every call carries a bounded timeout and any failure to reach Milvus is
 Two Milvus collections, ``<prefix>_passages`` and ``<prefix>_sentences``:
 
     passages   key (INT64 primary), doc_id, collection, published (nullable), source,
-               char_start, char_end, metadata (JSON), text (VARCHAR analysed by
-               ``{"tokenizer": "jieba"}``, the title and the passage as BM25 reads them),
+               char_start, char_end, metadata (JSON), text (the title and passage's BM25
+               tokens as opaque words, `bm25_words`, analysed by ``{"tokenizer": "standard"}``),
                sparse (the BM25 vector Milvus computes from text: ``Function(BM25)``),
                vector (the passage embedding, inner product = cosine)
     sentences  key, doc_id, char_start, char_end, vector

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -11,14 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from index.errors import BackendConfigError, BackendUnavailableError, IndexMismatchError
-from index.text.tokenize import STOPWORDS
+from index.text.tokenize import tokenize
 
 DEFAULT_PREFIX = "ragqa"
 DEFAULT_TIMEOUT_S = 10.0
 BATCH_ROWS = 256
 """Rows per insert call (a passage row with its vector and text is a few KB)."""
 MAX_TEXT_BYTES = 65535
-"""Milvus' VARCHAR limit; the BM25 text of a passage is cut to it (UTF-8 bytes)."""
+"""Milvus' VARCHAR limit; the BM25 words of a passage are cut to it (whole words)."""
 MAX_IN_LIST = 16384
 """More keys than this in one `in [...]` filter are sent in several queries."""
 _KEY_MASK = (1 << 63) - 1
@@ -29,17 +30,29 @@ not on an idle channel): pymilvus pings every 10 s, which milvus-lite's server (
 defaults) answers with GOAWAY "too_many_pings", dropping the channel. A Milvus server accepts
 either; every call has its own timeout, so a dead peer is still noticed at once."""
 
-PUNCTUATION = tuple("，。、；：？！…—·「」『』（）《》〈〉【】“”‘’,.;:?!()[]{}<>\"'-_/\\|%~`")
-ANALYZER: dict[str, Any] = {
-    "tokenizer": "jieba",
-    "filter": [
-        "removepunct",
-        {"type": "stop", "stop_words": sorted(STOPWORDS | set(PUNCTUATION))},
-    ],
-}
-"""The BM25 analyzer: jieba (search mode in milvus-lite), without the stop words and the
-punctuation `index.text.tokenize` drops. milvus-lite ignores the named "removepunct" filter (its
-stop list covers punctuation); Milvus applies both."""
+ANALYZER: dict[str, Any] = {"tokenizer": "standard"}
+"""The BM25 analyzer of the passages' `text` field. That field holds `bm25_words`: the passage's
+own BM25 tokens (`index.text.tokenize`), each written as one opaque ASCII word, which the
+standard tokenizer keeps whole. So Milvus scores exactly the words bm25s scores, with the same
+document lengths. Its jieba analyzer (used before December 2026) cut, normalised and filtered
+differently: a `+` between words, for one, was a word to it and not to bm25s, and passages near
+a tie swapped places between the backends."""
+WORD_KEY_BYTES = 6
+"""Bytes of blake2b per word key: 48 bits, no collision to expect within a vocabulary."""
+
+
+def word_key(token: str) -> str:
+    """One BM25 token as a word the standard tokenizer keeps whole (``w`` + 12 hex digits)."""
+    digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=WORD_KEY_BYTES)
+    return "w" + digest.hexdigest()
+
+
+def bm25_words(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """`text`'s BM25 tokens as word keys separated by spaces, at most `limit` bytes (whole
+    words; what a passage row's `text` holds and what a BM25 search sends)."""
+    words = [word_key(t) for t in tokenize(text)]
+    keep = (limit + 1) // (2 + 2 * WORD_KEY_BYTES)
+    return " ".join(words[:keep])
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ model's dimension, kept in step with a view (`sync`, idempotent) and searched.""
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from index.search.milvus.client import (
     connect,
 )
 from index.search.milvus.filters import _in_list
+
+log = logging.getLogger(__name__)
 
 
 class Syncable(Protocol):
@@ -83,19 +87,44 @@ class MilvusIndex:
         """Create the collections if missing; refuse ones made with another dimension."""
         for name in (self.passages, self.sentences):
             exists = _call("list collections", self.settings, self.client.has_collection, name)
+            if exists and self._old_analyzer(name):
+                # Milvus holds what the store derives: a collection an older ragqa made (BM25
+                # over jieba words) is made again, and the sync that follows fills it.
+                log.warning(
+                    "the Milvus collection %r was made with another BM25 analyzer: "
+                    "re-creating it (the next sync re-inserts its rows)",
+                    name,
+                )
+                _call("drop a collection", self.settings, self.client.drop_collection, name)
+                exists = False
             if exists:
                 self._check_dim(name)
             else:
                 _call("create a collection", self.settings, self._create, name)
             _call("load a collection", self.settings, self.client.load_collection, name)
 
-    def _check_dim(self, name: str) -> None:
-        info = _call(
+    def _describe(self, name: str) -> dict[str, Any]:
+        info: dict[str, Any] = _call(
             "describe a collection",
             self.settings,
             lambda: self.client.describe_collection(name, timeout=self.settings.timeout_s),
         )
-        for field in info.get("fields", []):
+        return info
+
+    def _old_analyzer(self, name: str) -> bool:
+        """Whether `name` has a BM25 text field analysed otherwise than `ANALYZER`."""
+        for field in self._describe(name).get("fields", []):
+            if field.get("name") == "text":
+                raw = field.get("params", {}).get("analyzer_params")
+                try:
+                    params = json.loads(raw) if isinstance(raw, str) else raw
+                except ValueError:
+                    return True
+                return bool(params != ANALYZER)
+        return False
+
+    def _check_dim(self, name: str) -> None:
+        for field in self._describe(name).get("fields", []):
             if field.get("name") == "vector":
                 dim = int(field.get("params", {}).get("dim", 0))
                 if dim != self.dim:

@@ -11,14 +11,13 @@ import numpy as np
 import numpy.typing as npt
 
 from index.search.filters import Catalog
-from index.search.milvus.client import BATCH_ROWS, MAX_TEXT_BYTES
+from index.search.milvus.client import BATCH_ROWS, bm25_words
 from index.search.milvus.collections import MilvusIndex
 from index.search.milvus.filters import _in_list, filter_expression
 from index.search.milvus.keys import document_version, row_keys
 from index.search.view import IndexView
 from index.store.build import passage_text_for_embedding
 from index.store.files import IndexData
-from index.text.tokenize import normalize
 from index.types import Allowed
 
 
@@ -75,7 +74,7 @@ class MilvusView(IndexView):
             for i, vector in zip(part, vectors, strict=True):
                 r, a, b = self.chunks[i].tolist()
                 doc = self.documents[r]
-                text = normalize(passage_text_for_embedding(doc, a, b, True))
+                text = passage_text_for_embedding(doc, a, b, True)
                 yield {
                     "key": int(self.passage_keys[i]),
                     "doc_id": doc.doc_id,
@@ -86,7 +85,7 @@ class MilvusView(IndexView):
                     "published": doc.published,
                     "source": doc.source or "",
                     "metadata": dict(self.catalog.metadata[r]),
-                    "text": _cut_utf8(text, MAX_TEXT_BYTES),
+                    "text": bm25_words(text),
                 }
 
     def sentence_rows_for(self, keys: set[int]) -> Iterable[dict[str, Any]]:
@@ -188,7 +187,7 @@ class MilvusView(IndexView):
         """Milvus' BM25 scores of its `lexical_limit` best allowed passages (0 elsewhere):
         fusion reads only the top `depth` of them."""
         scores = np.zeros(self.n_passages, dtype=np.float32)
-        text = normalize(query).strip()
+        text = bm25_words(query)
         where = self.where(allowed)
         if not text or where is None:
             return scores
@@ -205,10 +204,3 @@ def _stack(keys: Sequence[int], found: Mapping[int, np.ndarray], dim: int) -> np
         if vector is not None:
             out[i] = vector
     return out
-
-
-def _cut_utf8(text: str, limit: int) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[:limit].decode("utf-8", errors="ignore")
