@@ -3,6 +3,11 @@
 `app` is the `service` group of the project CLI (`ragqa.cli`); `ragqa serve` and `ragqa ask`
 are its shortcuts and `python -m service` runs `serve`. Heavy imports (torch,
 sentence-transformers, faiss) happen inside the commands, so `--help` is instant.
+
+`ragqa ask` answers as `POST /v1/ask` does, from the same document store (`RAGQA_DATA_DIR`:
+every collection, what `ragqa add` stored included), with its scope as options
+(`--collection`, `--published-from`, `--published-to`, `--source`, `--metadata`; the names of
+`service.scope`), or asks a running service with `--url`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from index.settings import load_settings
 if TYPE_CHECKING:
     from index.settings import Settings
     from index.types import AskResult
+    from service.schemas import AskRequest, AskResponse
 
 app = typer.Typer(
     help="Serve the HTTP API; ask from the terminal.",
@@ -152,53 +158,159 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", help="a running service, e.g. http://127.0.0.1:8000 [env RAGQA_URL]"),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--api-key", help="its API key [env RAGQA_API_KEY]", show_default=False),
+]
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question, in Chinese or English")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", "-c", help="answer from this collection (repeat for several)"),
+    ] = None,
+    published_from: Annotated[
+        str | None, typer.Option("--published-from", help="YYYY-MM-DD, inclusive")
+    ] = None,
+    published_to: Annotated[
+        str | None, typer.Option("--published-to", help="YYYY-MM-DD, inclusive")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="exact source name (repeat)")
+    ] = None,
+    metadata: Annotated[
+        list[str] | None, typer.Option("--metadata", help="key:value that must match (repeat)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the /v1/ask JSON")] = False,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
     index: IndexOpt = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="document store directory [env RAGQA_DATA_DIR]"),
+    ] = None,
 ) -> None:
-    """Answer a question in-process from the index directory."""
+    """Answer a question from the document store (every collection, or --collection), as
+    POST /v1/ask does: in-process, or from a running service with --url."""
     from service.schemas import AskRequest
 
-    settings = load_settings(index_dir=index)
+    settings = load_settings(index_dir=index, data_dir=data_dir)
+    body = {
+        "question": question,
+        "top_k": top_k,
+        "collections": collection or None,
+        "filters": _cli_filters(published_from, published_to, source, metadata),
+    }
     try:
-        question = AskRequest(question=question, top_k=top_k).question
+        request = AskRequest.model_validate(body)
     except ValueError as exc:
-        fail(f"question: {_first_error(exc)}", code=2)
-    if not settings.index_dir.is_dir():
-        fail(f"no index at {settings.index_dir}: run `ragqa build`")
-    from index.engine import Engine
-    from index.rank.glossary import glossary_of
+        fail(_first_error(exc), code=2)
+    base = (url or os.environ.get("RAGQA_URL") or "").rstrip("/")
+    response = _ask_remote(base, api_key, request) if base else _ask_local(settings, request)
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+    else:
+        print_result(Console(), response)
 
+
+def _cli_filters(
+    published_from: str | None,
+    published_to: str | None,
+    source: list[str] | None,
+    metadata: list[str] | None,
+) -> dict[str, Any] | None:
+    """`filters` of the request from the options (None: none given)."""
+    pairs: dict[str, str] = {}
+    for item in metadata or ():
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            fail(f"--metadata: {item!r} is not key:value", code=2)
+        pairs[key] = value
+    given = {
+        "published_from": published_from,
+        "published_to": published_to,
+        "source": source or None,
+        "metadata": pairs or None,
+    }
+    filters = {k: v for k, v in given.items() if v is not None}
+    return filters or None
+
+
+def _ask_local(settings: Settings, request: AskRequest) -> AskResponse:
+    """The answer from the document store `settings` names, opened as the service opens it
+    (the corpus index imported into `default`), so `ragqa add` is seen at once."""
+    from index.opening import open_library
+    from service import queries
+    from service.errors import ApiError
+    from service.schemas import AskResponse
+
+    if (
+        settings.import_corpus
+        and not settings.index_dir.is_dir()
+        and not settings.data_dir.exists()
+    ):
+        fail(f"no index at {settings.index_dir}: run `ragqa build`")
     try:
-        engine = Engine.load(
-            settings.index_dir,
-            settings.model,
-            encoder=settings.encoder,
-            glossary=glossary_of(settings.glossary),
-        )
-        result = engine.ask(question, top_k)
+        library = open_library(settings)
     except domain_errors() as exc:
         fail(str(exc))
-    if as_json:
-        from service.schemas import AskResponse
+    try:
+        engine = library.engine
+        collections, filters = queries.restriction(engine, request.collections, request.filters)
+        result = queries.ask(
+            engine, request.question, request.top_k, collections=collections, filters=filters
+        )
+    except ApiError as exc:
+        fail(exc.message)
+    except domain_errors() as exc:
+        fail(str(exc))
+    finally:
+        library.close()
+    return AskResponse.model_validate(result)
 
-        typer.echo(AskResponse.model_validate(result).model_dump_json(indent=2))
-    else:
-        print_result(Console(), result)
+
+def _ask_remote(base: str, api_key: str | None, request: AskRequest) -> AskResponse:
+    """The answer of `POST /v1/ask` of the service at `base`; its error message, one line."""
+    import httpx
+
+    from service.schemas import AskResponse
+
+    key = api_key or os.environ.get("RAGQA_API_KEY")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    body = request.model_dump(mode="json", exclude_none=True)
+    try:
+        response = httpx.post(f"{base}/v1/ask", json=body, headers=headers, timeout=600)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {base}: {exc}")
+    if response.status_code != 200:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        fail(f"POST /v1/ask: {response.status_code} {message}")
+    return AskResponse.model_validate(response.json())
 
 
 def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return str(first.get("ctx", {}).get("error", first.get("msg")))
+    """The first error of a request that fails validation, worded as the HTTP API words it
+    ("question: must not be empty")."""
+    from pydantic import ValidationError
+
+    from service.errors import validation_error
+
+    if isinstance(exc, ValidationError):
+        return validation_error(exc.errors()).message
     return str(exc)
 
 
-def print_result(console: Console, result: AskResult) -> None:
+def print_result(console: Console, result: AskResult | AskResponse) -> None:
     """The answer, then numbered passages with citation and the answer span highlighted."""
     if result.answer is None:
         console.print(Text("No answer in the corpus; closest passages:", style="yellow"))

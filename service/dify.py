@@ -10,7 +10,9 @@ Dify (`api/services/external_knowledge_service.py`) POSTs to `<endpoint>/retriev
 and reads `{"records": [{"content", "score", "title", "metadata"}]}`. Dify versions differ,
 so the request is read leniently: `metadata_condition` may be absent or null, a condition's
 `name` may be a string or a list of names (the condition then applies to each of them), and
-the operator key may be `logical_operator` or `logic`. Unknown extra keys are ignored.
+the operator key may be `logical_operator` or `logic`. Unknown extra keys are ignored, except
+a key of our own scope vocabulary (`collections`, `filters`, `source`, ... and near misses:
+`service.scope`), refused with a 422 that points to `knowledge_id` and `metadata_condition`.
 
 Conditions map onto `index.types.Filters`:
 
@@ -42,13 +44,13 @@ from index.rank.fitted import RelevanceScale
 from index.types import Filters, Passage
 from service.queries import relevance
 from service.schemas import (
-    MAX_FILTER_VALUES,
     MAX_TOP_K,
     QUESTION_PATTERN,
     QUESTION_RULE,
     JsonInt,
     clean_question,
 )
+from service.scope import MAX_FILTER_VALUES, SCOPE_NAMES, near_miss
 
 DATE_FIELDS = ("published", "date", "published_at", "publish_date")
 SOURCE_FIELDS = ("source", "sources")
@@ -110,10 +112,11 @@ class DifyRetrievalSetting(BaseModel):
 
 
 class DifyRetrievalRequest(BaseModel):
-    """What Dify sends to `POST /retrieval`."""
+    """What Dify sends to `POST /retrieval` (extra keys are kept in `model_extra`, for
+    `scope_key_error`)."""
 
     model_config = ConfigDict(
-        extra="ignore",
+        extra="allow",
         json_schema_extra={
             "examples": [
                 {
@@ -138,6 +141,19 @@ class DifyRetrievalRequest(BaseModel):
     @classmethod
     def _query(cls, value: str) -> str:
         return clean_question(value)
+
+
+def scope_key_error(body: DifyRetrievalRequest) -> str | None:
+    """The refusal of a key of our scope vocabulary sent to Dify's route, naming it: Dify
+    scopes by `knowledge_id` and `metadata_condition`, and ignoring the key would answer
+    from documents the caller meant to exclude."""
+    for key in body.model_extra or {}:
+        if key in SCOPE_NAMES or near_miss(key) is not None:
+            return (
+                f"{key[:40]}: not a field of Dify's retrieval request; the collection is "
+                "knowledge_id, filters are metadata_condition"
+            )
+    return None
 
 
 class DifyRecordMetadata(BaseModel):

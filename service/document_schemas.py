@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from corpus.formats import MAX_ARTICLE_CHARS
 from index.store.records import check_collection_name
 from index.store.writes import MAX_TITLE_CHARS, NewDocument
-from service.schemas import DATE_SCHEMA, MetadataValue, check_date, metadata_strings
+from service.scope import DATE_SCHEMA, MetadataValue, check_date, metadata_strings
 
 MAX_BATCH = 1000
 """Documents per write request, in every format (JSON, files, JSONL lines)."""

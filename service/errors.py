@@ -34,6 +34,7 @@ from index.errors import (
     ModelUnavailableError,
     shown_id,
 )
+from service.scope import unknown_field
 
 logger = logging.getLogger("service.errors")
 
@@ -342,6 +343,8 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
 def _field_message(name: str, kind: str, error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required"
+    if kind == "extra_forbidden":
+        return unknown_field(name)
     if kind == "value_error":
         # Our own validators raise ValueError with the plain-words message.
         ctx = error.get("ctx") or {}

@@ -11,16 +11,19 @@ Two transports, the same tools (`build_server`):
 
 Each tool returns structured content (the same JSON as `/v1/search`, `/v1/ask` and
 `/v1/documents/{id}`, with its output schema) and a short text rendering for clients that
-show text. Like those routes, the tools need no key. Bad arguments (an empty question,
-`top_k` outside 1..50, a bad filter date, an unknown document) come back as MCP tool errors
-(`isError: true` with the message naming the argument), never as a crash.
+show text (`search` names its question `question`, as `ask` does). The scope arguments are
+`service.scope`'s, as in `/v1/ask`'s body: `collections` and `filters` (`published_from`,
+`published_to`, `source`, `metadata`). Like those routes, the tools need no key. Bad
+arguments (an empty question, `top_k` outside 1..50, a bad filter date, an unknown key such
+as `sources`, an unknown collection or document) come back as MCP tool errors (`isError:
+true` with the message naming the argument, worded as the HTTP API words it), never as a
+crash.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import FastAPI
@@ -28,24 +31,30 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from index.errors import CollectionNotFoundError, DocumentNotFoundError, shown_id
+from index.errors import DocumentNotFoundError
 from index.types import Filters
 from service import queries
-from service.errors import MethodNotAllowed, error_response
+from service.errors import ApiError, MethodNotAllowed, error_response, validation_error
 from service.routes.documents import document_out
 from service.schemas import (
     DEFAULT_TOP_K,
-    MAX_FILTER_VALUES,
     MAX_TOP_K,
     AskResponse,
     DocumentOut,
     PassageOut,
-    check_collections,
     clean_question,
+)
+from service.scope import (
+    COLLECTIONS_DESCRIPTION,
+    FILTERS_DESCRIPTION,
+    MAX_FILTER_VALUES,
+    FiltersIn,
+    check_collections,
+    unknown_field,
 )
 
 if TYPE_CHECKING:
@@ -64,51 +73,44 @@ INSTRUCTIONS = (
 )
 
 
-class ToolFilters(BaseModel):
-    """Restrict a query; every field is optional and empty fields do not filter."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    published_from: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
-    published_to: str | None = Field(default=None, description="YYYY-MM-DD, inclusive")
-    sources: list[str] = Field(
-        default_factory=list, max_length=MAX_FILTER_VALUES, description="source names; any of"
-    )
-    metadata: dict[str, str] = Field(default_factory=dict, description="every key must equal")
-    collections: list[str] | None = Field(
-        default=None,
-        max_length=MAX_FILTER_VALUES,
-        description="collections to search, at least one; omitted: every one",
-        json_schema_extra={"minItems": 1},
-    )
-
-    @field_validator("collections")
-    @classmethod
-    def _collections(cls, value: list[str] | None) -> list[str] | None:
-        return check_collections(value)  # `[]` is refused as /v1/ask refuses it
-
-    @field_validator("published_from", "published_to")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-        return value
-
-    def to_filters(self) -> Filters:
-        return Filters(
-            published_from=self.published_from,
-            published_to=self.published_to,
-            sources=tuple(self.sources),
-            metadata=tuple(sorted(self.metadata.items())),
-        )
-
-
 class SearchOut(BaseModel):
-    query: str
+    """`search`'s structured content: `/v1/search`'s passages, under `question` as `ask`
+    has it (the HTTP contract's `query` is the query parameter's name, not a tool's)."""
+
+    question: str
     passages: list[PassageOut]
+
+
+Collections = Annotated[
+    list[str] | None,
+    Field(
+        max_length=MAX_FILTER_VALUES,
+        description=COLLECTIONS_DESCRIPTION,
+        json_schema_extra={"minItems": 1},
+    ),
+    AfterValidator(check_collections),  # `[]` is refused as /v1/ask refuses it
+]
+ScopeFilters = Annotated[FiltersIn | None, Field(description=FILTERS_DESCRIPTION)]
+
+
+class RagqaMCPServer(MCPServer):
+    """`MCPServer` whose argument errors read like the HTTP API's ("filters.sources: unknown
+    field; did you mean 'source'?"), not pydantic's text with its documentation URL."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        tool = self._tool_manager.get_tool(name)
+        known = tool.parameters.get("properties", {}) if tool is not None else {}
+        for key in arguments if tool is not None else ():
+            if key not in known:  # the SDK would drop it: `collection` would search everything
+                raise ToolError(f"Error executing tool {name}: {key[:40]}: {unknown_field(key)}")
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                message = validation_error(cause.errors()).message
+                raise ToolError(f"Error executing tool {name}: {message}") from cause
+            raise
 
 
 Question = Annotated[str, Field(description="the question, in Chinese or English")]
@@ -122,15 +124,14 @@ def _question(text: str) -> str:
         raise ToolError(f"question: {exc}") from exc
 
 
-def _scope(engine: Engine, filters: ToolFilters | None) -> ToolFilters:
-    """The tool's filters; a ToolError naming an unknown collection."""
-    scope = filters or ToolFilters()
+def _scope(
+    engine: Engine, collections: list[str] | None, filters: FiltersIn | None
+) -> tuple[list[str] | None, Filters | None]:
+    """The tool's scope (`service.scope`); a ToolError naming an unknown collection."""
     try:
-        queries.check_collections(engine, scope.collections)
-    except CollectionNotFoundError as exc:
-        name = shown_id(exc.args[0])
-        raise ToolError(f"filters.collections: no collection named {name}") from None
-    return scope
+        return queries.restriction(engine, collections, filters)
+    except ApiError as exc:
+        raise ToolError(exc.message) from None
 
 
 def _passage_lines(passages: list[PassageOut]) -> list[str]:
@@ -151,48 +152,44 @@ def _result(text: str, structured: BaseModel) -> CallToolResult:
 def build_server(engine: EngineSource, run: Runner) -> MCPServer:
     """The MCP server over whatever engine `engine()` returns now; `run(fn, *args)` runs
     CPU-bound engine calls off the event loop."""
-    server: MCPServer = MCPServer(
+    server: MCPServer = RagqaMCPServer(
         "ragqa", instructions=INSTRUCTIONS, version="1.0.0", log_level="WARNING"
     )
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read_only)
     async def search(
-        question: Question, top_k: TopK = DEFAULT_TOP_K, filters: ToolFilters | None = None
+        question: Question,
+        top_k: TopK = DEFAULT_TOP_K,
+        collections: Collections = None,
+        filters: ScopeFilters = None,
     ) -> Annotated[CallToolResult, SearchOut]:
         """Ranked passages for a question, best first, each with its citation (doc_id,
         title, source, published, char_start/char_end into the document text)."""
         query = _question(question)
-        scope = _scope(engine(), filters)
+        current = engine()
+        names, where = _scope(current, collections, filters)
         found = await run(
-            lambda: queries.search(
-                engine(),
-                query,
-                top_k,
-                collections=scope.collections,
-                filters=scope.to_filters(),
-            )
+            lambda: queries.search(current, query, top_k, collections=names, filters=where)
         )
-        out = SearchOut(query=query, passages=[PassageOut.model_validate(p) for p in found])
+        out = SearchOut(question=query, passages=[PassageOut.model_validate(p) for p in found])
         lines = _passage_lines(out.passages) or ["no passages match"]
         return _result(f"{len(out.passages)} passages for {query!r}:\n" + "\n".join(lines), out)
 
     @server.tool(annotations=read_only)
     async def ask(
-        question: Question, top_k: TopK = DEFAULT_TOP_K, filters: ToolFilters | None = None
+        question: Question,
+        top_k: TopK = DEFAULT_TOP_K,
+        collections: Collections = None,
+        filters: ScopeFilters = None,
     ) -> Annotated[CallToolResult, AskResponse]:
         """Answer a question: the shortest verbatim span of the articles that answers it,
         or null when they do not say, plus the ranked passages it was chosen from."""
         query = _question(question)
-        scope = _scope(engine(), filters)
+        current = engine()
+        names, where = _scope(current, collections, filters)
         result = await run(
-            lambda: queries.ask(
-                engine(),
-                query,
-                top_k,
-                collections=scope.collections,
-                filters=scope.to_filters(),
-            )
+            lambda: queries.ask(current, query, top_k, collections=names, filters=where)
         )
         out = AskResponse.model_validate(result)
         if out.answer is None:

@@ -37,9 +37,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from index.rank.followup import standalone
 from index.types import AskResult, Passage
 from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, JsonInt, clean_question
+from service.scope import Scope
 from service.urls import api_path
 
 MODEL_ID = "ragqa-extractive"
+COLLECTION_SEPARATOR = ":"
+"""`ragqa-extractive:<collection>` is the model answering from that collection only."""
 MODEL_CREATED = 1767225600  # 2026-01-01T00:00:00Z, a fixed date for /v1/models
 NO_ANSWER = "The articles don't answer this question. (文章中没有这个问题的答案。)"
 SOURCES_HEADING = "\n\nSources:"
@@ -117,12 +120,15 @@ USER_MESSAGE_WITH_TEXT: dict[str, Any] = {
 """What `resolve_question` needs, as JSON Schema `contains`: a user message with text."""
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(Scope):
     """OpenAI's chat request; sampling options (temperature, max_tokens, ...) are accepted and
-    have no effect on an extractive answer. `top_k` (1..50, default 5) is ours: sources."""
+    have no effect on an extractive answer. Ours, sent with the SDK's `extra_body`: `top_k`
+    (1..50, default 5: sources) and the scope of `service.scope` (`collections`, `filters`).
+    Other keys are kept (`model_extra`) so that the route can refuse a misspelt scope key
+    (`collection`, `sources`) instead of ignoring it."""
 
     model_config = ConfigDict(
-        extra="ignore",
+        extra="allow",
         json_schema_extra={
             "examples": [
                 {
@@ -133,7 +139,11 @@ class ChatCompletionRequest(BaseModel):
         },
     )
 
-    model: str = Field(strict=True, examples=[MODEL_ID])
+    model: str = Field(
+        strict=True,
+        examples=[MODEL_ID],
+        description=f"{MODEL_ID}, or {MODEL_ID}:<collection> to answer from one collection",
+    )
     messages: list[ChatMessage] = Field(
         min_length=1,
         description="at least one user message with text",
@@ -203,6 +213,18 @@ class ChatCompletion(BaseModel):
     )
 
 
+def model_collection(model: str) -> str | None:
+    """The collection a model id names (`ragqa-extractive:fdnews` → fdnews; the plain id:
+    None); ValueError for an id that is not ours."""
+    base, sep, collection = model.partition(COLLECTION_SEPARATOR)
+    if base != MODEL_ID or (sep and not collection):
+        raise ValueError(
+            f"{model[:80]!r} does not exist; the models are {MODEL_ID} and "
+            f"{MODEL_ID}{COLLECTION_SEPARATOR}<collection>"
+        )
+    return collection or None
+
+
 class ModelCard(BaseModel):
     id: str
     object: Literal["model"] = "model"
@@ -216,6 +238,15 @@ class ModelList(BaseModel):
 
 
 MODEL_CARD = ModelCard(id=MODEL_ID, created=MODEL_CREATED, owned_by="ragqa")
+
+
+def model_card(collection: str | None = None) -> ModelCard:
+    """The card of the plain model, or of the one answering from `collection`."""
+    if collection is None:
+        return MODEL_CARD
+    return ModelCard(
+        id=f"{MODEL_ID}{COLLECTION_SEPARATOR}{collection}", created=MODEL_CREATED, owned_by="ragqa"
+    )
 
 
 class QuestionError(ValueError):
@@ -347,6 +378,7 @@ def completion(
     question: str,
     base_url: str,
     completion_id: str | None = None,
+    model: str = MODEL_ID,
     *,
     follow_up: FollowUp | None = None,
     lead: str = "",
@@ -355,7 +387,7 @@ def completion(
     return ChatCompletion(
         id=completion_id or new_completion_id(),
         created=int(time.time()),
-        model=MODEL_ID,
+        model=model,
         choices=[Choice(message=AssistantMessage(content=reply, annotations=annotations))],
         references=references,
         question=question,
@@ -368,6 +400,7 @@ def chunk(
     created: int,
     delta: dict[str, Any],
     finish_reason: str | None = None,
+    model: str = MODEL_ID,
     **extra: Any,
 ) -> dict[str, Any]:
     """One `chat.completion.chunk` object."""
@@ -375,7 +408,7 @@ def chunk(
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
-        "model": MODEL_ID,
+        "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
     }
     body.update(extra)

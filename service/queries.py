@@ -12,8 +12,11 @@ from collections.abc import Sequence
 
 from index.contents import Alternatives
 from index.engine import Engine, Retrieved
+from index.errors import CollectionNotFoundError, shown_id
 from index.rank.fitted import RelevanceScale
-from index.types import Allowed, AskResult, Passage
+from index.types import Allowed, AskResult, Filters, Passage
+from service.errors import CollectionNotFound
+from service.scope import FiltersIn
 
 
 def collections_of(engine: Engine) -> list[str]:
@@ -30,6 +33,19 @@ def check_collections(engine: Engine, collections: Sequence[str] | None) -> list
     """`engine.contents.check_collections`: CollectionNotFoundError (404) names the first
     collection that does not exist."""
     return engine.contents.check_collections(collections)
+
+
+def restriction(
+    engine: Engine, collections: Sequence[str] | None, filters: FiltersIn | None
+) -> tuple[list[str] | None, Filters | None]:
+    """The scope of a request (`service.scope`) as the engine takes it; a 404 naming an
+    unknown collection (every door words it alike)."""
+    try:
+        names = check_collections(engine, collections)
+    except CollectionNotFoundError as exc:
+        name = shown_id(exc.args[0])
+        raise CollectionNotFound(f"collections: no collection named {name}") from None
+    return names, (filters.to_filters() if filters is not None else None)
 
 
 def scope(

@@ -7,7 +7,6 @@ so `/openapi.json` describes each route exactly. Validators raise ValueError wit
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,9 +17,8 @@ from pydantic import (
     Field,
     field_validator,
 )
-from pydantic.json_schema import JsonDict
 
-from index.types import Filters
+from service.scope import Scope
 from service.text import lone_surrogate_message
 
 MAX_QUESTION_CHARS = 1000
@@ -49,76 +47,6 @@ def clean_question(value: str) -> str:
     if surrogate is not None:
         raise ValueError(surrogate)
     return text
-
-
-DATE_SCHEMA: JsonDict = {"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-"""What `check_date` accepts, for the OpenAPI schema (the check itself words the refusal)."""
-
-
-def check_date(value: str | None) -> str | None:
-    """An ISO date ``YYYY-MM-DD`` (None passes), or ValueError in plain words."""
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}") from None
-
-
-MetadataValue = str | int | float | bool
-
-
-def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
-    """Metadata values as the strings they are stored and compared as (true → "true")."""
-    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items()}
-
-
-MAX_FILTER_VALUES = 100
-"""Sources (or collections) one filter may list, by every door (`/v1/ask`, Dify, MCP)."""
-
-
-class FiltersIn(BaseModel):
-    """Which documents a question may be answered from; every given field must match."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    published_from: str | None = Field(
-        default=None,
-        description="ISO date, inclusive; undated documents never match",
-        json_schema_extra=DATE_SCHEMA,
-    )
-    published_to: str | None = Field(
-        default=None, description="ISO date, inclusive", json_schema_extra=DATE_SCHEMA
-    )
-    source: list[str] = Field(
-        default_factory=list,
-        max_length=MAX_FILTER_VALUES,
-        description="exact source names; any of them",
-    )
-    metadata: dict[str, MetadataValue] = Field(
-        default_factory=dict, description="every key must have this value"
-    )
-
-    @field_validator("published_from", "published_to")
-    @classmethod
-    def _date(cls, value: str | None) -> str | None:
-        return check_date(value)
-
-    def to_filters(self) -> Filters:
-        return Filters(
-            published_from=self.published_from,
-            published_to=self.published_to,
-            sources=tuple(self.source),
-            metadata=tuple(sorted(metadata_strings(self.metadata).items())),
-        )
-
-
-def check_collections(value: list[str] | None) -> list[str] | None:
-    if value is not None and not value:
-        raise ValueError("must name at least one collection (omit it to search every one)")
-    return value
 
 
 def _integral(value: object) -> object:
@@ -155,7 +83,12 @@ ContextQuestion = Annotated[
 """An earlier question of a conversation (`AskRequest.context`): checked like a question."""
 
 
-class AskRequest(BaseModel):
+class AskRequest(Scope):
+    """The question, how many passages, and its scope (`service.scope`); any other key is
+    refused, naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
     question: str = Field(
         strict=True,
         description=f"The question. {QUESTION_RULE}",
@@ -168,19 +101,6 @@ class AskRequest(BaseModel):
         le=MAX_TOP_K,
         strict=True,
         description="Passages to return: an integer (5 or 5.0; not 2.5, not a string).",
-    )
-    collections: list[str] | None = Field(
-        default=None,
-        max_length=100,
-        description="Collections to search, in one merged ranking; omitted: every collection.",
-        examples=[["default"]],
-        json_schema_extra={"minItems": 1},
-    )
-    filters: FiltersIn | None = Field(
-        default=None,
-        description="Only documents matching every given field; one that matches nothing "
-        "gives no passages and a null answer.",
-        examples=[{"published_from": "2025-01-01", "source": ["000_0ad1dae646fc90f2.txt"]}],
     )
 
     context: list[ContextQuestion] | None = Field(
@@ -197,11 +117,6 @@ class AskRequest(BaseModel):
     @classmethod
     def _question(cls, value: str) -> str:
         return clean_question(value)
-
-    @field_validator("collections")
-    @classmethod
-    def _collections(cls, value: list[str] | None) -> list[str] | None:
-        return check_collections(value)
 
 
 class SpanOut(_Out):

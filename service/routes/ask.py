@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import TypeVar
 
@@ -11,17 +11,14 @@ from fastapi import Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from index.engine import Engine
-from index.errors import CollectionNotFoundError, shown_id
-from index.types import Filters
 from service import queries
 from service.deps import EngineDep, StateDep
-from service.errors import CollectionNotFound, error_body, to_api_error
+from service.errors import error_body, to_api_error
 from service.followups import standalone_question
 from service.routing import api_router
 from service.schemas import (
     AskRequest,
     AskResponse,
-    FiltersIn,
     PassageOut,
     StreamAnswerEvent,
     StreamPassagesEvent,
@@ -39,18 +36,6 @@ KEEPALIVE_SECONDS = 10.0
 
 ASK_ERROR_STATUSES = (400, 404, 413, 422, 429, 503)
 ASK_ERRORS = error_responses(*ASK_ERROR_STATUSES)
-
-
-def restriction(
-    engine: Engine, collections: Sequence[str] | None, filters: FiltersIn | None
-) -> tuple[list[str] | None, Filters | None]:
-    """The scope of a request (see `service.queries`); 404 naming an unknown collection."""
-    try:
-        names = queries.check_collections(engine, collections)
-    except CollectionNotFoundError as exc:
-        name = shown_id(exc.args[0])
-        raise CollectionNotFound(f"collections: no collection named {name}") from None
-    return names, (filters.to_filters() if filters is not None else None)
 
 
 STREAM_DESCRIPTION = """
@@ -80,7 +65,7 @@ async def ask(
 ) -> AskResponse:
     """Answer a question: ranked passages plus the shortest verbatim span that answers it."""
     request.state.question_chars = len(body.question)
-    collections, filters = restriction(engine, body.collections, body.filters)
+    collections, filters = queries.restriction(engine, body.collections, body.filters)
     result = await state.run_cpu(
         partial(queries.ask, engine, collections=collections, filters=filters),
         standalone_question(body.question, body.context),
@@ -97,7 +82,7 @@ async def stream_scope(request: Request, engine: EngineDep) -> None:
         body = AskRequest.model_validate_json(await request.body())
     except ValueError:
         return
-    restriction(engine, body.collections, body.filters)
+    queries.restriction(engine, body.collections, body.filters)
 
 
 @router.post(
@@ -120,7 +105,7 @@ async def _ask_events(
     engine: Engine, state: AppState, body: AskRequest
 ) -> AsyncIterator[ServerSentEvent]:
     try:
-        collections, filters = restriction(engine, body.collections, body.filters)
+        collections, filters = queries.restriction(engine, body.collections, body.filters)
         retrieve = partial(queries.retrieve, engine, collections=collections, filters=filters)
         question = standalone_question(body.question, body.context)
         retrieval = asyncio.ensure_future(state.run_cpu(retrieve, question, body.top_k))

@@ -2,8 +2,11 @@
 
 Point any OpenAI client or chat UI at `http://HOST:PORT/v1` with model `ragqa-extractive`
 (see `service.openai_compat` for the reply, its annotations and references, and how earlier
-turns are read). Like `/v1/ask` the routes need no key; clients may send any. Errors use
-OpenAI's shape (`service.errors`); an unknown model is a 404 with code `model_not_found`.
+turns are read). The scope is `service.scope`'s: `collections` and `filters` in the body (the
+SDK's `extra_body`), or a model `ragqa-extractive:<collection>` (listed by `/v1/models`, one
+per collection). Like `/v1/ask` the routes need no key; clients may send any. Errors use
+OpenAI's shape (`service.errors`); an unknown model is a 404 with code `model_not_found`, an
+unknown collection a 404 naming it, a misspelt scope key (`collection`, `sources`) a 422.
 """
 
 from __future__ import annotations
@@ -11,18 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
 from index.engine import Engine
+from index.types import AskResult, Filters
+from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest, ModelNotFound, openai_error_body, to_api_error
 from service.openai_compat import (
-    MODEL_CARD,
-    MODEL_ID,
     SOURCES_HEADING,
     ChatCompletion,
     ChatCompletionRequest,
@@ -33,10 +37,13 @@ from service.openai_compat import (
     chunk,
     completion,
     compose,
+    model_card,
+    model_collection,
     new_completion_id,
     resolve_question,
 )
 from service.routing import api_router
+from service.scope import misplaced_scope_key
 from service.state import AppState
 
 router = api_router(prefix="/v1", tags=["openai"])
@@ -62,9 +69,41 @@ then `data: [DONE]`.
 """
 
 
-def _check_model(model: str) -> None:
-    if model != MODEL_ID:
-        raise ModelNotFound(f"model: {model[:80]!r} does not exist; the only model is {MODEL_ID}")
+def _check_model(model: str, state: AppState) -> str | None:
+    """The collection the model id names (None: every collection); 404 `model_not_found`
+    for an id that is not ours or names no collection."""
+    try:
+        collection = model_collection(model)
+    except ValueError as exc:
+        raise ModelNotFound(f"model: {exc}") from None
+    if collection is not None and collection not in _collections(state):
+        raise ModelNotFound(
+            f"model: {model[:80]!r} names no collection {collection[:64]!r}; see /v1/models"
+        )
+    return collection
+
+
+def _collections(state: AppState) -> list[str]:
+    return queries.collections_of(state.engine) if state.engine is not None else []
+
+
+def _scope(body: ChatCompletionRequest, engine: Engine) -> tuple[list[str] | None, Filters | None]:
+    """The request's scope: `collections` and `filters` of the body, or the model's
+    collection; a misspelt scope key is refused, not ignored."""
+    misplaced = misplaced_scope_key(k for k in (body.model_extra or {}) if k != "metadata")
+    if misplaced is not None:  # OpenAI's own `metadata` (stored completions) is not ours
+        key, why = misplaced
+        raise InvalidRequest(f"{key[:40]}: {why}")
+    collections = body.collections
+    named = model_collection(body.model)
+    if named is not None:
+        if collections is not None and collections != [named]:
+            raise InvalidRequest(
+                f"collections: {collections[:5]!r} contradicts model {body.model[:80]!r}; "
+                "name the collection in one of them"
+            )
+        collections = [named]
+    return queries.restriction(engine, collections, body.filters)
 
 
 def _question(body: ChatCompletionRequest) -> Resolved:
@@ -79,16 +118,16 @@ def _base_url(request: Request) -> str:
 
 
 @router.get("/models", response_model=ModelList, responses={429: OPENAI_ERRORS[429]})
-async def list_models() -> ModelList:
-    """The models this server answers with (one: `ragqa-extractive`)."""
-    return ModelList(data=[MODEL_CARD])
+async def list_models(state: StateDep) -> ModelList:
+    """The models this server answers with: `ragqa-extractive` (every collection), and
+    `ragqa-extractive:<collection>` for each collection."""
+    return ModelList(data=[model_card(), *(model_card(c) for c in _collections(state))])
 
 
 @router.get("/models/{model}", response_model=ModelCard, responses={404: OPENAI_ERRORS[404]})
-async def get_model(model: str) -> ModelCard:
+async def get_model(model: str, state: StateDep) -> ModelCard:
     """One model; 404 `model_not_found` for any other id."""
-    _check_model(model)
-    return MODEL_CARD
+    return model_card(_check_model(model, state))
 
 
 @router.post(
@@ -101,20 +140,29 @@ async def chat_completions(
     body: ChatCompletionRequest, request: Request, engine: EngineDep, state: StateDep
 ) -> Any:
     """Answer the last user message extractively, with numbered, offset-cited sources."""
-    _check_model(body.model)
+    _check_model(body.model, state)
+    collections, filters = _scope(body, engine)
     resolved = _question(body)
     question = resolved.question
     request.state.question_chars = len(question)
     base = _base_url(request)
+    ask = partial(queries.ask, engine, collections=collections, filters=filters)
     if body.stream:
-        events = _stream(engine, state, resolved, body.top_k, base)
+        events = _stream(ask, state, resolved, body.top_k, base, body.model)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    result = await state.run_cpu(engine.ask, question, body.top_k)
-    return completion(result, question, base, follow_up=resolved.follow_up, lead=resolved.lead)
+    result = await state.run_cpu(ask, question, body.top_k)
+    return completion(
+        result,
+        question,
+        base,
+        model=body.model,
+        follow_up=resolved.follow_up,
+        lead=resolved.lead,
+    )
 
 
 def _sse(data: dict[str, Any] | str) -> str:
@@ -123,13 +171,18 @@ def _sse(data: dict[str, Any] | str) -> str:
 
 
 async def _stream(
-    engine: Engine, state: AppState, resolved: Resolved, top_k: int, base: str
+    ask: Callable[[str, int], AskResult],
+    state: AppState,
+    resolved: Resolved,
+    top_k: int,
+    base: str,
+    model: str,
 ) -> AsyncIterator[str]:
     question = resolved.question
     completion_id, created = new_completion_id(), int(time.time())
-    yield _sse(chunk(completion_id, created, {"role": "assistant", "content": ""}))
+    yield _sse(chunk(completion_id, created, {"role": "assistant", "content": ""}, model=model))
     try:
-        task = asyncio.ensure_future(state.run_cpu(engine.ask, question, top_k))
+        task = asyncio.ensure_future(state.run_cpu(ask, question, top_k))
         try:
             while not task.done():
                 done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_SECONDS)
@@ -143,12 +196,13 @@ async def _stream(
         cut = len(reply) if cut < 0 else cut
         for piece in (reply[:cut], reply[cut:]):
             if piece:
-                yield _sse(chunk(completion_id, created, {"content": piece}))
+                yield _sse(chunk(completion_id, created, {"content": piece}, model=model))
         last = chunk(
             completion_id,
             created,
             {"annotations": [a.model_dump() for a in annotations]},
             finish_reason="stop",
+            model=model,
             references=[r.model_dump() for r in references],
             question=question,
             follow_up=resolved.follow_up and resolved.follow_up.model_dump(),

@@ -23,6 +23,7 @@ from service.dify import (
     ConditionError,
     DifyRetrievalRequest,
     DifyRetrievalResponse,
+    scope_key_error,
     to_filters,
     to_records,
 )
@@ -67,6 +68,9 @@ async def require_dify_key(
 
 
 def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalResponse:
+    refused = scope_key_error(body)
+    if refused is not None:
+        raise InvalidRequest(refused)
     knowledge = body.knowledge_id.strip()
     if knowledge not in queries.collections_of(engine):
         raise KnowledgeNotFound(f"The knowledge does not exist: {knowledge[:64]!r}.")

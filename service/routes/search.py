@@ -12,24 +12,30 @@ from pydantic import ValidationError
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest, validation_error
-from service.routes.ask import restriction
 from service.routing import api_router
 from service.schemas import (
-    DATE_SCHEMA,
     DEFAULT_TOP_K,
-    MAX_FILTER_VALUES,
     MAX_TOP_K,
     QUESTION_PATTERN,
     QUESTION_RULE,
-    FiltersIn,
     PassageOut,
     SearchResponse,
     clean_question,
     error_responses,
 )
+from service.scope import (
+    COLLECTIONS,
+    DATE_SCHEMA,
+    FILTER_FIELDS,
+    MAX_FILTER_VALUES,
+    FiltersIn,
+    unknown_field,
+)
 
 router = api_router(prefix="/v1", tags=["search"])
 
+PARAMETERS = frozenset({"q", "top_k", COLLECTIONS, *FILTER_FIELDS})
+"""The query parameters `/v1/search` reads; any other is refused, naming it."""
 COLLECTIONS_ITEM = r"[^,\s]"
 """A `collections` value names at least one collection (it is split on commas)."""
 
@@ -123,7 +129,10 @@ async def search(
     ] = None,
 ) -> SearchResponse:
     """The passages `/v1/ask` would return, best first, without an answer. Filters as in
-    `/v1/ask`'s `filters`, as query parameters."""
+    `/v1/ask`'s `filters`, as query parameters; any other parameter is a 422 naming it."""
+    for name in request.query_params:
+        if name not in PARAMETERS:
+            raise InvalidRequest(f"{name[:40]}: {unknown_field(name)} (a query parameter)")
     try:
         query = clean_question(q)
     except ValueError as exc:
@@ -135,7 +144,7 @@ async def search(
     )
     if names is not None and not names:
         raise InvalidRequest("collections: must name at least one collection")
-    wanted, filters = restriction(
+    wanted, filters = queries.restriction(
         engine, names, _filters(published_from, published_to, source or [], metadata or [])
     )
     request.state.question_chars = len(query)

@@ -5,9 +5,10 @@
  * <script src="https://HOST/widget.js" data-endpoint="https://HOST" data-title="…" defer>
  *   → a floating button that opens a chat panel. Options: data-lang="zh|en",
  *   data-theme="light|dark|auto", data-open="true", data-suggestions="q1|q2",
- *   data-floating="false" (only define <rag-chat>).
- * <rag-chat endpoint="…" heading="…" lang theme suggestions> → the same panel inline
- *   (`title` works too, but also gives the element a tooltip).
+ *   data-floating="false" (only define <rag-chat>), data-collection="fdnews" (answer from
+ *   this collection only; several: "a,b"; sent as `collections`, as /v1/ask takes it).
+ * <rag-chat endpoint="…" heading="…" lang theme suggestions collection> → the same panel
+ *   inline (`title` works too, but also gives the element a tooltip).
  * It lives in a shadow root (host CSS and ours never meet), calls only public routes without
  * credentials, and sets data from the service only as text, never as HTML.
  */
@@ -292,7 +293,8 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
     const theme = ["light", "dark", "auto"].includes(read("theme")) ? read("theme") : "light";
     const endpoint = (read("endpoint") || fallbackEndpoint || location.origin).replace(/\/+$/, "");
     const suggestions = (read("suggestions") || "").split("|").map((s) => s.trim()).filter(Boolean);
-    return { lang, theme, endpoint, title: read("heading") || read("title") || STRINGS[lang].title, open: read("open") === "true", suggestions };
+    const collections = (read("collection") || "").split(",").map((s) => s.trim()).filter(Boolean);
+    return { lang, theme, endpoint, title: read("heading") || read("title") || STRINGS[lang].title, open: read("open") === "true", suggestions, collections };
   }
 
   /**
@@ -546,7 +548,13 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
       const init = {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify(context.length ? { question, top_k: TOP_K, context } : { question, top_k: TOP_K }),
+        // The scope's names are the API's (`collections`); none given: every collection.
+        body: JSON.stringify({
+          question,
+          top_k: TOP_K,
+          ...(opts.collections.length ? { collections: opts.collections } : {}),
+          ...(context.length ? { context } : {}),
+        }),
         credentials: "omit",
         mode: "cors",
         cache: "no-store",

@@ -83,15 +83,15 @@ def test_http_and_in_process_and_async_agree(live_server: str, engine: Any) -> N
 def test_in_process_filters_restrict_the_passages(engine: Any) -> None:
     dated = RagqaRetriever(engine=engine, filters={"published_from": "2025-01-01"}).invoke(QUERY)
     assert dated and {d.metadata["published"] for d in dated} == {"2025-01-22"}
-    none = RagqaRetriever(engine=engine, filters={"sources": ["nothing.txt"]}).invoke(QUERY)
+    none = RagqaRetriever(engine=engine, filters={"source": ["nothing.txt"]}).invoke(QUERY)
     assert none == []
 
 
 def test_filters_and_collections_over_http_match_in_process(live_server: str, engine: Any) -> None:
     scopes: list[dict[str, Any]] = [
         {"filters": {"published_from": "2025-01-01", "published_to": "2025-12-31"}},
-        {"filters": {"sources": ["001_8546bbd5f1ad3438.txt"]}, "collections": ["default"]},
-        {"filters": {"sources": ["nothing.txt"]}},
+        {"filters": {"source": ["001_8546bbd5f1ad3438.txt"]}, "collections": ["default"]},
+        {"filters": {"source": ["nothing.txt"]}},
     ]
     for scope in scopes:
         over_http = RagqaRetriever(base_url=live_server, **scope).invoke(QUERY)
@@ -109,6 +109,8 @@ def test_filters_and_collections_over_http_match_in_process(live_server: str, en
 def test_bad_input_is_refused_with_the_reason(live_server: str, engine: Any) -> None:
     with pytest.raises(ValueError, match="exactly one of base_url"):
         RagqaRetriever()
+    with pytest.raises(ValueError, match=r"filters\.sources: unknown field; did you mean 'source'"):
+        RagqaRetriever(base_url=live_server, filters={"sources": ["a.txt"]})
     with pytest.raises(ValueError, match="exactly one of base_url"):
         RagqaRetriever(base_url=live_server, engine=engine)
     with pytest.raises(ValueError, match="k: must be an integer between 1 and 50"):

@@ -70,11 +70,17 @@ def test_python_m_service_help_describes_serving() -> None:
     assert "--port" in out.stdout
 
 
-def test_ask_json_prints_the_api_response(index_dir: Path, engine: Any) -> None:
+def store(tmp_path: Path) -> list[str]:
+    """`--data-dir` of a document store of the test's own (the corpus is imported into it)."""
+    return ["--data-dir", str(tmp_path / "data")]
+
+
+def test_ask_json_prints_the_api_response(index_dir: Path, engine: Any, tmp_path: Path) -> None:
     from service.schemas import AskResponse
 
     result = runner.invoke(
-        app, ["ask", QUESTION, "--json", "--top-k", "3", "--index", str(index_dir)]
+        app,
+        ["ask", QUESTION, "--json", "--top-k", "3", "--index", str(index_dir), *store(tmp_path)],
     )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
@@ -84,8 +90,12 @@ def test_ask_json_prints_the_api_response(index_dir: Path, engine: Any) -> None:
     assert printed == expected
 
 
-def test_ask_prints_the_answer_and_numbered_passages(index_dir: Path, engine: Any) -> None:
-    result = runner.invoke(app, ["ask", QUESTION, "--top-k", "2", "--index", str(index_dir)])
+def test_ask_prints_the_answer_and_numbered_passages(
+    index_dir: Path, engine: Any, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["ask", QUESTION, "--top-k", "2", "--index", str(index_dir), *store(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     answer = engine.ask(QUESTION, 2).answer
     assert answer.text in result.output.replace("\n", "")
@@ -94,15 +104,15 @@ def test_ask_prints_the_answer_and_numbered_passages(index_dir: Path, engine: An
 
 def test_ask_without_an_index_says_to_build_one(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here"
-    result = runner.invoke(app, ["ask", QUESTION, "--index", str(missing)])
+    result = runner.invoke(app, ["ask", QUESTION, "--index", str(missing), *store(tmp_path)])
     assert result.exit_code == 1
     assert f"no index at {missing}" in result.output.replace("\n", "")
     assert "ragqa build" in result.output
     assert "Traceback" not in result.output
 
 
-def test_ask_with_an_empty_question_is_a_usage_error(index_dir: Path) -> None:
-    result = runner.invoke(app, ["ask", "   ", "--index", str(index_dir)])
+def test_ask_with_an_empty_question_is_a_usage_error(index_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask", "   ", "--index", str(index_dir), *store(tmp_path)])
     assert result.exit_code == 2
     assert "question: must not be empty" in result.output
 

@@ -30,8 +30,8 @@ def document_text(live_server: str, doc_id: str) -> str:
     return str(httpx.get(f"{live_server}/v1/documents/{doc_id}").json()["text"])
 
 
-def test_models_lists_the_one_model(client: OpenAI) -> None:
-    assert [m.id for m in client.models.list()] == [MODEL_ID]
+def test_models_lists_the_model_and_one_per_collection(client: OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == [MODEL_ID, f"{MODEL_ID}:default"]
     assert client.models.retrieve(MODEL_ID).owned_by == "ragqa"
     with pytest.raises(openai.NotFoundError) as caught:
         client.models.retrieve("gpt-4o")
@@ -154,7 +154,8 @@ def test_unknown_model_is_an_openai_404(client: OpenAI) -> None:
         )
     assert caught.value.status_code == 404
     assert caught.value.body == {
-        "message": f"model: 'gpt-4o' does not exist; the only model is {MODEL_ID}",
+        "message": f"model: 'gpt-4o' does not exist; the models are {MODEL_ID} and "
+        f"{MODEL_ID}:<collection>",
         "type": "invalid_request_error",
         "param": "model",
         "code": "model_not_found",

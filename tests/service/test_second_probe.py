@@ -509,21 +509,21 @@ def test_get_mcp_is_a_405_not_an_endless_stream(live_server: str) -> None:
     )
 
 
-def test_mcp_refuses_an_empty_collections_filter_as_ask_does(live_server: str) -> None:
+def test_mcp_refuses_empty_collections_as_ask_does(live_server: str) -> None:
     import asyncio
 
     from mcp import Client
 
     async def call() -> Any:
         async with Client(f"{live_server}/mcp", read_timeout_seconds=120) as client:
-            return await client.call_tool(
-                "search", {"question": "白银炉", "filters": {"collections": []}}
-            )
+            return await client.call_tool("search", {"question": "白银炉", "collections": []})
 
     result = asyncio.run(call())
     assert result.is_error
-    assert "filters.collections" in result.content[0].text
-    assert "must name at least one collection" in result.content[0].text
+    assert result.content[0].text == (
+        "Error executing tool search: collections: must name at least one collection "
+        "(omit it to search every one)"
+    )
     ask = httpx.post(f"{live_server}/v1/ask", json={"question": "白银炉", "collections": []})
     assert "collections: must name at least one collection" in error_of(ask, 422)
 
