@@ -1,0 +1,52 @@
+"""Links a reader can follow from a citation: the article's own `url`, else ragqa's read page.
+
+Every passage and answer of the HTTP API carries a `url`. A document that came with a `url`
+(an upload's metadata) links there; any other links to `/read/{doc_id}?start=&end=#cited`
+(`service.routes.read`), which shows the article with the cited span highlighted and
+scrolled into view. The URL is absolute, built on the base URL the request came in on, so it
+can be pasted or opened from a chat client or another page.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from index.engine import Engine
+from index.errors import DocumentNotFoundError
+from service.schemas import AnswerOut, PassageOut
+from service.urls import api_path
+
+READ_ANCHOR = "cited"
+"""The `id` of the read page's `<mark>`: the fragment of a read link scrolls to it."""
+
+
+def base_url(request: Request) -> str:
+    """The scheme, host and root path the request came in on, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def read_path(doc_id: str, start: int, end: int) -> str:
+    """The read page of `doc_id` with `[start, end)` highlighted (path, query and fragment)."""
+    return f"{api_path('read', doc_id)}?start={start}&end={end}#{READ_ANCHOR}"
+
+
+def cited_url(engine: Engine, base: str, doc_id: str, start: int, end: int) -> str:
+    """The document's own `url` if it has one, else the absolute read page of the span."""
+    try:
+        own = engine.contents.document(doc_id).url
+    except DocumentNotFoundError:  # deleted since it was retrieved: the read page says so
+        own = None
+    return own if own else base + read_path(doc_id, start, end)
+
+
+def link_passages(engine: Engine, base: str, passages: list[PassageOut]) -> None:
+    """Set each passage's `url`; the span is the answer's when it lies in the passage."""
+    for passage in passages:
+        span = passage.highlight or passage
+        passage.url = cited_url(engine, base, passage.doc_id, span.char_start, span.char_end)
+
+
+def link_answer(engine: Engine, base: str, answer: AnswerOut | None) -> None:
+    """Set the answer's `url` (to the answer span)."""
+    if answer is not None:
+        answer.url = cited_url(engine, base, answer.doc_id, answer.char_start, answer.char_end)
