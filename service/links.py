@@ -40,10 +40,11 @@ def cited_url(engine: Engine, base: str, doc_id: str, start: int, end: int) -> s
 
 
 def link_passages(engine: Engine, base: str, passages: list[PassageOut]) -> None:
-    """Set each passage's `url`; the span is the answer's when it lies in the passage."""
+    """Set each passage's `url`, to the passage's span: the same link whether the passage
+    comes from search, the stream's first event or the answer (the answer's own `url`
+    marks the answer span)."""
     for passage in passages:
-        span = passage.highlight or passage
-        passage.url = cited_url(engine, base, passage.doc_id, span.char_start, span.char_end)
+        passage.url = cited_url(engine, base, passage.doc_id, passage.char_start, passage.char_end)
 
 
 def link_answer(engine: Engine, base: str, answer: AnswerOut | None) -> None:

@@ -138,7 +138,7 @@ class PassageOut(_Out):
     url: str | None = Field(
         default=None,
         description="link to the article: the document's own `url`, else ragqa's read page "
-        "(`/read/{doc_id}?start=&end=#cited`) with the answer span (or the passage) highlighted",
+        "(`/read/{doc_id}?start=&end=#cited`) with the passage highlighted",
     )
 
 

@@ -18,9 +18,9 @@ ANSWER = "现在生产每吨铜的综合能耗从300公斤标煤降至210公斤�
 def test_ask_links_the_answer_and_each_passage_to_the_read_page(client: TestClient) -> None:
     body = client.post("/v1/ask", json={"question": QUESTION, "top_k": 2}).json()
     assert body["answer"]["url"] == f"{READ}?start=993&end=1025#cited"
-    # A passage holding the answer links to the answer span; any other to the passage.
+    # A passage links to its own span (the one holding the answer too), as in search.
     assert [p["url"] for p in body["passages"]] == [
-        f"{READ}?start=993&end=1025#cited",
+        f"{READ}?start=879&end=1084#cited",
         f"{READ}?start=593&end=877#cited",
     ]
 
@@ -38,7 +38,7 @@ def test_search_and_stream_carry_the_same_links(client: TestClient) -> None:
         f"{READ}?start=593&end=877#cited",
     ]
     assert [p["url"] for p in events["answer"]["passages"]] == [
-        f"{READ}?start=993&end=1025#cited",
+        f"{READ}?start=879&end=1084#cited",
         f"{READ}?start=593&end=877#cited",
     ]
     assert events["answer"]["answer"]["url"] == f"{READ}?start=993&end=1025#cited"
