@@ -30,16 +30,19 @@ def read_path(doc_id: str, start: int, end: int) -> str:
     return f"{api_path('read', doc_id)}?start={start}&end={end}#{READ_ANCHOR}"
 
 
-def cited_url(engine: Engine, base: str, doc_id: str, start: int, end: int) -> str:
-    """The document's own `url` if it has one, else the absolute read page of the span."""
+def cited_url(engine: Engine, base: str | None, doc_id: str, start: int, end: int) -> str | None:
+    """The document's own `url` if it has one, else the absolute read page of the span
+    (None without a `base`: MCP over stdio has no server to link to)."""
     try:
         own = engine.contents.document(doc_id).url
     except DocumentNotFoundError:  # deleted since it was retrieved: the read page says so
         own = None
-    return own if own else base + read_path(doc_id, start, end)
+    if own:
+        return own
+    return base + read_path(doc_id, start, end) if base is not None else None
 
 
-def link_passages(engine: Engine, base: str, passages: list[PassageOut]) -> None:
+def link_passages(engine: Engine, base: str | None, passages: list[PassageOut]) -> None:
     """Set each passage's `url`, to the passage's span: the same link whether the passage
     comes from search, the stream's first event or the answer (the answer's own `url`
     marks the answer span)."""
@@ -47,7 +50,7 @@ def link_passages(engine: Engine, base: str, passages: list[PassageOut]) -> None
         passage.url = cited_url(engine, base, passage.doc_id, passage.char_start, passage.char_end)
 
 
-def link_answer(engine: Engine, base: str, answer: AnswerOut | None) -> None:
+def link_answer(engine: Engine, base: str | None, answer: AnswerOut | None) -> None:
     """Set the answer's `url` (to the answer span)."""
     if answer is not None:
         answer.url = cited_url(engine, base, answer.doc_id, answer.char_start, answer.char_end)
