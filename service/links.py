@@ -30,16 +30,25 @@ def read_path(doc_id: str, start: int, end: int) -> str:
     return f"{api_path('read', doc_id)}?start={start}&end={end}#{READ_ANCHOR}"
 
 
-def cited_url(engine: Engine, base: str | None, doc_id: str, start: int, end: int) -> str | None:
-    """The document's own `url` if it has one, else the absolute read page of the span
-    (None without a `base`: MCP over stdio has no server to link to)."""
+def own_url(engine: Engine, doc_id: str) -> str | None:
+    """The `url` the document came with, if any."""
     try:
-        own = engine.contents.document(doc_id).url
+        return engine.contents.document(doc_id).url or None
     except DocumentNotFoundError:  # deleted since it was retrieved: the read page says so
-        own = None
-    if own:
-        return own
-    return base + read_path(doc_id, start, end) if base is not None else None
+        return None
+
+
+def cited_url(engine: Engine, base: str, doc_id: str, start: int, end: int) -> str:
+    """The document's own `url` if it has one, else the absolute read page of the span."""
+    return own_url(engine, doc_id) or base + read_path(doc_id, start, end)
+
+
+def maybe_url(engine: Engine, base: str | None, doc_id: str, start: int, end: int) -> str | None:
+    """`cited_url`; without a `base` (MCP over stdio: no server to link to), the document's
+    own `url` or None."""
+    if base is None:
+        return own_url(engine, doc_id)
+    return cited_url(engine, base, doc_id, start, end)
 
 
 def link_passages(engine: Engine, base: str | None, passages: list[PassageOut]) -> None:
@@ -47,10 +56,10 @@ def link_passages(engine: Engine, base: str | None, passages: list[PassageOut]) 
     comes from search, the stream's first event or the answer (the answer's own `url`
     marks the answer span)."""
     for passage in passages:
-        passage.url = cited_url(engine, base, passage.doc_id, passage.char_start, passage.char_end)
+        passage.url = maybe_url(engine, base, passage.doc_id, passage.char_start, passage.char_end)
 
 
 def link_answer(engine: Engine, base: str | None, answer: AnswerOut | None) -> None:
     """Set the answer's `url` (to the answer span)."""
     if answer is not None:
-        answer.url = cited_url(engine, base, answer.doc_id, answer.char_start, answer.char_end)
+        answer.url = maybe_url(engine, base, answer.doc_id, answer.char_start, answer.char_end)
