@@ -137,3 +137,19 @@ def test_a_document_with_its_own_url_links_there_and_is_escaped(docs_server: Any
             '兰州新区<mark id="cited">&lt;script&gt;alert(1)&lt;/script&gt;</mark>氢能' in page.text
         )
         assert "<script>" not in page.text
+
+        chat = http.post(
+            "/v1/chat/completions",
+            json={
+                "model": "ragqa-extractive",
+                "messages": [{"role": "user", "content": "兰州新区氢能产业园总投资多少"}],
+                "collections": ["reader"],
+            },
+        ).json()
+        content = chat["choices"][0]["message"]["content"]
+        # The title's Markdown is escaped, the link is the article's own, the date shown.
+        assert content.endswith(
+            "\n\nSources:\n\n[1] [\\<b\\>兰州\\</b\\> & 氢能]"
+            "(<https://example.org/news/1?a=1&b=2>) · 2025-03-01"
+        )
+        assert chat["references"][0]["doc_id"] == doc_id
