@@ -235,12 +235,12 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
     };
   }
 
-  /** Text around a <mark> on [start, end); append() makes strings text nodes, never HTML. */
   /** A link to the cited article (opens a new tab), or nothing: only http(s) URLs are links. */
   const sourceLink = (url, text, label) =>
     typeof url === "string" && /^https?:\/\//i.test(url)
       ? [attrs(el("a", "src", `${text} ↗`), { href: url, target: "_blank", rel: "noopener noreferrer", "aria-label": label })]
       : [];
+  /** Text around a <mark> on [start, end); append() makes strings text nodes, never HTML. */
   const highlighted = (text, start, end) => [text.slice(0, start), el("mark", "", text.slice(start, end)), text.slice(end)];
 
   const STOPS = /[。！？!?；;\n]/;
