@@ -76,5 +76,8 @@ def test_a_citation_link_opens_the_article_with_the_answer_marked(page, live_ser
     viewport = article.viewport_size
     assert box is not None and viewport is not None
     assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+    # A small screenshot for the docs (docs/read-page.png is a copy).
+    article.set_viewport_size({"width": 720, "height": 520})
+    article.evaluate("() => document.getElementById('cited').scrollIntoView({block: 'center'})")
     ARTIFACTS.mkdir(exist_ok=True)
     article.screenshot(path=str(ARTIFACTS / "read-page.png"))
