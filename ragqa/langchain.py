@@ -12,7 +12,8 @@ Two ways to reach the passages, with the same result:
 
 Each passage becomes `Document(page_content=passage text, metadata=...)` with the citation
 in the metadata: `doc_id`, `title`, `source`, `published`, `char_start`, `char_end` (so
-`document_text[char_start:char_end] == page_content`), plus `rank` and `score`. Over HTTP it
+`document_text[char_start:char_end] == page_content`), plus `rank` and `score` (and over
+HTTP `url`, the service's link for a reader: `docs/api.md#links-and-the-read-page`). Over HTTP it
 calls `GET /v1/search`; `api_key` is sent as `Authorization: Bearer` for deployments that
 put the service behind a key. `collections` and `filters` (`published_from`,
 `published_to`, `source`, `metadata`) narrow the query with the names and rules of every
@@ -167,6 +168,7 @@ class RagqaRetriever(BaseRetriever):
                     **{name: p[name] for name in CITATION_FIELDS},
                     "rank": p["rank"],
                     "score": p["score"],
+                    **({"url": p["url"]} if p.get("url") is not None else {}),
                 },
             )
             for p in passages

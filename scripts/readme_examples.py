@@ -39,6 +39,9 @@ MARKED = re.compile(
 )
 QUESTION = "白银炉能耗降低了多少"
 KEY = "readme-examples-key-0123456789"
+BASE_URL = "http://127.0.0.1:8000"
+"""Where the examples' requests go (the address `ragqa serve` listens on): links in the
+responses (`url`) are built on it."""
 HEAD = 20
 """Characters of a passage kept before the cut (`…`); the answer sentence is kept whole."""
 
@@ -101,7 +104,7 @@ def outputs(index_dir: Path) -> dict[str, str]:
             api_key=SecretStr(KEY),
             rate_limit_per_minute=0,
         )
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), base_url=BASE_URL) as client:
             return {name: _render(make(client)) for name, make in EXAMPLES.items()}
 
 

@@ -35,6 +35,7 @@ from service.routes import (
     dify,
     documents,
     ops,
+    read,
     search,
     widget,
 )
@@ -91,7 +92,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.ragqa = AppState(settings=settings, preloaded=engine)
     register_error_handlers(app)
-    for module in (ask, search, documents, collections, admin, ops, widget, dify, chat, apidocs):
+    for module in (
+        ask,
+        search,
+        documents,
+        collections,
+        admin,
+        ops,
+        widget,
+        dify,
+        chat,
+        apidocs,
+        read,
+    ):
         app.include_router(module.router)
     app.state.mcp = mcp_server.build_server(
         partial(get_engine_now, app.state.ragqa), app.state.ragqa.run_cpu

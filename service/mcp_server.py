@@ -26,8 +26,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -39,6 +40,7 @@ from index.errors import DocumentNotFoundError
 from index.types import Filters
 from service import queries
 from service.errors import ApiError, MethodNotAllowed, error_response, validation_error
+from service.links import base_url, link_answer, link_passages
 from service.routes.documents import document_out
 from service.schemas import (
     DEFAULT_TOP_K,
@@ -149,6 +151,13 @@ def _result(text: str, structured: BaseModel) -> CallToolResult:
     )
 
 
+def _base(ctx: Context | None) -> str | None:
+    """The server's base URL over HTTP, for citation links (`service.links`); None over
+    stdio, where a citation links only to the document's own `url`."""
+    request = ctx.request_context.request if ctx is not None else None
+    return base_url(request) if isinstance(request, Request) else None
+
+
 def build_server(engine: EngineSource, run: Runner) -> MCPServer:
     """The MCP server over whatever engine `engine()` returns now; `run(fn, *args)` runs
     CPU-bound engine calls off the event loop."""
@@ -163,6 +172,7 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         top_k: TopK = DEFAULT_TOP_K,
         collections: Collections = None,
         filters: ScopeFilters = None,
+        ctx: Context | None = None,
     ) -> Annotated[CallToolResult, SearchOut]:
         """Ranked passages for a question, best first, each with its citation (doc_id,
         title, source, published, char_start/char_end into the document text)."""
@@ -173,6 +183,7 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
             lambda: queries.search(current, query, top_k, collections=names, filters=where)
         )
         out = SearchOut(question=query, passages=[PassageOut.model_validate(p) for p in found])
+        link_passages(current, _base(ctx), out.passages)
         lines = _passage_lines(out.passages) or ["no passages match"]
         return _result(f"{len(out.passages)} passages for {query!r}:\n" + "\n".join(lines), out)
 
@@ -182,6 +193,7 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         top_k: TopK = DEFAULT_TOP_K,
         collections: Collections = None,
         filters: ScopeFilters = None,
+        ctx: Context | None = None,
     ) -> Annotated[CallToolResult, AskResponse]:
         """Answer a question: the shortest verbatim span of the articles that answers it,
         or null when they do not say, plus the ranked passages it was chosen from."""
@@ -192,6 +204,8 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
             lambda: queries.ask(current, query, top_k, collections=names, filters=where)
         )
         out = AskResponse.model_validate(result)
+        link_passages(current, _base(ctx), out.passages)
+        link_answer(current, _base(ctx), out.answer)
         if out.answer is None:
             head = "The articles don't answer this question. Closest passages:"
         else:

@@ -6,8 +6,15 @@ The reply is the answer span (or `NO_ANSWER`) followed by numbered sources:
     现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。 [1]
 
     Sources:
-    [1] 老工业基地焕新转型如何发力 · 000_0ad1dae646fc90f2.txt · undated · chars 1234–1266
+
+    [1] [老工业基地焕新转型如何发力](<http://host/read/DOC?start=879&end=1084#cited>) · undated
+
     [2] ...
+
+Each source line is a paragraph of its own (CommonMark joins single newlines), with the
+title, the date and a link for a reader (`service.links`: the document's own `url`, else the
+read page with the passage highlighted); the file name and offsets are for operators, in
+`references` and the annotations.
 
 `choices[0].message.annotations` holds OpenAI `url_citation` annotations whose
 `start_index`/`end_index` are code-point offsets into that reply: one for the answer span
@@ -27,9 +34,10 @@ described in `follow_up` (the message as asked, and the kind of rewrite).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -38,7 +46,6 @@ from index.rank.followup import standalone
 from index.types import AskResult, Passage
 from service.schemas import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, JsonInt, clean_question
 from service.scope import Scope
-from service.urls import api_path
 
 MODEL_ID = "ragqa-extractive"
 COLLECTION_SEPARATOR = ":"
@@ -158,7 +165,10 @@ class UrlCitation(BaseModel):
     start_index: int = Field(description="code-point offset into the reply, inclusive")
     end_index: int = Field(description="code-point offset into the reply, exclusive")
     title: str
-    url: str = Field(description="the cited document in this API (/v1/documents/{doc_id})")
+    url: str = Field(
+        description="the cited text for a reader: the document's own `url`, else ragqa's "
+        "read page (/read/{doc_id}?start=&end=#cited) with it highlighted"
+    )
     doc_id: str
     char_start: int = Field(description="offset of the cited text in the document text")
     char_end: int
@@ -298,20 +308,37 @@ def answered_as(question: str) -> str:
     return f"(answered as: {question})\n\n"
 
 
-def _source_line(n: int, p: Passage) -> str:
-    date = p.published or "undated"
-    return f"[{n}] {p.title} · {p.source} · {date} · chars {p.char_start}–{p.char_end}"
+UNDATED = "undated"
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+"""What could end or restyle a link's text (line starts are `[n]`, so `#`, `-` are inert)."""
+
+
+def _markdown_text(text: str) -> str:
+    """`text` with Markdown's punctuation backslash-escaped, so a title renders as written."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _markdown_url(url: str) -> str:
+    """A link destination CommonMark takes whole: `<...>`, with `<`, `>` and spaces encoded."""
+    return "<" + url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20") + ">"
+
+
+def _source_line(n: int, p: Passage, url: str) -> str:
+    """`[n] [title](url) · date`: what a reader needs (the doc_id is in `references`)."""
+    title = _markdown_text(p.title or p.source)
+    return f"[{n}] [{title}]({_markdown_url(url)}) · {p.published or UNDATED}"
+
+
+Link = Callable[[str, int, int], str]
+"""`(doc_id, char_start, char_end) -> URL` of the cited text (`service.links.cited_url`)."""
 
 
 def compose(
-    result: AskResult, base_url: str, lead: str = ""
+    result: AskResult, link: Link, lead: str = ""
 ) -> tuple[str, list[Annotation], list[Reference]]:
     """The reply text (after `lead`), its annotations (offsets into the text) and the
-    references."""
-
-    def url(doc_id: str) -> str:
-        return base_url + api_path("v1", "documents", doc_id)
-
+    references. Source lines are paragraphs of their own (a blank line between them), so a
+    CommonMark renderer shows one per line."""
     annotations: list[Annotation] = []
     if result.answer is not None:
         a = result.answer
@@ -322,7 +349,7 @@ def compose(
                     start_index=len(lead),
                     end_index=len(lead) + len(a.text),
                     title=a.title,
-                    url=url(a.doc_id),
+                    url=link(a.doc_id, a.char_start, a.char_end),
                     doc_id=a.doc_id,
                     char_start=a.char_start,
                     char_end=a.char_end,
@@ -335,8 +362,9 @@ def compose(
     if result.passages:
         reply += SOURCES_HEADING
     for n, p in enumerate(result.passages, 1):
-        line = _source_line(n, p)
-        reply += "\n"
+        url = link(p.doc_id, p.char_start, p.char_end)
+        line = _source_line(n, p, url)
+        reply += "\n\n"
         start = len(reply)
         reply += line
         annotations.append(
@@ -345,7 +373,7 @@ def compose(
                     start_index=start,
                     end_index=start + len(line),
                     title=p.title,
-                    url=url(p.doc_id),
+                    url=url,
                     doc_id=p.doc_id,
                     char_start=p.char_start,
                     char_end=p.char_end,
@@ -376,14 +404,14 @@ def new_completion_id() -> str:
 def completion(
     result: AskResult,
     question: str,
-    base_url: str,
+    link: Link,
     completion_id: str | None = None,
     model: str = MODEL_ID,
     *,
     follow_up: FollowUp | None = None,
     lead: str = "",
 ) -> ChatCompletion:
-    reply, annotations, references = compose(result, base_url, lead)
+    reply, annotations, references = compose(result, link, lead)
     return ChatCompletion(
         id=completion_id or new_completion_id(),
         created=int(time.time()),

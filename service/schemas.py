@@ -135,6 +135,11 @@ class PassageOut(_Out):
     char_start: int = Field(description="code-point offset into the document text, inclusive")
     char_end: int = Field(description="code-point offset into the document text, exclusive")
     highlight: SpanOut | None = Field(description="the answer span when it lies in this passage")
+    url: str | None = Field(
+        default=None,
+        description="link to the article: the document's own `url`, else ragqa's read page "
+        "(`/read/{doc_id}?start=&end=#cited`) with the passage highlighted",
+    )
 
 
 class AnswerOut(_Out):
@@ -146,6 +151,11 @@ class AnswerOut(_Out):
     char_start: int
     char_end: int
     passage_rank: int = Field(description="rank of the passage the answer is quoted from")
+    url: str | None = Field(
+        default=None,
+        description="link to the article: the document's own `url`, else ragqa's read page "
+        "(`/read/{doc_id}?start=&end=#cited`) with the answer highlighted",
+    )
 
 
 class AskResponse(_Out):

@@ -15,6 +15,7 @@ from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import error_body, to_api_error
 from service.followups import standalone_question
+from service.links import base_url, link_answer, link_passages
 from service.routing import api_router
 from service.schemas import (
     AskRequest,
@@ -71,7 +72,11 @@ async def ask(
         standalone_question(body.question, body.context),
         body.top_k,
     )
-    return AskResponse.model_validate(result)
+    response = AskResponse.model_validate(result)
+    base = base_url(request)
+    link_passages(engine, base, response.passages)
+    link_answer(engine, base, response.answer)
+    return response
 
 
 async def stream_scope(request: Request, engine: EngineDep) -> None:
@@ -97,12 +102,12 @@ async def ask_stream(
 ) -> AsyncIterator[ServerSentEvent]:
     """Answer a question as Server-Sent Events: passages first, then the answer."""
     request.state.question_chars = len(body.question)
-    async for event in _ask_events(engine, state, body):
+    async for event in _ask_events(engine, state, body, base_url(request)):
         yield event
 
 
 async def _ask_events(
-    engine: Engine, state: AppState, body: AskRequest
+    engine: Engine, state: AppState, body: AskRequest, base: str
 ) -> AsyncIterator[ServerSentEvent]:
     try:
         collections, filters = queries.restriction(engine, body.collections, body.filters)
@@ -112,19 +117,18 @@ async def _ask_events(
         async for ping in _keepalive_until(retrieval):
             yield ping
         retrieved = retrieval.result()
+        passages = [PassageOut.model_validate(p) for p in retrieved.passages]
+        link_passages(engine, base, passages)
         yield ServerSentEvent(
-            event="passages",
-            data=StreamPassagesEvent(
-                question=question,
-                passages=[PassageOut.model_validate(p) for p in retrieved.passages],
-            ),
+            event="passages", data=StreamPassagesEvent(question=question, passages=passages)
         )
         answering = asyncio.ensure_future(state.run_cpu(engine.answer, retrieved))
         async for ping in _keepalive_until(answering):
             yield ping
-        yield ServerSentEvent(
-            event="answer", data=StreamAnswerEvent.model_validate(answering.result())
-        )
+        answered = StreamAnswerEvent.model_validate(answering.result())
+        link_passages(engine, base, answered.passages)
+        link_answer(engine, base, answered.answer)
+        yield ServerSentEvent(event="answer", data=answered)
         yield ServerSentEvent(event="done", data={})
     except Exception as exc:
         error = to_api_error(exc)

@@ -26,10 +26,12 @@ from index.types import AskResult, Filters
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest, ModelNotFound, openai_error_body, to_api_error
+from service.links import base_url, cited_url
 from service.openai_compat import (
     SOURCES_HEADING,
     ChatCompletion,
     ChatCompletionRequest,
+    Link,
     ModelCard,
     ModelList,
     QuestionError,
@@ -113,10 +115,6 @@ def _question(body: ChatCompletionRequest) -> Resolved:
         raise InvalidRequest(str(exc)) from exc
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.get("/models", response_model=ModelList, responses={429: OPENAI_ERRORS[429]})
 async def list_models(state: StateDep) -> ModelList:
     """The models this server answers with: `ragqa-extractive` (every collection), and
@@ -145,10 +143,10 @@ async def chat_completions(
     resolved = _question(body)
     question = resolved.question
     request.state.question_chars = len(question)
-    base = _base_url(request)
+    link = partial(cited_url, engine, base_url(request))
     ask = partial(queries.ask, engine, collections=collections, filters=filters)
     if body.stream:
-        events = _stream(ask, state, resolved, body.top_k, base, body.model)
+        events = _stream(ask, state, resolved, body.top_k, link, body.model)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
@@ -158,7 +156,7 @@ async def chat_completions(
     return completion(
         result,
         question,
-        base,
+        link,
         model=body.model,
         follow_up=resolved.follow_up,
         lead=resolved.lead,
@@ -175,7 +173,7 @@ async def _stream(
     state: AppState,
     resolved: Resolved,
     top_k: int,
-    base: str,
+    link: Link,
     model: str,
 ) -> AsyncIterator[str]:
     question = resolved.question
@@ -191,7 +189,7 @@ async def _stream(
         finally:
             if not task.done():
                 task.cancel()
-        reply, annotations, references = compose(task.result(), base, resolved.lead)
+        reply, annotations, references = compose(task.result(), link, resolved.lead)
         cut = reply.find(SOURCES_HEADING)
         cut = len(reply) if cut < 0 else cut
         for piece in (reply[:cut], reply[cut:]):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.errors import InvalidRequest, validation_error
+from service.links import base_url, link_passages
 from service.routing import api_router
 from service.schemas import (
     DEFAULT_TOP_K,
@@ -152,8 +153,7 @@ async def search(
     passages = await state.run_cpu(
         partial(queries.search, engine, collections=wanted, filters=filters), query, top_k
     )
-    return SearchResponse(
-        query=query,
-        passages=[PassageOut.model_validate(p) for p in passages],
-        took_ms=(time.perf_counter() - start) * 1000,
-    )
+    took_ms = (time.perf_counter() - start) * 1000
+    out = [PassageOut.model_validate(p) for p in passages]
+    link_passages(engine, base_url(request), out)
+    return SearchResponse(query=query, passages=out, took_ms=took_ms)

@@ -40,6 +40,8 @@
       related: "相关段落",
       noAnswer: "资料中没有找到答案。以下是最接近的段落，供参考：",
       quotedFrom: "摘自",
+      link: "原文",
+      undated: "未注明日期",
       answeredAs: (q) => `按“${q}”回答`,
       footer: "答案均摘自原文 · 点击出处查看上下文",
       network: "无法连接到问答服务，请检查网络后重试。",
@@ -69,6 +71,8 @@
       related: "Related passages",
       noAnswer: "The articles don't say. These are the closest passages:",
       quotedFrom: "Quoted from",
+      link: "Source",
+      undated: "undated",
       answeredAs: (q) => `Answered as: ${q}`,
       footer: "Answers are quoted from the articles · open a source to see its context",
       network: "Can't reach the question service. Check your connection and try again.",
@@ -143,6 +147,8 @@ mark{background:var(--mark);color:var(--mark-text);border-radius:3px;padding:0 2
 .cite-btn[aria-expanded="true"] .chev{transform:rotate(180deg)}
 .passage{margin:2px 6px 8px;padding:10px 12px;background:var(--bg);border:1px solid var(--border);border-radius:8px;font-size:13.5px;line-height:1.7;white-space:pre-wrap;max-height:260px;overflow-y:auto}
 .passage[hidden]{display:none}
+.src{display:inline-block;margin:0 6px 6px 34px;font-size:12px;color:var(--accent)}
+.via .src{margin:0 0 0 6px}
 form{display:flex;gap:8px;align-items:flex-end;padding:12px 14px 6px;border-top:1px solid var(--border);background:var(--bg);margin:0}
 textarea{flex:1;resize:none;min-height:42px;max-height:140px;padding:9px 12px;border-radius:12px;border:1px solid var(--border);background:var(--surface);line-height:1.5;font-size:15px;outline:none}
 textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px var(--accent-soft)}
@@ -229,6 +235,11 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
     };
   }
 
+  /** A link to the cited article (opens a new tab), or nothing: only http(s) URLs are links. */
+  const sourceLink = (url, text, label) =>
+    typeof url === "string" && /^https?:\/\//i.test(url)
+      ? [attrs(el("a", "src", `${text} ↗`), { href: url, target: "_blank", rel: "noopener noreferrer", "aria-label": label })]
+      : [];
   /** Text around a <mark> on [start, end); append() makes strings text nodes, never HTML. */
   const highlighted = (text, start, end) => [text.slice(0, start), el("mark", "", text.slice(start, end)), text.slice(end)];
 
@@ -423,7 +434,8 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
       log.scrollTop = log.scrollHeight;
       const expanded = new Set();
 
-      function renderCitations(passages, heading, answerText) {
+      function renderCitations(passages, heading, answer) {
+        const answerText = answer ? answer.text : null;
         cites.replaceChildren(el("h3", "", heading));
         const list = el("ol");
         for (const p of passages) {
@@ -431,8 +443,7 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
           const item = el("li", "cite");
           const regionId = nextId("passage");
           const btn = attrs(el("button", "cite-btn"), { type: "button", "aria-controls": regionId, "data-rank": rank });
-          const meta = el("span", "meta", p.source);
-          if (p.published) meta.append(" · ", el("span", "nw", p.published));
+          const meta = el("span", "meta nw", p.published || t.undated);
           btn.append(el("span", "num", `[${rank}]`), el("span", "ct", p.title || p.source), meta);
           btn.insertAdjacentHTML("beforeend", ICON_CHEVRON);
           const region = attrs(el("div", "passage"), { id: regionId, role: "region", "aria-label": `[${rank}] ${p.title || ""}` });
@@ -450,7 +461,9 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
             show(region.hidden);
             if (!region.hidden) region.scrollIntoView({ block: "nearest" });
           });
-          item.append(btn, region);
+          // The passage holding the answer links to the answer span, the others to themselves.
+          const cited = answer && Number(answer.passage_rank) === rank ? answer : p;
+          item.append(btn, region, ...sourceLink(cited.url, t.link, `${t.link}: ${p.title || ""}`));
           list.append(item);
         }
         cites.append(list);
@@ -493,10 +506,10 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
               "aria-label": `${t.quotedFrom} [${answer.passage_rank}]`,
             });
             ref.addEventListener("click", () => expandCitation(answer.passage_rank));
-            const cited = [answer.title || answer.source, answer.published].filter(Boolean).join(" · ");
-            via.append(`${t.quotedFrom} `, ref, ` ${cited}`);
+            const cited = [answer.title || answer.source, answer.published || t.undated].join(" · ");
+            via.append(`${t.quotedFrom} `, ref, ` ${cited}`, ...sourceLink(answer.url, t.link, `${t.link}: ${answer.title || ""}`));
             body.append(para, via);
-            renderCitations(passages, t.sources, answer.text);
+            renderCitations(passages, t.sources, answer);
           } else {
             body.append(el("p", "note", t.noAnswer));
             renderCitations(passages, t.related, null);

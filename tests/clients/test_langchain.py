@@ -70,7 +70,12 @@ def test_each_document_carries_its_citation(client_server: str) -> None:
     with Client(client_server) as client:
         for doc in docs:
             assert isinstance(doc, Document)
-            assert set(doc.metadata) == METADATA  # `url` only where the service gives one
+            # `url` only where the service gives one: it links each passage to its read page.
+            assert set(doc.metadata) == METADATA | {"url"}
+            assert doc.metadata["url"] == (
+                f"{client_server}/read/{doc.metadata['doc_id']}"
+                f"?start={doc.metadata['char_start']}&end={doc.metadata['char_end']}#cited"
+            )
             text = client.documents.get(doc.metadata["doc_id"]).text
             start, end = doc.metadata["char_start"], doc.metadata["char_end"]
             assert text[start:end] == doc.page_content

@@ -87,6 +87,14 @@ def test_in_process_filters_restrict_the_passages(engine: Any) -> None:
     assert none == []
 
 
+def read_link(base: str, metadata: dict[str, Any]) -> str:
+    """The read page of a passage (docs/api.md#links-and-the-read-page)."""
+    return (
+        f"{base}/read/{metadata['doc_id']}"
+        f"?start={metadata['char_start']}&end={metadata['char_end']}#cited"
+    )
+
+
 def test_filters_and_collections_over_http_match_in_process(live_server: str, engine: Any) -> None:
     scopes: list[dict[str, Any]] = [
         {"filters": {"published_from": "2025-01-01", "published_to": "2025-12-31"}},
@@ -96,8 +104,10 @@ def test_filters_and_collections_over_http_match_in_process(live_server: str, en
     for scope in scopes:
         over_http = RagqaRetriever(base_url=live_server, **scope).invoke(QUERY)
         in_process = RagqaRetriever(engine=engine, **scope).invoke(QUERY)
+        # The same, plus the service's link for a reader (in process there is no server).
         assert [(d.page_content, d.metadata) for d in over_http] == [
-            (d.page_content, d.metadata) for d in in_process
+            (d.page_content, {**d.metadata, "url": read_link(live_server, d.metadata)})
+            for d in in_process
         ], scope
     dated = RagqaRetriever(base_url=live_server, **scopes[0]).invoke(QUERY)
     assert dated and {d.metadata["published"] for d in dated} == {"2025-01-22"}

@@ -19,6 +19,7 @@ PASSAGE_FIELDS = {
     "char_start",
     "char_end",
     "highlight",
+    "url",
 }
 ANSWER_FIELDS = {
     "text",
@@ -29,6 +30,7 @@ ANSWER_FIELDS = {
     "char_start",
     "char_end",
     "passage_rank",
+    "url",
 }
 SUMMARY_FIELDS = {
     "doc_id",
@@ -90,9 +92,13 @@ def test_ask_defaults_to_five_passages(client: TestClient) -> None:
 
 
 def test_ask_matches_the_engine_in_process(client: TestClient, engine: Any) -> None:
+    from service.links import link_answer, link_passages
     from service.schemas import AskResponse
 
-    expected = AskResponse.model_validate(engine.ask(QUESTION, 4)).model_dump(exclude={"took_ms"})
+    result = AskResponse.model_validate(engine.ask(QUESTION, 4))
+    link_passages(engine, "http://testserver", result.passages)
+    link_answer(engine, "http://testserver", result.answer)
+    expected = result.model_dump(exclude={"took_ms"})
     body = client.post("/v1/ask", json={"question": QUESTION, "top_k": 4}).json()
     body.pop("took_ms")
     assert body == expected

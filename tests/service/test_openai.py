@@ -49,12 +49,15 @@ def test_chat_reply_is_the_answer_then_numbered_sources(client: OpenAI, live_ser
     content = message.content or ""
     assert reply.model == MODEL_ID and reply.choices[0].finish_reason == "stop"
     lines = [
-        f"[{n}] {p['title']} · {p['source']} · {p['published'] or 'undated'} · "
-        f"chars {p['char_start']}–{p['char_end']}"
+        f"[{n}] [{p['title']}](<{p['url']}>) · {p['published'] or 'undated'}"
         for n, p in enumerate(expected["passages"], 1)
     ]
-    assert content == f"{answer['text']} [{answer['passage_rank']}]\n\nSources:\n" + "\n".join(
-        lines
+    assert content == f"{answer['text']} [{answer['passage_rank']}]\n\nSources:\n\n" + (
+        "\n\n".join(lines)
+    )
+    assert lines[0] == (
+        "[1] [老工业基地焕新转型如何发力]"
+        f"(<{live_server}/read/000_0ad1dae646fc90f2.txt:0?start=1086&end=1242#cited>) · undated"
     )
     cites = [a.url_citation for a in message.annotations or []]
     assert content[cites[0].start_index : cites[0].end_index] == answer["text"]
@@ -65,7 +68,8 @@ def test_chat_reply_is_the_answer_then_numbered_sources(client: OpenAI, live_ser
         answer["char_end"],
     )
     assert [content[c.start_index : c.end_index] for c in cites[1:]] == lines
-    assert cites[1].url == f"{live_server}/v1/documents/{expected['passages'][0]['doc_id']}"
+    assert cites[0].url == answer["url"]
+    assert [c.url for c in cites[1:]] == [p["url"] for p in expected["passages"]]
 
 
 def test_references_quote_the_documents_verbatim(client: OpenAI, live_server: str) -> None:
@@ -97,7 +101,7 @@ def test_no_answer_gives_the_fixed_sentence_and_still_sources(
         model=MODEL_ID, messages=[{"role": "user", "content": UNANSWERED}]
     )
     content = reply.choices[0].message.content or ""
-    assert content.startswith(NO_ANSWER + "\n\nSources:\n[1] ")
+    assert content.startswith(NO_ANSWER + "\n\nSources:\n\n[1] [")
     assert len((reply.model_extra or {})["references"]) == 5
 
 

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from service.openai_compat import MODEL_ID
+from service.urls import api_path
 from tests.conftest import ROOT, TEST_API_KEY
 from tests.servers import SERVER_PIDS, free_port, rss_bytes
 from tests.service.conftest import _docs_server
@@ -146,10 +147,16 @@ def test_chat_citation_urls_percent_encode_the_doc_id(http: httpx.Client) -> Non
     (cite, *_) = [a["url_citation"] for a in reply.json()["choices"][0]["message"]["annotations"]]
     assert cite["doc_id"] == doc_id
     base = str(http.base_url).rstrip("/")
-    assert (
-        cite["url"] == f"{base}/v1/documents/%E7%94%98%E5%8D%97%3Fid%3D7%23%E7%AC%AC2%E6%AE%B5%25"
+    # The link is the read page of the cited span (docs/api.md#links-and-the-read-page).
+    start, end = cite["char_start"], cite["char_end"]
+    assert cite["url"] == (
+        f"{base}/read/%E7%94%98%E5%8D%97%3Fid%3D7%23%E7%AC%AC2%E6%AE%B5%25"
+        f"?start={start}&end={end}#cited"
     )
-    assert httpx.get(cite["url"]).json()["doc_id"] == doc_id
+    page = httpx.get(cite["url"])
+    assert page.status_code == 200
+    text = http.get(api_path("v1", "documents", doc_id)).json()["text"]
+    assert f'<mark id="cited">{text[start:end]}</mark>' in page.text
 
 
 # -- 2. the key before the body ---------------------------------------------------------------
