@@ -114,6 +114,18 @@ def test_the_readme_example_gives_the_same_answer_as_before(
     if "milvus" in request.node.callspec.id:
         scores = [p.pop("score") for p in body["passages"]]
         assert scores == pytest.approx([p.pop("score") for p in plain["passages"]], abs=1e-3)
+    # The server links each citation to its read page on the base URL it was asked on; the
+    # engine in-process has no server to link to.
+    base = str(http.base_url).rstrip("/")
+    assert [p.pop("url") for p in body["passages"]] == [
+        f"{base}/read/000_0ad1dae646fc90f2.txt:0?start={p['char_start']}&end={p['char_end']}#cited"
+        for p in plain["passages"]
+    ]
+    assert body["answer"].pop("url") == (
+        f"{base}/read/000_0ad1dae646fc90f2.txt:0?start=993&end=1025#cited"
+    )
+    for cited in [*plain["passages"], plain["answer"]]:
+        assert cited.pop("url") is None
     assert {**body, "took_ms": 0} == {**plain, "took_ms": 0}
 
 
