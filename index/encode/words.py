@@ -195,3 +195,19 @@ def encode_words(
         _AsQueries(embedder), list(words), cache, progress=progress, label="embedding words"
     )
     return WordTable(tuple(words), np.asarray(result.vectors, dtype=np.float16))
+
+
+def table_with(
+    embedder: QueryEncoder,
+    words: Sequence[str],
+    known: Sequence[WordTable] = (),
+    cache: EmbeddingCache | None = None,
+    *,
+    progress: bool = False,
+) -> WordTable:
+    """The table of `words` (sorted `vocabulary_words`): vectors the `known` tables hold are
+    copied, the rest encoded (`encode_words`, looking in `cache` first)."""
+    have = WordTable.merged([t.restricted(words) for t in known], embedder.dim)
+    new = [w for w in words if w not in have.row]
+    fresh = encode_words(embedder, new, cache, progress=progress)
+    return WordTable.merged([have, fresh], embedder.dim).restricted(words)

@@ -31,7 +31,7 @@ from index.encode.late_chunking import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTOR
 from index.encode.late_chunking import cache_keys as late_cache_keys
 from index.encode.late_chunking import embed as embed_late
 from index.encode.late_chunking import plan as late_plan
-from index.encode.words import WORDS_FILE, WordTable, encode_words, vocabulary_words, word_cache
+from index.encode.words import WORDS_FILE, WordTable, table_with, vocabulary_words, word_cache
 from index.errors import IndexError_
 from index.rank.pinyin import pinyin_table
 from index.search import dense
@@ -345,19 +345,13 @@ def _word_table(
     in the cache beside the index are looked up, so a rebuild encodes only new words, also
     when the cache was lost or the index was copied without it."""
     words = vocabulary_words(data.bm25.vocabulary)
-    have = known.restricted(words) if known is not None else WordTable.empty(embedder.dim)
-    new = [w for w in words if w not in have.row]
+    old = [known] if known is not None else []
     if not checkpoints:
-        fresh = encode_words(embedder, new, progress=progress)
-    else:
-        with word_cache(cache_path(index_dir), embedder) as cache:
-            fresh = encode_words(embedder, new, cache, progress=progress)
-            cache.retain(words)
-    if not len(have):
-        return fresh
-    table = WordTable.merged([have, fresh], embedder.dim)
-    order = np.asarray([table.row[w] for w in words], dtype=np.int64)
-    return WordTable(tuple(words), table.vectors[order] if words else table.vectors[:0])
+        return table_with(embedder, words, old, progress=progress)
+    with word_cache(cache_path(index_dir), embedder) as cache:
+        table = table_with(embedder, words, old, cache, progress=progress)
+        cache.retain(words)
+    return table
 
 
 def _embedded_texts(

@@ -18,7 +18,7 @@ import numpy as np
 
 from corpus.documents import Document
 from index.encode.embedder import Embedder
-from index.encode.words import WordTable, encode_words, vocabulary_words
+from index.encode.words import WordTable, table_with, vocabulary_words
 from index.rank.pinyin import pinyin_table
 from index.search import dense
 from index.store.build import passage_text_for_embedding
@@ -127,9 +127,7 @@ def segment_words(
     embedder: Embedder, words: Sequence[str], known: Sequence[WordTable]
 ) -> WordTable:
     """The table of `words`: vectors the `known` tables hold are copied, the rest encoded."""
-    have = WordTable.merged([t.restricted(words) for t in known], embedder.dim)
-    new = [w for w in words if w not in have.row]
-    return WordTable.merged([have, encode_words(embedder, new)], embedder.dim).restricted(words)
+    return table_with(embedder, words, known)
 
 
 def from_index(data: IndexData) -> SegmentData:
