@@ -135,3 +135,18 @@ def running_milvus_lite(
     finally:
         process.kill()
         process.wait(timeout=30)
+
+
+def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m ragqa ARGS` from the repository root, offline, as CI runs it (`env`: more
+    variables); its output captured, never raising on a non-zero exit."""
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ragqa", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, TEST_API_KEY
+from tests.servers import ragqa
 
 pytestmark = pytest.mark.slow
 
@@ -20,19 +18,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def served(docs_server: tuple[str, Path]) -> tuple[str, Path]:
     return docs_server
-
-
-def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "ragqa", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def articles(folder: Path) -> Path:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,7 @@ from openai import OpenAI
 from ragqa.langchain import RagqaRetriever
 from service.openai_compat import MODEL_ID
 from tests.conftest import ROOT, TEST_API_KEY
+from tests.servers import ragqa
 
 pytestmark = pytest.mark.slow
 
@@ -112,19 +111,6 @@ def stdio_server(data_dir: Path, index_dir: Path) -> StdioServerParameters:
         args=["-m", "ragqa", "mcp", "--index", str(index_dir), "--data-dir", str(data_dir)],
         env={"HF_HUB_OFFLINE": "1", "RAGQA_LOG_LEVEL": "warning"},
         cwd=str(ROOT),
-    )
-
-
-def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "ragqa", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
     )
 
 

@@ -24,7 +24,7 @@ import pytest
 from service.openai_compat import MODEL_ID
 from service.urls import api_path
 from tests.conftest import ROOT, TEST_API_KEY
-from tests.servers import SERVER_PIDS, free_port, rss_bytes
+from tests.servers import SERVER_PIDS, free_port, ragqa, rss_bytes
 from tests.service.conftest import _docs_server
 
 pytestmark = pytest.mark.slow
@@ -79,19 +79,6 @@ def collection_names(http: httpx.Client) -> set[str]:
 def doc_ids(http: httpx.Client, collection: str) -> set[str]:
     documents = http.get("/v1/documents", params={"collection": collection}).json()
     return {d["doc_id"] for d in documents}
-
-
-def ragqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "true", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "ragqa", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 # -- 1. names and ids in URLs -----------------------------------------------------------------
