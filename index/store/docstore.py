@@ -348,6 +348,18 @@ class DocStore:
         with self._connect() as conn:
             return [_row_to_document(r) for r in conn.execute(query)]
 
+    def stamps(self, collection: str) -> dict[str, tuple[str, str]]:
+        """`(added_at, updated_at)` of each document of `collection`, by doc_id, without
+        reading the texts (Dify's `upload_date` and `last_update_date`)."""
+        if not _storable(collection):
+            return {}
+        table = documents_table.c
+        query = sa.select(table.doc_id, table.added_at, table.updated_at).where(
+            table.collection == collection
+        )
+        with self._connect() as conn:
+            return {r.doc_id: (r.added_at, r.updated_at) for r in conn.execute(query)}
+
     @staticmethod
     def put(conn: Connection, docs: Iterable[StoredDocument]) -> None:
         """Insert or replace each document (by id)."""
