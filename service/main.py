@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from index.engine import Engine
 from index.opening import open_library
+from index.rank import followup
 from index.settings import Runtime, Settings
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
@@ -64,6 +65,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
             tasks.start_soon(follow_store, state.library)
+        # In the background: the service is ready before it, and a follow-up asked meanwhile
+        # only loads the same model itself.
+        tasks.start_soon(partial(anyio.to_thread.run_sync, followup.warm, abandon_on_cancel=True))
         yield
         tasks.cancel_scope.cancel()
     if state.library is not None:
