@@ -25,6 +25,7 @@ from service.error_handlers import (
     StartupErrorMiddleware,
     register_error_handlers,
 )
+from service.poller import poll_sources
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import (
     admin,
@@ -37,6 +38,7 @@ from service.routes import (
     ops,
     read,
     search,
+    sources,
     widget,
 )
 from service.routing import flat_routes, refuse_without_key
@@ -64,6 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
             tasks.start_soon(follow_store, state.library)
+            if settings.poll_sources:
+                tasks.start_soon(poll_sources, state.library, settings)
         yield
         tasks.cancel_scope.cancel()
     if state.library is not None:
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ask,
         search,
         documents,
+        sources,  # before collections: its catch-all `{collection:path}` would take ours
         collections,
         admin,
         ops,
