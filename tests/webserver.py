@@ -59,9 +59,9 @@ def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
             page = site.pages.get(self.path)
             status = 404 if page is None else page.status
             etag = f'"{hashlib.sha256(page.body).hexdigest()[:16]}"' if page else ""
-            if page is not None and page.validators and page.stream is None:
-                if headers.get("if-none-match") == etag:
-                    status = 304
+            fixed = page is not None and page.validators and page.stream is None
+            if fixed and headers.get("if-none-match") == etag:
+                status = 304
             headers["x-status"] = str(status)
             site.requests.append((self.path, headers))
             self.send_response(status)

@@ -262,4 +262,4 @@ def test_a_page_becomes_one_article_with_its_title_date_and_author() -> None:
     )
     assert (from_feed.title, from_feed.published) == ("订阅标题", "2025-03-02")
     with pytest.raises(FetchRefused, match="no article text"):
-        read_page(b"<html><body><nav>menu</nav></body></html>", "http://example.org/empty")
+        read_page(b"<html><head><title>x</title></head><body></body></html>", "http://e.org/x")
