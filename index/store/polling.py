@@ -118,22 +118,28 @@ def open_source(
 
 
 def poll_source(
-    library: Library, source: Source, fetcher: Fetcher, limits: PollLimits | None = None
+    library: Library,
+    source: Source,
+    fetcher: Fetcher,
+    limits: PollLimits | None = None,
+    *,
+    moment: str | None = None,
 ) -> Source:
     """Poll `source` once (see the module docstring); the source as it is after, its newest
-    poll first in `polls`."""
+    poll first in `polls`. `moment`: the time a scheduler polls it for (its next poll is an
+    interval after that, or after the poll, whichever is later)."""
     limits = limits or PollLimits()
     started = now()
     try:
         fetched = fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
         if fetched.status == 304:
             poll = Poll(source.source_id, started, now(), "not_modified", 304)
-            return _finished(library, source, poll, [])
+            return _finished(library, source, poll, [], moment)
         listing = read_listing(source.kind, fetched, fetcher)
     except FetchError as exc:
         poll = Poll(source.source_id, started, now(), "failed", error=str(exc))
-        return _finished(library, source, poll, [])
-    return _ingest(library, source, fetched, listing, fetcher, limits, started)
+        return _finished(library, source, poll, [], moment)
+    return _ingest(library, source, fetched, listing, fetcher, limits, started, moment=moment)
 
 
 def read_listing(kind: str, fetched: Fetched, fetcher: Fetcher) -> Listing | None:
@@ -151,9 +157,14 @@ def read_listing(kind: str, fetched: Fetched, fetcher: Fetcher) -> Listing | Non
 
 
 def _finished(
-    library: Library, source: Source, poll: Poll, seen: Sequence[Seen], **changes: str | None
+    library: Library,
+    source: Source,
+    poll: Poll,
+    seen: Sequence[Seen],
+    moment: str | None = None,
+    **changes: str | None,
 ) -> Source:
-    finish_poll(library.store, source, poll, seen, **changes)
+    finish_poll(library.store, source, poll, seen, moment=moment, **changes)
     again = find_source(library.store, source.source_id)
     assert again is not None
     return again
@@ -188,6 +199,8 @@ def _ingest(
     limits: PollLimits,
     started: str,
     page: WebArticle | None = None,
+    *,
+    moment: str | None = None,
 ) -> Source:
     if listing is None:  # a page: the item is the page itself, read again when it changed
         new = [Item(key=source.url, url=source.url)]
@@ -253,7 +266,7 @@ def _ingest(
     }
     if listing is not None and listing.title:
         changes["title"] = listing.title
-    return _finished(library, source, poll, done, **changes)
+    return _finished(library, source, poll, done, moment, **changes)
 
 
 def _batches(
@@ -287,5 +300,5 @@ def poll_due(
     with Fetcher(policy) as fetcher:
         for source in due_sources(library.store, moment):
             if claim(library.store, source, moment):
-                polled.append(poll_source(library, source, fetcher, limits))
+                polled.append(poll_source(library, source, fetcher, limits, moment=moment))
     return polled

@@ -260,13 +260,17 @@ def finish_poll(
     source: Source,
     poll: Poll,
     seen: Sequence[Seen],
+    *,
+    moment: str | None = None,
     **changes: Any,
 ) -> Source:
     """Record `poll`, the items it is done with, and the source's new state (`changes`:
-    etag, last_modified, title, when set), in one transaction; the source as it is now."""
+    etag, last_modified, title, when set), in one transaction; the source as it is now. The
+    next poll is an interval after the poll ended, or after `moment` (the time a scheduler
+    polled it for) when that is later."""
     values: dict[str, Any] = {
         "last_poll_at": poll.finished_at,
-        "next_poll_at": later(poll.finished_at, source.interval_s),
+        "next_poll_at": later(max(poll.finished_at, moment or ""), source.interval_s),
         "last_error": _text(poll.error),
         **{k: _text(v) for k, v in changes.items()},
     }

@@ -402,3 +402,29 @@ def test_sources_need_the_key_and_an_existing_collection_and_source(
     name = collection(client, "nosource")
     message = error_of(client.post(f"/v1/collections/{name}/sources/src-0/poll", headers=AUTH), 404)
     assert message == "no web source with id 'src-0' here"
+
+
+def test_due_sources_are_polled_once_each_on_their_schedule(client: TestClient, site: Site) -> None:
+    from datetime import datetime, timedelta
+
+    from index.store.polling import poll_due
+
+    name = collection(client, "schedule")
+    site.pages["/due.xml"] = Page(rss([item(site, "a2", "")]), content_type="application/rss+xml")
+    feed = add(client, name, {"url": site.url("/due.xml"), "interval_s": 600}).json()
+    page = add(client, name, {"url": site.url("/news/a3.html")}).json()
+    [source] = feed["sources"]
+    state = client.app.state.ragqa  # type: ignore[attr-defined]
+    policy = state.settings.fetch_policy()
+    mine = {source["source_id"], page["sources"][0]["source_id"]}
+
+    def polled(moment: str) -> list[Any]:
+        return [s for s in poll_due(state.library, policy, moment=moment) if s.source_id in mine]
+
+    assert polled(source["last_poll_at"]) == []  # not due yet
+    due = datetime.fromisoformat(source["next_poll_at"]) + timedelta(seconds=1)
+    moment = due.isoformat(timespec="milliseconds")
+    [done] = polled(moment)
+    assert (done.source_id, done.polls[0].outcome) == (source["source_id"], "not_modified")
+    assert done.next_poll_at > moment
+    assert polled(moment) == []  # claimed and polled: not again at the same moment
