@@ -60,3 +60,41 @@ def test_a_feed_added_from_the_terminal_is_listed_and_polled(tmp_path: Path) -> 
         assert ": added (HTTP 200), 1 added, 0 skipped" in polled.stdout
         assert f"条目b  ({site.url('/b.html')})" in polled.stdout
         assert f"({site.url('/a.html')})" not in polled.stdout
+
+
+def test_the_terminal_adds_and_lists_sources_of_a_running_service(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import TEST_API_KEY
+    from tests.servers import running_server
+
+    env = {
+        "RAGQA_INDEX_DIR": str(index_dir),
+        "RAGQA_API_KEY": TEST_API_KEY,
+        "RAGQA_FETCH_ALLOW_HOSTS": "127.0.0.1",
+        "RAGQA_POLL_SOURCES": "false",
+        "RAGQA_LOG_LEVEL": "warning",
+    }
+    with running_site() as site, running_server(env, tmp_path / "server.log") as base:
+        site.pages["/a.html"] = Page(article_html("兰州新区氢能产业园开工", ["总投资52亿元。" * 8]))
+        remote = ("--url", base, "--api-key", TEST_API_KEY)
+        added = ragqa(
+            "add",
+            "--page",
+            site.url("/a.html"),
+            "--page",
+            site.url("/gone.html"),
+            "-c",
+            "web",
+            *remote,
+        )
+        assert added.returncode == 1, added.stdout + added.stderr  # one URL was refused
+        assert f"  {site.url('/gone.html')}: the server answered 404 Not Found" in added.stdout
+        assert f"兰州新区氢能产业园开工  ({site.url('/a.html')})" in added.stdout
+        listed = ragqa("sources", "-c", "web", *remote)
+        assert listed.returncode == 0, listed.stderr
+        assert f"  web  page  {site.url('/a.html')}  (when polled; 1 items seen)" in listed.stdout
+        source_id = listed.stdout.split()[0]
+        polled = ragqa("sources", "poll", "-c", "web", "--id", source_id, *remote)
+        assert polled.returncode == 0, polled.stdout + polled.stderr
+        assert ": not_modified (HTTP 304), 0 added, 0 skipped" in polled.stdout
