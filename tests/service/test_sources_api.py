@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -428,3 +429,39 @@ def test_due_sources_are_polled_once_each_on_their_schedule(client: TestClient, 
     assert (done.source_id, done.polls[0].outcome) == (source["source_id"], "not_modified")
     assert done.next_poll_at > moment
     assert polled(moment) == []  # claimed and polled: not again at the same moment
+
+
+def test_the_service_polls_due_sources_in_the_background(
+    make_client: Any, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    import service.poller
+    from index.store.docstore import sources_table
+
+    monkeypatch.setattr(service.poller, "POLL_TICK_S", 0.2)
+    site.pages["/background.xml"] = Page(
+        rss([item(site, "a1", "")]), content_type="application/rss+xml"
+    )
+    with make_client(
+        preload=False,
+        data_dir=tmp_path / "data",
+        api_key=KEY,
+        fetch_allow_hosts=["127.0.0.1"],
+        poll_sources=True,
+    ) as background:
+        name = collection(background, "background")
+        [source] = add(background, name, {"url": site.url("/background.xml")}).json()["sources"]
+        store = background.app.state.ragqa.library.store  # type: ignore[attr-defined]
+        with store.transaction() as conn:  # due since long ago
+            conn.execute(
+                sa.update(sources_table)
+                .where(sources_table.c.source_id == source["source_id"])
+                .values(next_poll_at="2000-01-01T00:00:00.000+00:00")
+            )
+        deadline = time.monotonic() + HANG_GUARD_S
+        polls = source["polls"]
+        while len(polls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            polls = background.get(f"/v1/collections/{name}/sources").json()[0]["polls"]
+    assert [p["outcome"] for p in polls] == ["not_modified", "added"]
