@@ -26,6 +26,7 @@ from service.error_handlers import (
     StartupErrorMiddleware,
     register_error_handlers,
 )
+from service.poller import poll_sources
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import (
     admin,
@@ -38,6 +39,7 @@ from service.routes import (
     ops,
     read,
     search,
+    sources,
     widget,
 )
 from service.routing import flat_routes, refuse_without_key
@@ -65,6 +67,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
             tasks.start_soon(follow_store, state.library)
+            if settings.poll_sources:
+                tasks.start_soon(poll_sources, state.library, settings)
         # In the background: the service is ready before it, and a follow-up asked meanwhile
         # only loads the same model itself.
         tasks.start_soon(partial(anyio.to_thread.run_sync, followup.warm, abandon_on_cancel=True))
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ask,
         search,
         documents,
+        sources,  # before collections: its catch-all `{collection:path}` would take ours
         collections,
         admin,
         ops,
