@@ -139,8 +139,8 @@ def _report(outcome: Outcome, collection: str) -> None:
     out.print(
         f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
         f"{len(outcome.unchanged)} unchanged (not re-embedded), "
-        f"{len(outcome.duplicate)} duplicates (stored as aliases), "
-        f"{len(outcome.skipped) + outcome.unlisted} skipped"
+        f"{len(outcome.skipped) + outcome.unlisted} skipped, "
+        f"{len(outcome.duplicate)} duplicates (stored as aliases)"
     )
     if outcome.written:
         out.print("documents (the doc_id is what `ragqa rm` takes):")
@@ -148,7 +148,8 @@ def _report(outcome: Outcome, collection: str) -> None:
             out.print(Text(f"  {status:9s} {doc_id}  {title}  ({item})"))
     if outcome.aliases:
         out.print(
-            "duplicates (a copy of a stored document; `ragqa rm ALIAS_ID` removes the alias):"
+            "duplicates (copies of a stored document, kept as its aliases; "
+            f"`ragqa rm ALIAS_ID --collection {collection}` removes one):"
         )
         for item, alias_id, doc_id, similarity in outcome.aliases:
             out.print(Text(f"  {item}: alias {alias_id} of {doc_id} (similarity {similarity:.2f})"))
