@@ -6,8 +6,8 @@ comparable text (`index.dedup.text`), not word n-grams: `SHINGLE_CHARS` characte
 texts are copies when the Jaccard similarity of their shingle sets, as MinHash estimates it
 from `NUM_PERM` permutations, is at least `THRESHOLD`; `MinHashLSH` (the same threshold) finds
 the candidates without comparing every pair. And a copy never changes a figure: the figures
-of one must all be figures of the other (`index.dedup.text.same_figures`), which keeps apart
-reports written from one template.
+of one, in order, must be figures of the other (`index.dedup.text.same_figures`), which
+keeps apart reports written from one template.
 
 The numbers were chosen by measuring on the bundled seed corpus and on variants of its articles
 (`python scripts/fit_duplicates.py` prints the table; docs/documents.md, "Duplicates", quotes
@@ -38,7 +38,7 @@ SEED = 1
 """datasketch's permutation seed: signatures computed with another seed do not compare."""
 SCHEME = "affine32"
 """datasketch's permutation scheme (its default since 2.0.0; hash values below 2**32)."""
-PARAMS_KEY = f"minhash:{SCHEME},k={SHINGLE_CHARS},perm={NUM_PERM},seed={SEED};figures"
+PARAMS_KEY = f"minhash:{SCHEME},k={SHINGLE_CHARS},perm={NUM_PERM},seed={SEED};figures-in-order"
 """What the stored signatures were computed with (kept in the store's meta table)."""
 
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
@@ -49,7 +49,7 @@ class Fingerprint:
     """What copies of one article share: the MinHash of its shingles, and its figures."""
 
     minhash: MinHash
-    figures: frozenset[str]
+    figures: tuple[str, ...]
 
     @property
     def signature(self) -> str:
@@ -59,8 +59,8 @@ class Fingerprint:
 
     @property
     def figures_text(self) -> str:
-        """The figures as stored: sorted, space-separated."""
-        return " ".join(sorted(self.figures))
+        """The figures as stored: in order, space-separated."""
+        return " ".join(self.figures)
 
     @classmethod
     def stored(cls, signature: str, figures_text: str) -> Fingerprint:
@@ -74,7 +74,7 @@ class Fingerprint:
             hashvalues=values.astype(np.uint64),
             permutations=_PERMUTATIONS,
         )
-        return cls(value, frozenset(figures_text.split()))
+        return cls(value, tuple(figures_text.split()))
 
 
 def fingerprint(text: str) -> Fingerprint:

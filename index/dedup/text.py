@@ -12,8 +12,9 @@ gets a new headline; nor is a stand-alone date line (an outlet prints its own is
 
 A copy never changes a figure. Reports written from one template (a daily price list, the
 weather, "第8号风电场…" and "第108号风电场…") share most of their words and are still
-different news, so `figures` gives the numbers of a text, and two texts are copies only when
-the figures of one are all figures of the other (an editor's cut may drop some).
+different news, so `figures` gives the numbers of a text in order, and two texts are copies
+only when the figures of one, in order, are figures of the other (an editor's cut may drop
+some; a template's articles change some, or put the same ones elsewhere).
 """
 
 from __future__ import annotations
@@ -56,11 +57,14 @@ def comparable_text(text: str) -> str:
 _FIGURE = re.compile(r"\d+")
 
 
-def figures(comparable: str) -> frozenset[str]:
-    """The numbers of a comparable text (`comparable_text`; "6.25" reads as 625 there)."""
-    return frozenset(_FIGURE.findall(comparable))
+def figures(comparable: str) -> tuple[str, ...]:
+    """The numbers of a comparable text in order (`comparable_text`; "6.25" reads as 625)."""
+    return tuple(_FIGURE.findall(comparable))
 
 
-def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
-    """True when the figures of one text are all figures of the other."""
-    return a <= b or b <= a
+def same_figures(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """True when the figures of one text, in order, are figures of the other (one sequence
+    is a subsequence of the other)."""
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    rest = iter(longer)
+    return all(figure in rest for figure in shorter)
