@@ -131,6 +131,8 @@ class Library:
         library = cls(store, data_dir / "segments", embedder, **options)  # type: ignore[arg-type]
         library.recover()
         library.refresh(force=True)
+        with library._writing():
+            library.duplicates.current()  # the duplicate finder, from the stored fingerprints
         return library
 
     def _as_index(self) -> SimpleNamespace:
@@ -440,6 +442,8 @@ class Library:
 
             def record(conn: Connection, stamp: str) -> None:
                 aliases.put_fingerprints(conn, found.fingerprints)
+                for doc_id in found.fingerprints:  # a PUT of an alias's id makes it a document
+                    aliases.delete_alias(conn, doc_id)
                 for position, alias in enumerate(found.aliases):
                     aliases.put_alias(conn, replace(alias, added_at=stamp, position=position))
 

@@ -15,7 +15,7 @@ import pytest
 
 from corpus.loader import load_corpus
 from index.dedup.fingerprint import copy_similarity, fingerprint, shingles
-from index.dedup.text import comparable_text
+from index.dedup.text import comparable_text, same_figures
 from index.store.files import read_index
 from index.store.library import Library
 from index.store.writes import NewDocument
@@ -61,6 +61,9 @@ def test_copies_are_similar_and_different_articles_are_not() -> None:
     other = fingerprint("第108号风电场位于瓜州，装机容量为118万千瓦，今年发电量111亿千瓦时。")
     assert eighth.minhash.jaccard(other.minhash) >= 0.5
     assert copy_similarity(other, eighth) is None
+    # An editor's cut drops figures; a template's articles have theirs elsewhere.
+    assert same_figures(("3", "1", "50"), ("3", "1", "2", "50")) is True
+    assert same_figures(("1", "2", "3"), ("2", "1", "3")) is False
 
 
 def test_the_seed_corpus_holds_no_duplicates_and_no_passage_twice(index_dir: Path) -> None:
