@@ -45,7 +45,7 @@ def upload(http: httpx.Client, files: list[tuple[str, bytes]]) -> dict[str, Any]
 
 
 def search(http: httpx.Client, query: str) -> list[dict[str, Any]]:
-    params = {"q": query, "top_k": 10, "collections": "wire"}
+    params: dict[str, str | int] = {"q": query, "top_k": 10, "collections": "wire"}
     response = http.get("/v1/search", params=params)
     assert response.status_code == 200, response.text
     return list(response.json()["passages"])
