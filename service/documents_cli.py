@@ -139,8 +139,13 @@ def _report(outcome: Outcome, collection: str) -> None:
     out.print(
         f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
         f"{len(outcome.unchanged)} unchanged (not re-embedded), "
-        f"{len(outcome.skipped) + outcome.unlisted} skipped, "
-        f"{len(outcome.duplicate)} duplicates (stored as aliases)"
+        f"{len(outcome.skipped) + outcome.unlisted} skipped"
+        # named only when there are some: the line is as it was for an add without copies
+        + (
+            f", {len(outcome.duplicate)} duplicates (stored as aliases)"
+            if outcome.duplicate
+            else ""
+        )
     )
     if outcome.written:
         out.print("documents (the doc_id is what `ragqa rm` takes):")
