@@ -18,7 +18,7 @@ from corpus.documents import Document
 from index.errors import CollectionNotFoundError, DocumentNotFoundError
 from index.search.filters import Catalog, allowed_documents
 from index.store.files import IndexData
-from index.types import Allowed, DocumentSummary, Filters, cite
+from index.types import Alias, Allowed, DocumentSummary, Filters, cite
 
 Alternatives = Filters | Sequence[Filters] | None
 """One filter, several alternatives (any of them), or None (no filter). An empty sequence
@@ -141,6 +141,10 @@ class Contents:
         """The metadata of a live document; raises DocumentNotFoundError."""
         self.document(doc_id)
         return self.catalog.metadata[self._doc_rows[doc_id]]
+
+    def aliases_of(self, doc_id: str) -> tuple[Alias, ...]:
+        """The reprints stored as aliases of a document, oldest first (none: empty)."""
+        return self.catalog.aliases.get(doc_id, ())
 
     def document(self, doc_id: str) -> Document:
         """One document with its text; raises DocumentNotFoundError."""

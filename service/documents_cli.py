@@ -57,16 +57,26 @@ class Outcome:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    """Alias ids of the inputs stored as aliases of a document they are copies of."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unlisted: int = 0
     """Skipped inputs the service counted but did not list (it lists the first 100)."""
     written: list[tuple[str, str, str, str]] = field(default_factory=list)
     """(status, doc_id, title, input item) of every document written, in order."""
+    aliases: list[tuple[str, str, str, float]] = field(default_factory=list)
+    """(input item, alias id, doc_id of the first copy, similarity) of every duplicate."""
 
     def record(
         self, written: list[dict[str, Any]], skipped: list[dict[str, Any]], count: int = 0
     ) -> None:
         for item in written:
+            if item["status"] == "duplicate":
+                self.duplicate.append(item["alias_id"])
+                self.aliases.append(
+                    (item["item"], item["alias_id"], item["doc_id"], item["similarity"])
+                )
+                continue
             getattr(self, item["status"]).append(item["doc_id"])
             self.written.append(
                 (item["status"], item["doc_id"], item.get("title", ""), item.get("item", ""))
@@ -130,11 +140,24 @@ def _report(outcome: Outcome, collection: str) -> None:
         f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
         f"{len(outcome.unchanged)} unchanged (not re-embedded), "
         f"{len(outcome.skipped) + outcome.unlisted} skipped"
+        # named only when there are some: the line is as it was for an add without copies
+        + (
+            f", {len(outcome.duplicate)} duplicates (stored as aliases)"
+            if outcome.duplicate
+            else ""
+        )
     )
     if outcome.written:
         out.print("documents (the doc_id is what `ragqa rm` takes):")
         for status, doc_id, title, item in outcome.written:
             out.print(Text(f"  {status:9s} {doc_id}  {title}  ({item})"))
+    if outcome.aliases:
+        out.print(
+            "duplicates (copies of a stored document, kept as its aliases; "
+            f"`ragqa rm ALIAS_ID --collection {collection}` removes one):"
+        )
+        for item, alias_id, doc_id, similarity in outcome.aliases:
+            out.print(Text(f"  {item}: alias {alias_id} of {doc_id} (similarity {similarity:.2f})"))
     if outcome.skipped:
         out.print("skip report:")
         for item, reason in outcome.skipped:
