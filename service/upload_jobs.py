@@ -225,6 +225,9 @@ def store_documents(
     total = len(documents)
     done = 0
     progress("storing", 0, total, "documents", force=True)
+    # The skipped lines go with the first batch, as a synchronous write reports them: before
+    # the documents a batch refuses (a taken id).
+    report.skipped += [s.__dict__ for s in lines]
     for batch in batches(documents, settings.max_batch_chars):
         try:
             written = library.add(collection, batch)
@@ -240,7 +243,6 @@ def store_documents(
             _count(report, written)
         done += len(batch)
         progress("storing", done, total, "documents", force=True)
-    report.skipped += [s.__dict__ for s in lines]
 
 
 def _count(report: JobReport, written: WriteReport) -> None:

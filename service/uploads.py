@@ -6,8 +6,9 @@ it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html
 (cleaning, splitting a page into articles; GB18030/GBK and Big5 recognised first, binary
 formats never decoded as text); a bad line of a JSONL file is skipped and reported, a file
 that yields nothing is refused naming the file (an encrypted PDF, a broken .docx). Every
-file is checked for size and type before any is read, and nothing is stored unless the
-whole request is valid.
+file is checked for size, type and (a PDF) page count before any is read (`receive_upload`),
+and a synchronous write stores nothing unless the whole request is valid; an upload that
+runs as a job (`service.upload_jobs`) stores the good files and reports the refused ones.
 
 Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
 counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one

@@ -4,7 +4,7 @@ Every write needs the API key (`Authorization: Bearer …`, as the reload route 
 is checked before the body is read. A write returns after its batch is committed to the
 store and published to the index, so the documents are answerable as soon as the 200 (or
 201) arrives. A bad input is refused as a whole, naming the field or file, and nothing
-stored changes.
+stored changes. A long upload runs as a job instead (`202`, `service.upload_jobs`).
 """
 
 from __future__ import annotations

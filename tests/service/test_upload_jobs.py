@@ -268,3 +268,36 @@ def test_each_hostile_file_is_refused_quickly_and_the_store_and_index_stay_as_th
     assert stored_state(http, data_dir) == before
     # Nothing was unpacked or rendered: the server grew by less than the bomb's 80 MB.
     assert rss_bytes(pid) - rss_before < 64 << 20
+
+
+def test_ragqa_add_ends_with_the_jobs_report_locally_and_through_the_service(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    """`ragqa add` on the local store and with `--url` (where each batch is a job) prints the
+    same lines, ending with the report's fields: the scanned page counts one OCR page."""
+    from tests.servers import ragqa
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for name in ("scanned-page.pdf", "encrypted.pdf"):
+        (folder / name).write_bytes((FIXTURES / name).read_bytes())
+    base = str(http.base_url).rstrip("/")
+    remote = ragqa("add", str(folder), "-c", "scans", "--url", base, "--api-key", TEST_API_KEY)
+    local = ragqa(
+        "add",
+        str(folder),
+        "-c",
+        "scans",
+        env={"RAGQA_DATA_DIR": str(tmp_path / "data"), "RAGQA_IMPORT_CORPUS": "false"},
+    )
+    for run in (remote, local):
+        assert run.returncode == 1, run.stdout + run.stderr  # the encrypted file was skipped
+        lines = run.stdout.splitlines()
+        assert lines[0] == "scans: 1 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped"
+        assert f"  {folder / 'encrypted.pdf'}: encrypted.pdf: encrypted PDF: it needs a " in (
+            run.stdout
+        )
+        assert lines[-1] == (
+            "report: 1 added, 0 updated, 0 unchanged, 0 duplicates, 1 skipped, 1 OCR pages"
+        )
+    assert remote.stdout == local.stdout
