@@ -188,6 +188,11 @@ def read_files(
         except InvalidDocumentError as exc:
             report.ocr_pages = ocr_before
             report.skipped.append({"item": received.name, "reason": str(exc)})
+        except Exception as exc:  # a reader's bug must not lose the other files of the job
+            logger.exception("job: reading %s failed", received.name)
+            report.ocr_pages = ocr_before
+            reason = f"could not be read ({type(exc).__name__}: {exc})"
+            report.skipped.append({"item": received.name, "reason": reason})
         else:
             documents += found
             lines += skipped
