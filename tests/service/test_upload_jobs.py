@@ -301,3 +301,37 @@ def test_ragqa_add_ends_with_the_jobs_report_locally_and_through_the_service(
             "report: 1 added, 0 updated, 0 unchanged, 0 duplicates, 1 skipped, 1 OCR pages"
         )
     assert remote.stdout == local.stdout
+
+
+def test_a_job_running_when_the_service_stopped_is_failed_when_it_starts_again(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    """The crash is simulated by a job row left `running` in the store; the next start marks
+    it failed with the reason, and a finished job is shown as it was."""
+    from contextlib import contextmanager
+
+    from index.store.jobs import INTERRUPTED, JobReport, Jobs
+    from tests.service.conftest import _docs_server
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    store = DocStore(sqlite_url(data_dir / "store.db"))
+    jobs = Jobs(store)
+    running = jobs.create("upload", "default", 300, "pages")
+    jobs.start(running.job_id)
+    jobs.progress(running.job_id, "reading", 120, 300, "pages")
+    finished = jobs.create("upload", "default", 1, "pages")
+    jobs.finish(finished.job_id, JobReport(added=1))
+    store.close()
+    with contextmanager(_docs_server)(index_dir, tmp_path) as (base, _):
+        failed = httpx.get(f"{base}/v1/jobs/{running.job_id}", headers=AUTH).json()
+        assert (failed["state"], failed["error"], failed["report"]) == ("failed", INTERRUPTED, None)
+        assert failed["progress"] == {
+            "phase": "finished",
+            "done": 120,
+            "total": 300,
+            "unit": "pages",
+        }
+        assert failed["finished_at"] is not None
+        done = httpx.get(f"{base}/v1/jobs/{finished.job_id}", headers=AUTH).json()
+        assert done["state"] == "done" and done["report"]["added"] == 1
