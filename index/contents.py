@@ -10,7 +10,7 @@ exactly as `source in [A, B]`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -87,6 +87,29 @@ class Contents:
         if union is None:  # no alternative: nothing can match
             return Allowed(np.zeros(len(self.data.documents), dtype=np.bool_))
         return Allowed(np.asarray(union, dtype=np.bool_))
+
+    def matching(
+        self, collection: str, test: Callable[[Document, Mapping[str, str]], bool]
+    ) -> np.ndarray:
+        """The mask of the live documents of `collection` that pass `test` (the document and
+        its metadata): a scope `Filters` cannot say, such as Dify's negations. Every document
+        is tested, so it costs the collection's size, not the index's search."""
+        self.check_collections([collection])
+        catalog = self.catalog
+        return np.fromiter(
+            (
+                alive and c == collection and test(d, m)
+                for d, c, m, alive in zip(
+                    self.data.documents,
+                    catalog.collections,
+                    catalog.metadata,
+                    catalog.alive.tolist(),
+                    strict=True,
+                )
+            ),
+            dtype=np.bool_,
+            count=len(self.data.documents),
+        )
 
     # -- documents -------------------------------------------------------------------------
 
