@@ -195,19 +195,11 @@ def estimate_pages(files: list[ReceivedFile], max_pdf_pages: int) -> list[int]:
     return estimates
 
 
-async def parse_upload(
-    request: Request, max_file_bytes: int, max_pdf_pages: int = MAX_PDF_PAGES
-) -> tuple[list[NewDocument], list[Skipped]]:
-    """The documents of every uploaded file, and the lines skipped; any file that is refused
-    or yields nothing refuses the whole request (the synchronous write)."""
-    upload = await receive_upload(request, max_file_bytes, max_pdf_pages)
-    return await read_upload(upload, max_pdf_pages)
-
-
 async def read_upload(
     upload: Upload, max_pdf_pages: int = MAX_PDF_PAGES
 ) -> tuple[list[NewDocument], list[Skipped]]:
-    """`parse_upload` for a received upload: all of it, or the first refusal raised."""
+    """The documents of every received file, and the lines skipped: the synchronous write,
+    all of it or the first refusal raised (a file refused, or one that yields nothing)."""
     if upload.refused:
         raise upload.refused[0][1]
     documents: list[NewDocument] = []
