@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     """Characters of article text one write request may carry (every format): a write holds
     the writer lock while it embeds, about a minute for 200,000 characters on 2 cores, so no
     write waits behind one caller's batch for longer than that. At least MAX_ARTICLE_CHARS."""
+    max_pdf_pages: int = Field(default=500, ge=1, le=100_000)
+    """Pages of one PDF at most (an e-paper issue has 8 to 100); a longer one is refused
+    before any page is read."""
+    job_pages: int = Field(default=10, ge=0)
+    """An upload estimated at more pages than this runs as a job (202 and `GET /v1/jobs/{id}`)
+    unless it asks `?wait=true`: a PDF page counts one, every 20,000 bytes of another file
+    one (`service.upload_jobs`)."""
+
     fetch_user_agent: str = Field(
         default_factory=lambda: _user_agent(),
         min_length=1,

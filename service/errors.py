@@ -86,6 +86,17 @@ class CollectionNotFound(NotFound):
     code = "collection_not_found"
 
 
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class JobsBusy(ApiError):
+    """Too many upload jobs already wait (`service.upload_jobs.MAX_QUEUED`)."""
+
+    status = 503
+    code = "jobs_busy"
+
+
 class SourceNotFound(NotFound):
     code = "source_not_found"
 

@@ -36,6 +36,7 @@ from service.routes import (
     collections,
     dify,
     documents,
+    jobs,
     ops,
     read,
     search,
@@ -44,6 +45,7 @@ from service.routes import (
 )
 from service.routing import flat_routes, refuse_without_key
 from service.state import AppState, follow_store, get_engine_now
+from service.upload_jobs import JobRunner
 
 
 @asynccontextmanager
@@ -62,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         library = await anyio.to_thread.run_sync(open_library, settings)
         library.listeners.append(state.swap)
         state.library = library
+        state.jobs = await anyio.to_thread.run_sync(JobRunner, library, settings)
         engine = library.engine
     state.swap(engine)
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
@@ -74,6 +77,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.start_soon(partial(anyio.to_thread.run_sync, followup.warm, abandon_on_cancel=True))
         yield
         tasks.cancel_scope.cancel()
+    if state.jobs is not None:
+        state.jobs.close()
     if state.library is not None:
         state.library.close()
     state.engine = None
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         documents,
         sources,  # before collections: its catch-all `{collection:path}` would take ours
         collections,
+        jobs,
         admin,
         ops,
         widget,

@@ -118,6 +118,25 @@ documents_table = sa.Table(
     sa.Column("updated_at", _key(32), nullable=False),
 )
 
+jobs_table = sa.Table(
+    "jobs",
+    metadata_obj,
+    sa.Column("job_id", _key(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("collection", _key(MAX_COLLECTION_CHARS), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("created_at", _key(32), nullable=False),
+    sa.Column("started_at", _key(32)),
+    sa.Column("finished_at", _key(32)),
+    sa.Column("report", sa.Text),
+    sa.Column("error", sa.Text),
+)
+"""Ingestion jobs (`index.store.jobs`): kept in the store so they outlive a restart."""
+
 # Web sources (`index.store.sources`): a feed, sitemap or page a collection is fed from, the
 # items each has seen (so a poll adds only new ones) and what each poll did.
 sources_table = sa.Table(
