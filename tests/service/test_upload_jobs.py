@@ -189,6 +189,15 @@ def test_small_uploads_and_wait_true_stay_synchronous_and_wait_false_is_a_job(
     job = wait_for(http, accepted.headers["location"])
     assert job["state"] == "done" and job["report"]["added"] == 1
     assert job["report"]["documents"][0]["item"] == "document"
+    # The same article again, signed off by an editor: a duplicate, counted and named.
+    copy = {"title": "小稿件（转载）", "text": body["text"] + "\n（责任编辑：王五）"}
+    again = http.post("/v1/collections/small/documents?wait=false", json=copy, headers=AUTH)
+    report = wait_for(http, again.headers["location"])["report"]
+    assert (report["added"], report["duplicates"]) == (0, 1)
+    [written] = report["documents"]
+    assert written["status"] == "duplicate"
+    assert written["doc_id"] == job["report"]["documents"][0]["doc_id"]
+    assert written["alias_id"] != written["doc_id"] and written["similarity"] >= 0.5
     assert (
         http.post("/v1/collections/small/documents?wait=maybe", json=body, headers=AUTH).status_code
         == 422
