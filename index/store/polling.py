@@ -240,17 +240,29 @@ def _ingest(
         else:
             ready.append((item, doc))
     added: list[Added] = []
-    for batch in _batches(ready, limits.max_batch_chars):
-        report = library.add(source.collection, [d for _, d in batch], replace_existing=True)
-        by_item = {w.item: w for w in report.documents}
-        for item, doc in batch:
-            written = by_item.get(doc.item)
-            if written is None:
+    for whole in _batches(ready, limits.max_batch_chars):
+        # A page read again replaces its document (same URL, same id); a new page is checked
+        # for being a reprint of one stored (`index.dedup`), which only a first write does.
+        stored = {d.doc_id for _, d in whole if d.doc_id and library.store.get(d.doc_id)}
+        for replace_existing in (True, False):
+            batch = [(i, d) for i, d in whole if (d.doc_id in stored) == replace_existing]
+            if not batch:
                 continue
-            done.append(Seen(item.key, item.url, doc_id=written.doc_id))
-            if written.status != "unchanged":
-                added.append(Added(written.doc_id, item.url or "", doc.title))
-        skipped += report.skipped
+            report = library.add(
+                source.collection, [d for _, d in batch], replace_existing=replace_existing
+            )
+            by_item = {w.item: w for w in report.documents}
+            for item, doc in batch:
+                written = by_item.get(doc.item)
+                if written is None:
+                    continue
+                done.append(Seen(item.key, item.url, doc_id=written.alias_id or written.doc_id))
+                if written.status == "duplicate":
+                    copy = f"a copy of {written.doc_id}, stored as its alias {written.alias_id}"
+                    skipped.append(Skipped(doc.item, copy))
+                elif written.status != "unchanged":
+                    added.append(Added(written.doc_id, item.url or "", doc.title))
+            skipped += report.skipped
     poll = Poll(
         source.source_id,
         started,

@@ -465,3 +465,27 @@ def test_the_service_polls_due_sources_in_the_background(
             time.sleep(0.2)
             polls = background.get(f"/v1/collections/{name}/sources").json()[0]["polls"]
     assert [p["outcome"] for p in polls] == ["not_modified", "added"]
+
+
+def test_a_reprint_in_a_feed_becomes_an_alias_and_a_page_read_again_replaces_its_document(
+    client: TestClient, site: Site
+) -> None:
+    reprint = [PARAGRAPHS["a1"][0], "（责任编辑：王五）"]  # another outlet's copy, signed off
+    site.pages["/wire/a1.html"] = Page(article_html("氢能产业园开工（转载）", reprint))
+    site.pages["/reprints.xml"] = Page(
+        rss([item(site, "a1", ""), ("urn:wire", site.url("/wire/a1.html"), "")]),
+        content_type="application/rss+xml",
+    )
+    name = collection(client, "reprints")
+    source = add(client, name, {"url": site.url("/reprints.xml")}).json()["sources"][0]
+    poll = source["polls"][0]
+    [first] = client.get("/v1/documents", params={"collection": name}).json()
+    assert [a["url"] for a in poll["added"]] == [site.url("/news/a1.html")]
+    [copy] = poll["skipped"]
+    assert copy["reason"].startswith(f"a copy of {first['doc_id']}, stored as its alias ")
+    aliases = client.get(f"/v1/documents/{first['doc_id']}").json()["aliases"]
+    assert [a["url"] for a in aliases] == [site.url("/wire/a1.html")]
+    # The same page under another id (a list of URLs): read again, it replaces, never aliases.
+    again = add(client, name, {"urls": [site.url("/news/a1.html")]}).json()
+    assert again["sources"][0]["polls"][0]["skipped"] == []
+    assert len(client.get("/v1/documents", params={"collection": name}).json()) == 1
