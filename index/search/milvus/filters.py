@@ -44,8 +44,8 @@ def _news_parts(filters: Filters) -> list[str]:
         (PAPER_PAGE, filters.paper_pages),
         (PLACE, filters.places),
     ):
-        if values:
-            parts.append(f"metadata[{quote(key)}] in [{', '.join(quote(v) for v in values)}]")
+        if values:  # Milvus takes no `in` over a JSON key: one comparison per value
+            parts.append(" or ".join(f"metadata[{quote(key)}] == {quote(v)}" for v in values))
     if filters.reporters:
         field = f"metadata[{quote(REPORTERS)}]"
         sep = REPORTER_SEPARATOR
