@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ragqa.langchain import RagqaRetriever
 from tests.conftest import TEST_API_KEY
 
 pytestmark = pytest.mark.slow
@@ -125,6 +126,14 @@ def test_search_takes_the_news_filters_as_query_parameters(
     passages = response.json()["passages"]
     assert [fields(p) for p in passages] == [EPAPER_FIELDS]
     assert {p["doc_id"] for p in passages} == {pages["epaper"]}
+
+
+def test_langchain_over_http_sends_the_news_filters(
+    api_server: tuple[str, Path], pages: dict[str, str]
+) -> None:
+    scope = {"collections": [COLLECTION], "filters": {"reporter": ["王五"], "paper_page": ["05"]}}
+    docs = RagqaRetriever(base_url=api_server[0], **scope).invoke(QUESTION)
+    assert docs and {d.metadata["doc_id"] for d in docs} == {pages["wire"]}
 
 
 def test_a_page_that_is_not_a_number_is_refused_naming_it(api_server: tuple[str, Path]) -> None:
