@@ -27,6 +27,7 @@ would answer from documents the caller meant to exclude, and look like an answer
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -69,8 +70,8 @@ def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
 
 def check_page(value: str) -> str:
     """A newspaper page (版次) as stored: digits without leading zeros ("07" → "7")."""
-    if not value.strip().isdigit() or not value.strip().isascii():
-        raise ValueError(f"must be a page number like 7 or 07, got {value!r}")
+    if re.fullmatch(r"[0-9]{1,4}", value.strip()) is None:
+        raise ValueError(f"must be a page number like 7 or 07, got {value[:20]!r}")
     return str(int(value))
 
 

@@ -71,6 +71,19 @@ def test_a_web_pages_source_line_gives_date_paper_and_author() -> None:
     assert text == "春节假期前夕，敦煌莫高窟单日接待游客超过6000人次，同比增长两成。"
 
 
+def test_an_html_pages_author_is_its_byline() -> None:
+    page = (
+        '<html><head><title>敦煌文旅迎来客流高峰</title><meta name="author" content="记者 赵六">'
+        '<meta property="article:published_time" content="2025-01-22T10:30:00+08:00"></head>'
+        "<body><article><h1>敦煌文旅迎来客流高峰</h1><p>春节假期前夕，敦煌莫高窟单日接待游客"
+        "超过6000人次，同比增长两成。景区已开放12个洞窟，游客可在线预约参观时段。</p></article>"
+        "</body></html>"
+    )
+    title, published, metadata, _ = one("page.html", page)
+    assert (title, published) == ("敦煌文旅迎来客流高峰", "2025-01-22")
+    assert metadata == {"byline": "记者 赵六", "reporters": "赵六"}
+
+
 def test_a_photo_credit_is_not_a_byline() -> None:
     page = (
         "陇南水稻丰收在望\n\n"
