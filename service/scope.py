@@ -30,6 +30,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
@@ -68,9 +69,19 @@ def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
     return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items()}
 
 
+PAGE_PATTERN = "^[0-9]{1,4}$"
+PAGE_SCHEMA: JsonDict = {
+    "anyOf": [
+        {"type": "string", "pattern": PAGE_PATTERN},
+        {"type": "integer", "minimum": 0, "maximum": 9999},
+    ]
+}
+"""What `check_page` accepts, for the OpenAPI schema."""
+
+
 def check_page(value: str) -> str:
     """A newspaper page (版次) as stored: digits without leading zeros ("07" → "7")."""
-    if re.fullmatch(r"[0-9]{1,4}", value.strip()) is None:
+    if re.fullmatch(PAGE_PATTERN, value) is None:
         raise ValueError(f"must be a page number like 7 or 07, got {value[:20]!r}")
     return str(int(value))
 
@@ -148,6 +159,7 @@ class FiltersIn(BaseModel):
         default_factory=list,
         max_length=MAX_FILTER_VALUES,
         description='newspaper pages (版次: 7 or "07"); any of them',
+        json_schema_extra={"items": PAGE_SCHEMA},
     )
     place: list[str] = Field(
         default_factory=list,
@@ -160,10 +172,17 @@ class FiltersIn(BaseModel):
     def _date(cls, value: str | None) -> str | None:
         return check_date(value)
 
-    @field_validator("paper_page")
+    @field_validator("paper_page", mode="before")
     @classmethod
-    def _pages(cls, values: list[str | int]) -> list[str | int]:
-        return [check_page(str(v)) for v in values]
+    def _pages(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values  # pydantic words the refusal
+        pages = []
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, str | int):
+                raise ValueError(f"must be a page number like 7 or 07, got {v!r}")
+            pages.append(check_page(str(v)))
+        return pages
 
     def to_filters(self) -> Filters:
         return Filters(

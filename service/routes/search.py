@@ -29,6 +29,7 @@ from service.scope import (
     DATE_SCHEMA,
     FILTER_FIELDS,
     MAX_FILTER_VALUES,
+    PAGE_PATTERN,
     FiltersIn,
     unknown_field,
 )
@@ -89,12 +90,12 @@ def _filters(
         raise validation_error(exc.errors()) from exc
 
 
-def _news_query(description: str) -> Any:
+def _news_query(description: str, pattern: str | None = None) -> Any:
     """A repeatable news filter parameter (`service.scope`'s `reporter`, `newspaper`, ...)."""
     return Query(
         description=f"{description} (repeat, at most {MAX_FILTER_VALUES})",
         max_length=MAX_FILTER_VALUES,
-        json_schema_extra=repeatable(max_items=MAX_FILTER_VALUES),
+        json_schema_extra=repeatable(pattern, max_items=MAX_FILTER_VALUES),
     )
 
 
@@ -147,7 +148,8 @@ async def search(
     reporter: Annotated[list[str] | None, _news_query("reporter names; any of them")] = None,
     newspaper: Annotated[list[str] | None, _news_query("newspapers; any of them")] = None,
     paper_page: Annotated[
-        list[str] | None, _news_query("newspaper pages (版次, 7 or 07); any of them")
+        list[str] | None,
+        _news_query("newspaper pages (版次, 7 or 07); any of them", PAGE_PATTERN),
     ] = None,
     place: Annotated[list[str] | None, _news_query("dateline places; any of them")] = None,
 ) -> SearchResponse:
