@@ -31,7 +31,7 @@ from corpus.documents import LoadProblem, Parsed
 from corpus.encoding import not_utf8_hint
 from corpus.epub import read_epub
 from corpus.newsmeta import parse_byline
-from corpus.pdf import read_pdf
+from corpus.pdf import MAX_PDF_PAGES, PageCallback, read_pdf
 from corpus.word import read_docx
 
 BINARY_SNIFF_BYTES = 8192
@@ -221,17 +221,27 @@ def is_binary_format(name: str) -> bool:
 
 
 def read_articles(
-    name: str, data: bytes, max_chars: int = MAX_ARTICLE_CHARS
+    name: str,
+    data: bytes,
+    max_chars: int = MAX_ARTICLE_CHARS,
+    *,
+    max_pdf_pages: int = MAX_PDF_PAGES,
+    on_page: PageCallback | None = None,
 ) -> tuple[list[Parsed], list[LoadProblem]]:
     """Every article of the file called `name` with contents `data`, and the problems met.
 
-    An article longer than `max_chars` is refused (reported, not indexed)."""
+    An article longer than `max_chars` is refused (reported, not indexed); a PDF of more than
+    `max_pdf_pages` pages too. `on_page(number, ocred)` is called after each PDF page is
+    read (progress of a long ingestion)."""
     binary = BINARY_READERS.get(_suffix(name))
     reader = READERS.get(_suffix(name))
     if binary is not None:
         if not data.strip():
             return [], [LoadProblem(name, "empty file")]
-        found, problems = binary(name, data)
+        if _suffix(name) == ".pdf":
+            found, problems = read_pdf(name, data, max_pages=max_pdf_pages, on_page=on_page)
+        else:
+            found, problems = binary(name, data)
     elif reader is not None:
         text = decode(name, data)
         if isinstance(text, LoadProblem):

@@ -25,6 +25,7 @@ when its page was OCRed. An encrypted or broken file, or one over `MAX_PDF_PAGES
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from corpus.charboxes import METADATA_KEY, Box, Glyph, PageText, layout_of
@@ -46,8 +47,19 @@ OCR_SCALE = 2.5
 """Pixels per point the page is rendered at for OCR (180 dpi: 10 pt type is 25 px high)."""
 
 
-def read_pdf(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
-    """Every article of every page of the PDF `data`, and the problems met."""
+PageCallback = Callable[[int, bool], None]
+"""Called with (page number, whether it was OCRed) after each page is read."""
+
+
+def read_pdf(
+    name: str,
+    data: bytes,
+    *,
+    max_pages: int = MAX_PDF_PAGES,
+    on_page: PageCallback | None = None,
+) -> tuple[list[Parsed], list[LoadProblem]]:
+    """Every article of every page of the PDF `data`, and the problems met; a file of more
+    than `max_pages` pages is refused before any page is read."""
     import pypdfium2 as pdfium
 
     try:
@@ -56,10 +68,8 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
         return [], [LoadProblem(name, _open_problem(str(err)))]
     try:
         pages = len(pdf)
-        if pages > MAX_PDF_PAGES:
-            return [], [
-                LoadProblem(name, f"{pages:,} pages, over the limit of {MAX_PDF_PAGES:,} per file")
-            ]
+        if pages > max_pages:
+            return [], [LoadProblem(name, too_many_pages(pages, max_pages))]
         found: list[Parsed] = []
         problems: list[LoadProblem] = []
         for index in range(pages):
@@ -67,7 +77,11 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
                 text, ocred = read_page(pdf[index], index + 1)
             except Exception as err:  # a broken page must not lose the rest of the file
                 problems.append(LoadProblem(name, f"page {index + 1}: unreadable ({err})"))
+                if on_page is not None:
+                    on_page(index + 1, False)
                 continue
+            if on_page is not None:
+                on_page(index + 1, ocred)
             for article in clean_articles(text.text):
                 metadata = {
                     "page": str(text.page),
@@ -77,6 +91,25 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Parsed], list[LoadProblem]]:
                     metadata["ocr"] = "true"
                 found.append(Parsed(len(found), article, metadata=metadata))
         return found, problems
+    finally:
+        pdf.close()
+
+
+def too_many_pages(pages: int, limit: int) -> str:
+    return f"{pages:,} pages, over the limit of {limit:,} per file (RAGQA_MAX_PDF_PAGES)"
+
+
+def page_count(data: bytes) -> int | None:
+    """The number of pages of the PDF `data`, without reading any page; None when it cannot
+    be opened (encrypted or broken: `read_pdf` says which)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        return len(pdf)
     finally:
         pdf.close()
 

@@ -10,7 +10,7 @@ exactly as `source in [A, B]`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from corpus.newsmeta import NewsMeta
 from index.errors import CollectionNotFoundError, DocumentNotFoundError
 from index.search.filters import Catalog, allowed_documents
 from index.store.files import IndexData
-from index.types import Allowed, DocumentSummary, Filters, cite
+from index.types import Alias, Allowed, DocumentSummary, Filters, cite
 
 Alternatives = Filters | Sequence[Filters] | None
 """One filter, several alternatives (any of them), or None (no filter). An empty sequence
@@ -89,6 +89,29 @@ class Contents:
             return Allowed(np.zeros(len(self.data.documents), dtype=np.bool_))
         return Allowed(np.asarray(union, dtype=np.bool_))
 
+    def matching(
+        self, collection: str, test: Callable[[Document, Mapping[str, str]], bool]
+    ) -> np.ndarray:
+        """The mask of the live documents of `collection` that pass `test` (the document and
+        its metadata): a scope `Filters` cannot say, such as Dify's negations. Every document
+        is tested, so it costs the collection's size, not the index's search."""
+        self.check_collections([collection])
+        catalog = self.catalog
+        return np.fromiter(
+            (
+                alive and c == collection and test(d, m)
+                for d, c, m, alive in zip(
+                    self.data.documents,
+                    catalog.collections,
+                    catalog.metadata,
+                    catalog.alive.tolist(),
+                    strict=True,
+                )
+            ),
+            dtype=np.bool_,
+            count=len(self.data.documents),
+        )
+
     # -- documents -------------------------------------------------------------------------
 
     def documents(self, collection: str | None = None) -> list[DocumentSummary]:
@@ -127,6 +150,10 @@ class Contents:
         row = self._doc_rows.get(document.doc_id)
         metadata = self.catalog.metadata[row] if row is not None else {}
         return NewsMeta.from_metadata(metadata or document.metadata)
+
+    def aliases_of(self, doc_id: str) -> tuple[Alias, ...]:
+        """The reprints stored as aliases of a document, oldest first (none: empty)."""
+        return self.catalog.aliases.get(doc_id, ())
 
     def document(self, doc_id: str) -> Document:
         """One document with its text; raises DocumentNotFoundError."""

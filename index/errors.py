@@ -50,6 +50,10 @@ class CollectionNotFoundError(LookupError):
     """No collection with the requested name."""
 
 
+class SourceNotFoundError(LookupError):
+    """No web source with the requested id in the collection."""
+
+
 class InvalidDocumentError(ValueError):
     """A document (or a file) that cannot be stored; `field` names what is wrong."""
 

@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from corpus import paths
 
 if TYPE_CHECKING:
+    from corpus.web.fetch import FetchPolicy
     from index.search.milvus import MilvusSettings
+    from index.store.polling import PollLimits
 
 ENV_PREFIX = "RAGQA_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -94,6 +96,40 @@ class Settings(BaseSettings):
     """Characters of article text one write request may carry (every format): a write holds
     the writer lock while it embeds, about a minute for 200,000 characters on 2 cores, so no
     write waits behind one caller's batch for longer than that. At least MAX_ARTICLE_CHARS."""
+    max_pdf_pages: int = Field(default=500, ge=1, le=100_000)
+    """Pages of one PDF at most (an e-paper issue has 8 to 100); a longer one is refused
+    before any page is read."""
+    job_pages: int = Field(default=10, ge=0)
+    """An upload estimated at more pages than this runs as a job (202 and `GET /v1/jobs/{id}`)
+    unless it asks `?wait=true`: a PDF page counts one, every 20,000 bytes of another file
+    one (`service.upload_jobs`)."""
+
+    fetch_user_agent: str = Field(
+        default_factory=lambda: _user_agent(),
+        min_length=1,
+        description="User-Agent of every feed and page fetch; name your organisation and a "
+        "contact (robots.txt rules match its first word, `ragqa`)",
+    )
+    fetch_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="time limit of one fetch (feed, page, robots.txt)"
+    )
+    fetch_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="size limit of one fetched body, decoded"
+    )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts fetched even at a private, loopback or link-local address "
+        "(comma-separated names or addresses, e.g. intranet.example,10.0.0.5)",
+    )
+    poll_sources: bool = Field(
+        default=True, description="poll web sources on their schedule in the service"
+    )
+    poll_interval_s: int = Field(
+        default=3600, ge=60, description="interval of a feed or sitemap added without one"
+    )
+    poll_max_items: int = Field(
+        default=100, ge=1, le=5000, description="new feed items read per poll at most"
+    )
     log_level: str = "info"
     backend: Literal["faiss", "milvus"] = Field(
         default="faiss",
@@ -114,6 +150,15 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(p).strip().strip("[]").lower() for p in value if str(p).strip()]
         return value
 
     @field_validator("cors_origins")
@@ -195,6 +240,27 @@ class Settings(BaseSettings):
         token = self.milvus_token.get_secret_value() if self.milvus_token is not None else ""
         return MilvusSettings(self.milvus_uri, token, self.milvus_prefix, self.milvus_timeout_s)
 
+    def fetch_policy(self) -> FetchPolicy:
+        """The rules of every fetch (`RAGQA_FETCH_*`) as the fetcher takes them."""
+        from corpus.web.fetch import FetchPolicy
+
+        return FetchPolicy(
+            user_agent=self.fetch_user_agent,
+            timeout_s=self.fetch_timeout_s,
+            max_bytes=self.fetch_max_bytes,
+            allow_hosts=frozenset(self.fetch_allow_hosts),
+        )
+
+    def poll_limits(self) -> PollLimits:
+        """What one poll of a web source may do (`RAGQA_POLL_*`, `RAGQA_MAX_BATCH_CHARS`)."""
+        from index.store.polling import PollLimits
+
+        return PollLimits(
+            max_items=self.poll_max_items,
+            max_batch_chars=self.max_batch_chars,
+            default_interval_s=self.poll_interval_s,
+        )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _check_level(cls, value: object) -> object:
@@ -202,6 +268,12 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+
+def _user_agent() -> str:
+    from corpus.web.fetch import USER_AGENT
+
+    return USER_AGENT
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -32,6 +32,20 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """Another outlet's copy of a stored document (a reprint, `index.dedup`): kept with its
+    own id, source, URL, title and date, but not indexed again; citations of the document
+    name it as well."""
+
+    alias_id: str
+    source: str
+    url: str | None
+    title: str
+    published: str | None
+    added_at: str
+
+
+@dataclass(frozen=True)
 class Citation:
     """Where a quoted text comes from: the document, its title, source and date, and the
     half-open character range ``[char_start, char_end)`` of the quote in the document's text;

@@ -6,6 +6,7 @@
     ragqa eval run|diff|gate|tune  evaluate                      (eval/cli.py)
     ragqa eval bench         speed and size benchmarks             (benchmarks/benchmark.py)
     ragqa add|rm|collections  the document store, local or --url   (service/documents_cli.py)
+    ragqa sources [poll]     web sources; add --page/--feed        (service/sources_cli.py)
     ragqa mcp                the MCP server over stdio             (service/mcp_server.py)
     ragqa train reader       train the reader                      (index/reader/cli.py)
 
@@ -34,7 +35,9 @@ from index.reader.cli import app as train_app
 from index.settings import Runtime, load_settings
 from service.cli import app as service_app
 from service.cli import ask, serve
-from service.documents_cli import add, collections, rm
+from service.documents_cli import collections, rm
+from service.sources_cli import add
+from service.sources_cli import app as sources_app
 
 app = typer.Typer(
     name="ragqa",
@@ -55,6 +58,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(service_app, name="service")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(sources_app, name="sources")
 app.command("build", help="Shortcut for `ragqa index build`.")(build)
 app.command("serve", help="Shortcut for `ragqa service serve`.")(serve)
 app.command("ask", help="Shortcut for `ragqa service ask`.")(ask)

@@ -327,20 +327,22 @@ def _first_error(exc: ValueError) -> str:
 
 
 def print_result(console: Console, result: AskResult | AskResponse) -> None:
-    """The answer, then numbered passages with citation and the answer span highlighted."""
+    """The answer, then numbered passages with citation and the answer span highlighted; a
+    citation names the article's link where the result has one (`--url`), else its source."""
     if result.answer is None:
         console.print(Text("No answer in the corpus; closest passages:", style="yellow"))
     else:
         a = result.answer
         console.print(Text(a.text, style="bold green"))
         cited = " · ".join(x for x in (a.title, a.published, a.byline) if x)
-        console.print(Text(f"— {cited} ({a.source}, chars {a.char_start}–{a.char_end})", "dim"))
+        where = getattr(a, "url", None) or a.source
+        console.print(Text(f"— {cited} ({where}, chars {a.char_start}–{a.char_end})", "dim"))
     for p in result.passages:
         date = p.published or "undated"
         byline = f" · {p.byline}" if p.byline else ""
+        where = getattr(p, "url", None) or p.source  # a server's answer links to the article
         head = (
-            f"\n[{p.rank}] {p.title} · {p.source} · {date}{byline} · "
-            f"chars {p.char_start}–{p.char_end}"
+            f"\n[{p.rank}] {p.title} · {where} · {date}{byline} · chars {p.char_start}–{p.char_end}"
         )
         console.print(Text(head + f" · score {p.score:.3f}", style="bold"))
         body = Text(p.text)

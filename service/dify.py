@@ -14,14 +14,26 @@ the operator key may be `logical_operator` or `logic`. Unknown extra keys are ig
 a key of our own scope vocabulary (`collections`, `filters`, `source`, ... and near misses:
 `service.scope`), refused with a 422 that points to `knowledge_id` and `metadata_condition`.
 
-Conditions map onto `index.types.Filters`:
+Conditions map onto `index.types.Filters` where they can (so a backend that filters by
+expression, Milvus, filters them itself):
 
 | name                       | operators                                   | filter          |
 |----------------------------|---------------------------------------------|-----------------|
 | `published` (or `date`)    | before, after, <, >, ≤, ≥, is, =            | published range |
-| `source`                   | is, =, in, contains, start with, end with   | sources         |
+| `source` (`document_name`) | is, =, in, contains, start with, end with   | sources         |
 | `reporter` (`reporters`), `newspaper`, `paper_page`, `place` | is, =, in | the news filters |
 | anything else (metadata)   | is, =                                       | metadata equal  |
+
+Every other operator Dify's UI sends is honoured by testing each document of the collection
+(`condition_test` on its `Facts`); the conditions then combine as masks (`to_mask`):
+- on dates (`published`, and Dify's built-in `upload_date` and `last_update_date`, which
+  take the first table's date operators too): is not, ≠, empty, not empty;
+- on `source` and metadata fields: is not, ≠, not in, not contains, empty, not empty, and on
+  metadata also contains, start with, end with, in, and >, <, ≥, ≤ (as numbers).
+
+`upload_date` and `last_update_date` are Dify's built-in fields: the dates (UTC) the document
+was added to and last replaced in the store. As in Dify's own SQL, a document without the
+field matches only `empty` (`is not`, `not contains`, ... are false for it).
 
 A date is `YYYY-MM-DD` (a longer ISO timestamp is cut to its date) or a Unix timestamp in
 seconds, as Dify stores time metadata. `before`/`after` are strict. `contains`, `start with`
@@ -34,11 +46,13 @@ there is one ranking and its scores compare across the conditions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from index.rank.fitted import RelevanceScale
@@ -54,7 +68,9 @@ from service.schemas import (
 from service.scope import MAX_FILTER_VALUES, SCOPE_NAMES, check_page, near_miss
 
 DATE_FIELDS = ("published", "date", "published_at", "publish_date")
-SOURCE_FIELDS = ("source", "sources")
+STAMP_FIELDS = {"upload_date": "uploaded", "last_update_date": "updated"}
+"""Dify's built-in time fields, and the `Facts` field each reads."""
+SOURCE_FIELDS = ("source", "sources", "document_name")
 NEWS_FIELDS = {
     "reporter": "reporters",
     "reporters": "reporters",
@@ -62,7 +78,8 @@ NEWS_FIELDS = {
     "paper_page": "paper_pages",
     "place": "places",
 }
-"""Condition names of the news filters (`service.scope`) and the `Filters` field of each."""
+"""Condition names of the news filters (`service.scope`) and the `Filters` field of each
+(only is, = and in: a document's reporters are several names, not one value to compare)."""
 MAX_CONDITIONS = 20
 
 
@@ -410,3 +427,193 @@ def to_records(
         )
         records.append(DifyRecord(content=p.text, score=score, title=p.title, metadata=metadata))
     return DifyRetrievalResponse(records=records)
+
+
+# -- conditions beyond `Filters`: a test of each document ---------------------------------------
+
+FILTER_OPERATORS = {
+    "date": frozenset({"before", "after", "<", ">", "≤", "≥", "<=", ">=", "is", "="}),
+    "source": frozenset({"is", "=", "in", "contains", "start with", "end with"}),
+    "metadata": frozenset({"is", "="}),
+    "news": frozenset({"is", "=", "in"}),
+}
+"""The operators `condition_filter` turns into `Filters`, per kind of field."""
+EMPTY_OPERATORS = frozenset({"empty", "not empty", "is null", "is not null"})
+NEGATIONS = {"is not": "is", "≠": "=", "!=": "=", "not in": "in", "not contains": "contains"}
+DATE_OPERATORS = FILTER_OPERATORS["date"] | {"is not", "≠", "!="} | EMPTY_OPERATORS
+STRING_OPERATORS = (
+    FILTER_OPERATORS["source"] | {"is not", "≠", "!=", "not in", "not contains"} | EMPTY_OPERATORS
+)
+NUMBER_OPERATORS = frozenset({">", "<", "≥", "≤", ">=", "<="})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a condition may read of one document."""
+
+    published: str | None
+    source: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    uploaded: str | None = None
+    """The date (YYYY-MM-DD, UTC) it was added to the store; None without a store."""
+    updated: str | None = None
+    """The date it was last replaced in the store."""
+
+
+DocumentTest = Callable[[Facts], bool]
+Mask = npt.NDArray[np.bool_]
+
+
+def _kind(name: str) -> str:
+    name = name.strip().lower()
+    if name in DATE_FIELDS or name in STAMP_FIELDS:
+        return "date"
+    if name in NEWS_FIELDS:
+        return "news"
+    return "source" if name in SOURCE_FIELDS else "metadata"
+
+
+def _plain(name: str, operator: str) -> bool:
+    return operator in FILTER_OPERATORS[_kind(name)] and name.strip().lower() not in STAMP_FIELDS
+
+
+def plain(condition: DifyMetadataCondition | None) -> bool:
+    """Whether every condition is one `to_filters` turns into `Filters`."""
+    return all(
+        _plain(name, c.comparison_operator.strip().lower())
+        for c in ((condition.conditions or []) if condition else [])
+        for name in c.names
+    )
+
+
+def _refuse(c: _Condition, where: str, allowed: frozenset[str]) -> ConditionError:
+    order = [
+        "is", "is not", "=", "≠", "in", "not in", "contains", "not contains", "start with",
+        "end with", "before", "after", "<", ">", "≤", "≥", "empty", "not empty",
+    ]  # fmt: skip
+    names = ", ".join(o for o in order if o in allowed)
+    return ConditionError(
+        f"{where}.comparison_operator: {c.operator!r} is not supported on {c.name}; use {names}"
+    )
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
+
+
+def _compare(op: str, have: Any, want: Any) -> bool:
+    if op in ("<", "before"):
+        return bool(have < want)
+    if op in (">", "after"):
+        return bool(have > want)
+    if op in ("≤", "<="):
+        return bool(have <= want)
+    if op in ("≥", ">="):
+        return bool(have >= want)
+    return bool(have == want)  # is, =
+
+
+def _date_test(c: _Condition, where: str) -> DocumentTest:
+    name = c.name.strip().lower()
+    read: Callable[[Facts], str | None] = (
+        (lambda f: getattr(f, STAMP_FIELDS[name]))
+        if name in STAMP_FIELDS
+        else (lambda f: f.published)
+    )
+    op = c.operator
+    if op not in DATE_OPERATORS:
+        raise _refuse(c, where, DATE_OPERATORS)
+    if op in EMPTY_OPERATORS:
+        empty = op in ("empty", "is null")
+        return lambda f: (read(f) is None) == empty
+    day = _day(c.value, where).isoformat()
+    positive, negate = NEGATIONS.get(op, op), op in NEGATIONS
+
+    def test(f: Facts) -> bool:
+        have = read(f)
+        return have is not None and _compare(positive, have[:10], day) != negate
+
+    return test
+
+
+def _string_test(c: _Condition, where: str, read: Callable[[Facts], str | None]) -> DocumentTest:
+    op = c.operator
+    numeric = _kind(c.name) == "metadata" and op in NUMBER_OPERATORS
+    if op not in STRING_OPERATORS and not numeric:
+        allowed = STRING_OPERATORS | (NUMBER_OPERATORS if _kind(c.name) == "metadata" else set())
+        raise _refuse(c, where, frozenset(allowed))
+    if op in EMPTY_OPERATORS:
+        empty = op in ("empty", "is null")
+        return lambda f: (not read(f)) == empty
+    values = _strings(c.value)
+    if not values:
+        raise ConditionError(f"{where}.value: required for {op!r}")
+    if len(values) > MAX_FILTER_VALUES:
+        raise ConditionError(f"{where}.value: at most {MAX_FILTER_VALUES} values")
+    if numeric and any(_number(v) is None for v in values):
+        raise ConditionError(f"{where}.value: must be a number for {op!r}")
+    if numeric or (op in ("=", "≠", "!=") and all(_number(v) is not None for v in values)):
+        wanted = [n for n in map(_number, values) if n is not None]
+        positive = NEGATIONS.get(op, op)
+
+        def by_number(f: Facts) -> bool:
+            have = _number(read(f))
+            if have is None:
+                return False
+            hit = any(_compare(positive, have, w) for w in wanted)
+            return hit != (op in NEGATIONS)
+
+        return by_number
+    tests: dict[str, Callable[[str, str], bool]] = {
+        "is": lambda s, v: s == v,
+        "=": lambda s, v: s == v,
+        "in": lambda s, v: s == v,
+        "contains": lambda s, v: v in s,
+        "start with": lambda s, v: s.startswith(v),
+        "end with": lambda s, v: s.endswith(v),
+    }
+    match, negate = tests[NEGATIONS.get(op, op)], op in NEGATIONS
+
+    def by_text(f: Facts) -> bool:
+        have = read(f)
+        return have is not None and any(match(have, v) for v in values) != negate
+
+    return by_text
+
+
+def condition_test(c: _Condition) -> DocumentTest:
+    """The test of one condition on a document; ConditionError names what is wrong."""
+    where = f"metadata_condition.conditions[{c.index}]"
+    kind = _kind(c.name)
+    if kind == "date":
+        return _date_test(c, where)
+    if kind == "source":
+        return _string_test(c, where, lambda f: f.source)
+    if kind == "news":
+        raise _refuse(c, where, FILTER_OPERATORS["news"])
+    key = c.name
+    return _string_test(c, where, lambda f: f.metadata.get(key))
+
+
+def to_mask(
+    condition: DifyMetadataCondition,
+    sources: Sequence[str],
+    by_filters: Callable[[Filters | None], Mask],
+    by_test: Callable[[DocumentTest], Mask],
+) -> Mask:
+    """The documents the conditions allow, as a mask: `by_filters` gives a filter's documents
+    (None: no document), `by_test` a test's. Raises ConditionError as `to_filters` does."""
+    masks = []
+    for i, c in enumerate(condition.conditions or []):
+        for name in c.names:
+            one = _Condition(i, name, c.comparison_operator.strip().lower(), c.value)
+            if _plain(name, one.operator):
+                masks.append(by_filters(condition_filter(one, sources)))
+            else:
+                masks.append(by_test(condition_test(one)))
+    if condition.logical_operator == "or":
+        return np.logical_or.reduce(masks)
+    return np.logical_and.reduce(masks)

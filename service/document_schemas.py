@@ -150,10 +150,27 @@ class DocumentIn(DocumentContent):
 
 
 class WrittenOut(BaseModel):
-    doc_id: str
-    status: str = Field(description="created, replaced or unchanged (nothing re-embedded)")
+    doc_id: str = Field(
+        description="the document's id; for a duplicate, the id of the document it is a copy of"
+    )
+    status: str = Field(
+        description="created, replaced, unchanged (nothing re-embedded) or duplicate (a copy "
+        "of document `doc_id`, stored as its alias `alias_id`, not indexed again)"
+    )
     item: str = Field(description="which input: documents[i], a file name, or file:line")
     title: str
+    alias_id: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="a duplicate's own id, as an alias of `doc_id` (DELETE removes just it); "
+        "only on duplicates",
+    )
+    similarity: float | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="a duplicate's estimated Jaccard similarity to `doc_id` (0..1; copies "
+        "are 0.5 or more, docs/documents.md, 'Duplicates'); only on duplicates",
+    )
 
 
 class SkippedOut(BaseModel):
@@ -163,7 +180,10 @@ class SkippedOut(BaseModel):
 
 class WriteResponse(BaseModel):
     collection: str
-    doc_ids: list[str] = Field(description="ids of every stored input, in input order")
+    doc_ids: list[str] = Field(
+        description="ids of every stored input, in input order (a duplicate's: the document "
+        "it is a copy of)"
+    )
     documents: list[WrittenOut]
     skipped: list[SkippedOut] = Field(
         description=f"inputs not stored, and why: the first {MAX_SKIPPED_SHOWN}"

@@ -43,6 +43,8 @@ CollectionOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
 BATCH_DOCUMENTS = 200
 """Documents per local write (one segment each) and files per HTTP request at most."""
+JOB_POLL_S = 0.5
+"""How often `ragqa add --url` asks for its job's progress."""
 HTTP_BATCH_BYTES = 200_000
 """File bytes per HTTP request at most (one larger file goes alone): a character of text is
 at least one byte, so a batch stays under the service's default RAGQA_MAX_BATCH_CHARS."""
@@ -57,16 +59,27 @@ class Outcome:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    """Alias ids of the inputs stored as aliases of a document they are copies of."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unlisted: int = 0
     """Skipped inputs the service counted but did not list (it lists the first 100)."""
     written: list[tuple[str, str, str, str]] = field(default_factory=list)
     """(status, doc_id, title, input item) of every document written, in order."""
+    aliases: list[tuple[str, str, str, float]] = field(default_factory=list)
+    """(input item, alias id, doc_id of the first copy, similarity) of every duplicate."""
+    ocr_pages: int = 0
 
     def record(
         self, written: list[dict[str, Any]], skipped: list[dict[str, Any]], count: int = 0
     ) -> None:
         for item in written:
+            if item["status"] == "duplicate":
+                self.duplicate.append(item["alias_id"])
+                self.aliases.append(
+                    (item["item"], item["alias_id"], item["doc_id"], item["similarity"])
+                )
+                continue
             getattr(self, item["status"]).append(item["doc_id"])
             self.written.append(
                 (item["status"], item["doc_id"], item.get("title", ""), item.get("item", ""))
@@ -130,17 +143,36 @@ def _report(outcome: Outcome, collection: str) -> None:
         f"{collection}: {len(outcome.created)} created, {len(outcome.replaced)} replaced, "
         f"{len(outcome.unchanged)} unchanged (not re-embedded), "
         f"{len(outcome.skipped) + outcome.unlisted} skipped"
+        # named only when there are some: the line is as it was for an add without copies
+        + (
+            f", {len(outcome.duplicate)} duplicates (stored as aliases)"
+            if outcome.duplicate
+            else ""
+        )
     )
     if outcome.written:
         out.print("documents (the doc_id is what `ragqa rm` takes):")
         for status, doc_id, title, item in outcome.written:
             out.print(Text(f"  {status:9s} {doc_id}  {title}  ({item})"))
+    if outcome.aliases:
+        out.print(
+            "duplicates (copies of a stored document, kept as its aliases; "
+            f"`ragqa rm ALIAS_ID --collection {collection}` removes one):"
+        )
+        for item, alias_id, doc_id, similarity in outcome.aliases:
+            out.print(Text(f"  {item}: alias {alias_id} of {doc_id} (similarity {similarity:.2f})"))
     if outcome.skipped:
         out.print("skip report:")
         for item, reason in outcome.skipped:
             out.print(Text(f"  {item}: {reason}"))
         if outcome.unlisted:
             out.print(f"  … and {outcome.unlisted} more (the service lists the first 100)")
+    # The fields of a job's report (`GET /v1/jobs/{id}`), in one line a script can read.
+    out.print(
+        f"report: {len(outcome.created)} added, {len(outcome.replaced)} updated, "
+        f"{len(outcome.unchanged)} unchanged, {len(outcome.duplicate)} duplicates, "
+        f"{len(outcome.skipped) + outcome.unlisted} skipped, {outcome.ocr_pages} OCR pages"
+    )
 
 
 def add(
@@ -171,11 +203,12 @@ def add(
         else:
             files.append(path)
     base = _remote(url)
-    bar = tqdm(total=len(files), unit="file", disable=quiet, desc=f"adding to {collection}")
+    pages = [_pages(path) for path in files]
+    bar = tqdm(total=sum(pages), unit="page", disable=quiet, desc=f"adding to {collection}")
     if base is not None:
-        _add_remote(base, api_key, collection, files, outcome, bar)
+        _add_remote(base, api_key, collection, files, pages, outcome, bar)
     else:
-        _add_local(collection, files, outcome, bar, quiet)
+        _add_local(collection, files, pages, outcome, bar, quiet)
     bar.close()
     _report(outcome, collection)
     # As `ragqa build` and `ragqa corpus inspect`: 1 when anything was skipped (what could be
@@ -184,8 +217,26 @@ def add(
         raise typer.Exit(1)
 
 
+def _pages(path: Path) -> int:
+    """The progress bar's pages of a file: a PDF's page count, else one."""
+    if path.suffix.lower() != ".pdf":
+        return 1
+    from corpus.pdf import page_count
+
+    try:
+        return page_count(path.read_bytes()) or 1
+    except OSError:
+        return 1
+
+
 def _add_remote(
-    base: str, api_key: str | None, collection: str, files: list[Path], outcome: Outcome, bar: Any
+    base: str,
+    api_key: str | None,
+    collection: str,
+    files: list[Path],
+    pages: list[int],
+    outcome: Outcome,
+    bar: Any,
 ) -> None:
     with _client(base, api_key) as client:
         _check(client.put(api_path("v1", "collections", collection)))
@@ -195,29 +246,84 @@ def _add_remote(
             more = 0 if path is None else path.stat().st_size
             full = path is None or len(batch) >= BATCH_DOCUMENTS or size + more > HTTP_BATCH_BYTES
             if full and batch:
-                _post_files(client, collection, batch, outcome)
-                bar.update(len(batch))
+                _post_files(client, collection, batch, outcome, bar, pages)
                 batch, size = [], 0
             if path is not None:
                 batch.append(path)
                 size += more
 
 
-def _post_files(client: Any, collection: str, batch: list[Path], outcome: Outcome) -> None:
+def _post_files(
+    client: Any,
+    collection: str,
+    batch: list[Path],
+    outcome: Outcome,
+    bar: Any = None,
+    pages: list[int] | None = None,
+) -> None:
+    """Send `batch` as one upload job (`?wait=false`), follow its progress, record its report.
+
+    A job stores the files that read and lists each refused one; what the service refuses
+    for the request as a whole (a body over its size limit) is retried file by file."""
+    start = bar.n if bar is not None else 0
     parts = [("files", (p.name, p.read_bytes())) for p in batch]
-    response = client.post(api_path("v1", "collections", collection, "documents"), files=parts)
+    response = client.post(
+        api_path("v1", "collections", collection, "documents"),
+        params={"wait": "false"},
+        files=parts,
+    )
     if response.status_code in (413, 415, 422) and len(batch) > 1:
         for path in batch:  # find the file the service refused; store the others
-            _post_files(client, collection, [path], outcome)
+            _post_files(client, collection, [path], outcome, bar)
         return
     if response.status_code in (413, 415, 422):
         outcome.skipped.append((str(batch[0]), response.json()["error"]["message"]))
+        if bar is not None:
+            bar.update(1)
         return
-    body = _check(response)
-    outcome.record(body["documents"], body["skipped"], body["skipped_count"])
+    job = _follow(client, _check(response), bar, start)
+    report = job["report"] or {}
+    by_name = {p.name: p for p in batch}
+    skipped = [_as_local(s, by_name) for s in report.get("skipped", [])]
+    outcome.record(report.get("documents", []), skipped)
+    outcome.ocr_pages += report.get("ocr_pages", 0)
+    if job["state"] == "failed":
+        fail(f"job {job['job_id']}: {job['error']}")
+    if bar is not None:
+        bar.update(max(0, start + sum(_pages(p) for p in batch) - bar.n))
 
 
-def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, quiet: bool) -> None:
+def _as_local(skipped: dict[str, str], by_name: dict[str, Path]) -> dict[str, str]:
+    """A job's skip line as the local add words it: the path given, the reason naming the
+    file (a job's report says `{"item": "a.pdf", "reason": "encrypted PDF: …"}`)."""
+    item, reason = skipped["item"], skipped["reason"]
+    path = by_name.get(item)
+    if path is None:
+        return skipped
+    return {"item": str(path), "reason": reason if reason.startswith(item) else f"{item}: {reason}"}
+
+
+def _follow(client: Any, job: dict[str, Any], bar: Any, start: int) -> dict[str, Any]:
+    """Poll the job until it ends, moving the bar with its reading progress."""
+    import time
+
+    while job["state"] in ("queued", "running"):
+        time.sleep(JOB_POLL_S)
+        job = _check(client.get(job["url"]))
+        progress = job["progress"]
+        if bar is not None and progress["phase"] == "reading":
+            bar.update(max(0, start + progress["done"] - bar.n))
+    return job
+
+
+def _add_local(
+    collection: str,
+    files: list[Path],
+    pages: list[int],
+    outcome: Outcome,
+    bar: Any,
+    quiet: bool,
+) -> None:
     from index.errors import InvalidDocumentError
     from index.store.writes import Skipped, check_document
     from service.errors import ApiError
@@ -228,10 +334,25 @@ def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, q
         library.create_collection(collection)
         documents: list[NewDocument] = []
         skipped: list[Skipped] = []
-        for path in files:
+        settings = load_settings()
+        for path, estimate in zip(files, pages, strict=True):
+            start = bar.n
+            ocred: list[bool] = []
+
+            def on_page(
+                number: int, ocr: bool, start: int = start, ocred: list[bool] = ocred
+            ) -> None:
+                ocred.append(ocr)
+                bar.update(max(0, start + number - bar.n))
+
             # A file the service would refuse is skipped and reported, as `--url` mode does.
             try:
-                found, lines = file_documents(path.name, path.read_bytes())
+                found, lines = file_documents(
+                    path.name,
+                    path.read_bytes(),
+                    max_pdf_pages=settings.max_pdf_pages,
+                    on_page=on_page,
+                )
                 for doc in found:
                     check_document(doc)
             except ApiError as exc:
@@ -241,7 +362,8 @@ def _add_local(collection: str, files: list[Path], outcome: Outcome, bar: Any, q
             else:
                 documents += found
                 skipped += lines
-            bar.update(1)
+                outcome.ocr_pages += sum(ocred)
+            bar.update(max(0, start + estimate - bar.n))
         for start in range(0, len(documents), BATCH_DOCUMENTS):
             batch = documents[start : start + BATCH_DOCUMENTS]
             report = library.add(collection, batch, skipped=skipped, progress=not quiet)

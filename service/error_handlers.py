@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from corpus.web.errors import FetchError
 from index.errors import (
     CollectionNotFoundError,
     DocumentNotFoundError,
     IndexCorruptError,
     IndexError_,
     InvalidDocumentError,
+    SourceNotFoundError,
 )
 from service.errors import ApiError, MethodNotAllowed, error_response, to_api_error
 from service.routing import path_methods
@@ -44,6 +46,8 @@ def register_error_handlers(app: FastAPI) -> None:
         CollectionNotFoundError,
         InvalidDocumentError,
         IndexError_,
+        FetchError,
+        SourceNotFoundError,
         Exception,
     ):
         app.add_exception_handler(exc_class, handle)

@@ -86,6 +86,29 @@ class CollectionNotFound(NotFound):
     code = "collection_not_found"
 
 
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class JobsBusy(ApiError):
+    """Too many upload jobs already wait (`service.upload_jobs.MAX_QUEUED`)."""
+
+    status = 503
+    code = "jobs_busy"
+
+
+class SourceNotFound(NotFound):
+    code = "source_not_found"
+
+
+class SourceRefused(ApiError):
+    """A web source (or page) that cannot be fetched or read: the message names the URL and
+    the rule or failure (not http/https, a private address, robots.txt, a limit, not a feed)."""
+
+    status = 422
+    code = "source_refused"
+
+
 class AdminDisabled(NotFound):
     code = "admin_disabled"
 
@@ -275,6 +298,13 @@ def to_api_error(exc: BaseException) -> ApiError:
         )
     if isinstance(exc, InvalidDocumentError):
         return InvalidRequest(str(exc))
+    from corpus.web.errors import FetchError
+    from index.errors import SourceNotFoundError
+
+    if isinstance(exc, SourceNotFoundError):
+        return SourceNotFound(f"no web source with id {shown_id(str(exc.args[0]))} here")
+    if isinstance(exc, FetchError):
+        return SourceRefused(f"url: {exc}")
     if isinstance(exc, ModelUnavailableError):
         return ModelUnavailable(str(exc) or "the embedding model is unavailable")
     from index.errors import BackendUnavailableError

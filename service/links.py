@@ -13,7 +13,7 @@ from fastapi import Request
 
 from index.engine import Engine
 from index.errors import DocumentNotFoundError
-from service.schemas import AnswerOut, PassageOut
+from service.schemas import AnswerOut, OutletOut, PassageOut
 from service.urls import api_path
 
 READ_ANCHOR = "cited"
@@ -51,15 +51,23 @@ def maybe_url(engine: Engine, base: str | None, doc_id: str, start: int, end: in
     return cited_url(engine, base, doc_id, start, end)
 
 
+def outlets(engine: Engine, doc_id: str) -> list[OutletOut]:
+    """The other outlets that ran the document (its aliases: reprints, `index.dedup`), whose
+    links a citation shows beside its own."""
+    return [OutletOut.model_validate(a) for a in engine.contents.aliases_of(doc_id)]
+
+
 def link_passages(engine: Engine, base: str | None, passages: list[PassageOut]) -> None:
     """Set each passage's `url`, to the passage's span: the same link whether the passage
     comes from search, the stream's first event or the answer (the answer's own `url`
-    marks the answer span)."""
+    marks the answer span); and its `aliases`, the other outlets that ran it."""
     for passage in passages:
         passage.url = maybe_url(engine, base, passage.doc_id, passage.char_start, passage.char_end)
+        passage.aliases = outlets(engine, passage.doc_id)
 
 
 def link_answer(engine: Engine, base: str | None, answer: AnswerOut | None) -> None:
-    """Set the answer's `url` (to the answer span)."""
+    """Set the answer's `url` (to the answer span) and its `aliases`."""
     if answer is not None:
         answer.url = maybe_url(engine, base, answer.doc_id, answer.char_start, answer.char_end)
+        answer.aliases = outlets(engine, answer.doc_id)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from index.engine import Engine
 from index.opening import open_library
+from index.rank import followup
 from index.settings import Runtime, Settings
 from service import mcp_server
 from service.access_log import AccessLogMiddleware
@@ -25,6 +26,7 @@ from service.error_handlers import (
     StartupErrorMiddleware,
     register_error_handlers,
 )
+from service.poller import poll_sources
 from service.ratelimit import RateLimiter, RateLimitMiddleware
 from service.routes import (
     admin,
@@ -34,13 +36,16 @@ from service.routes import (
     collections,
     dify,
     documents,
+    jobs,
     ops,
     read,
     search,
+    sources,
     widget,
 )
 from service.routing import flat_routes, refuse_without_key
 from service.state import AppState, follow_store, get_engine_now
+from service.upload_jobs import JobRunner
 
 
 @asynccontextmanager
@@ -59,13 +64,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         library = await anyio.to_thread.run_sync(open_library, settings)
         library.listeners.append(state.swap)
         state.library = library
+        state.jobs = await anyio.to_thread.run_sync(JobRunner, library, settings)
         engine = library.engine
     state.swap(engine)
     async with app.state.mcp.session_manager.run(), anyio.create_task_group() as tasks:
         if state.library is not None:
             tasks.start_soon(follow_store, state.library)
+            if settings.poll_sources:
+                tasks.start_soon(poll_sources, state.library, settings)
+        # In the background: the service is ready before it, and a follow-up asked meanwhile
+        # only loads the same model itself.
+        tasks.start_soon(partial(anyio.to_thread.run_sync, followup.warm, abandon_on_cancel=True))
         yield
         tasks.cancel_scope.cancel()
+    if state.jobs is not None:
+        state.jobs.close()
     if state.library is not None:
         state.library.close()
     state.engine = None
@@ -96,7 +109,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ask,
         search,
         documents,
+        sources,  # before collections: its catch-all `{collection:path}` would take ours
         collections,
+        jobs,
         admin,
         ops,
         widget,

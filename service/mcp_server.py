@@ -137,10 +137,14 @@ def _scope(
 
 
 def _passage_lines(passages: list[PassageOut]) -> list[str]:
+    """A line per passage for the model reading the tool's text: title, date and the link a
+    reader can follow (the file name only where there is no link), then the doc_id and
+    offsets it needs for `get_document`."""
     return [
-        f"[{p.rank}] {p.title} · {p.source} · {p.published or 'undated'} · "
+        f"[{p.rank}] {p.title} · {p.published or 'undated'} · "
         + (f"{p.byline} · " if p.byline else "")
-        + f"doc {p.doc_id} chars {p.char_start}–{p.char_end}: {p.text[:80]}…"
+        + f"{p.url or p.source} · "
+        f"doc {p.doc_id} chars {p.char_start}–{p.char_end}: {p.text[:80]}…"
         for p in passages
     ]
 
@@ -230,7 +234,8 @@ def build_server(engine: EngineSource, run: Runner) -> MCPServer:
         text = out.text[:TEXT_PREVIEW_CHARS]
         more = len(out.text) - len(text)
         tail = f"\n… ({more} more characters in the structured content)" if more else ""
-        head = f"{out.title} · {out.source} · {out.published or 'undated'} · {out.n_chars} chars"
+        head = f"{out.title} · {out.published or 'undated'} · {out.url or out.source} · "
+        head += f"{out.n_chars} chars"
         return _result(f"{head}\n\n{text}{tail}", out)
 
     return server

@@ -211,6 +211,27 @@ class FollowUp(BaseModel):
     kind: str = Field(description="entity, time, entity+time, pronoun, aspect or context")
 
 
+class Usage(BaseModel):
+    """OpenAI's token counts, in the tokens of the encoder that reads the question
+    (`Embedder.count_tokens`): `prompt_tokens` are the messages' texts, `completion_tokens`
+    the reply's content. Nothing is generated, so the counts are for accounting, not cost."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+def usage(count: Callable[[str], int], messages: Sequence[ChatMessage], reply: str) -> Usage:
+    """The usage of one completion: `count` gives a text's tokens."""
+    prompt = sum(count(m.text) for m in messages)
+    completion_tokens = count(reply)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt + completion_tokens,
+    )
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -222,6 +243,7 @@ class ChatCompletion(BaseModel):
     follow_up: FollowUp | None = Field(
         default=None, description="how the last message was rewritten (null: it was not)"
     )
+    usage: Usage | None = Field(default=None, description="token counts, see `Usage`")
 
 
 def model_collection(model: str) -> str | None:
@@ -414,7 +436,10 @@ def completion(
     *,
     follow_up: FollowUp | None = None,
     lead: str = "",
+    count: Callable[[str], int] | None = None,
+    messages: Sequence[ChatMessage] = (),
 ) -> ChatCompletion:
+    """The completion; with `count` (a text's tokens), its `usage` for `messages`."""
     reply, annotations, references = compose(result, link, lead)
     return ChatCompletion(
         id=completion_id or new_completion_id(),
@@ -424,6 +449,7 @@ def completion(
         references=references,
         question=question,
         follow_up=follow_up,
+        usage=None if count is None else usage(count, messages, reply),
     )
 
 

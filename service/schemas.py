@@ -124,6 +124,22 @@ class SpanOut(_Out):
     char_end: int
 
 
+class OutletOut(_Out):
+    """Another outlet that ran the cited article: a reprint stored as an alias of the
+    document (docs/documents.md, "Duplicates")."""
+
+    source: str
+    url: str | None
+    title: str
+    published: str | None
+
+
+ALIASES_DESCRIPTION = (
+    "the other outlets that ran this article (reprints stored as aliases of the document), "
+    "oldest first"
+)
+
+
 class PassageOut(_Out):
     rank: int
     score: float
@@ -145,6 +161,7 @@ class PassageOut(_Out):
         description="link to the article: the document's own `url`, else ragqa's read page "
         "(`/read/{doc_id}?start=&end=#cited`) with the passage highlighted",
     )
+    aliases: list[OutletOut] = Field(default_factory=list, description=ALIASES_DESCRIPTION)
 
 
 class AnswerOut(_Out):
@@ -166,6 +183,7 @@ class AnswerOut(_Out):
         description="link to the article: the document's own `url`, else ragqa's read page "
         "(`/read/{doc_id}?start=&end=#cited`) with the answer highlighted",
     )
+    aliases: list[OutletOut] = Field(default_factory=list, description=ALIASES_DESCRIPTION)
 
 
 class AskResponse(_Out):
@@ -196,10 +214,22 @@ class DocumentSummaryOut(_Out):
     place: str | None = Field(default=None, description="the dateline's place")
 
 
+class AliasOut(OutletOut):
+    """A reprint of the document, stored as its alias (not indexed again)."""
+
+    alias_id: str = Field(description="its own id: DELETE on it removes just this alias")
+    added_at: str
+
+
 class DocumentOut(DocumentSummaryOut):
     text: str
     url: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    aliases: list[AliasOut] = Field(
+        default_factory=list,
+        description="reprints of this article by other outlets, stored as its aliases, oldest "
+        "first (docs/documents.md, 'Duplicates')",
+    )
 
 
 class StreamPassagesEvent(_Out):

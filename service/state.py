@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -20,6 +20,9 @@ from index.engine import Engine
 from index.settings import Settings
 from index.store.library import Library
 from service.metrics import Metrics
+
+if TYPE_CHECKING:
+    from service.upload_jobs import JobRunner
 
 T = TypeVar("T")
 logger = logging.getLogger("ragqa.store")
@@ -39,6 +42,8 @@ class AppState:
     library: Library | None = None
     """The document store and its index (None when serving a preloaded engine)."""
     limiter: anyio.CapacityLimiter | None = None
+    jobs: JobRunner | None = None
+    """Runs uploads that answer 202 (`service.upload_jobs`); None without a library."""
 
     def swap(self, engine: Engine) -> None:
         """Install a loaded engine (one reference assignment: atomic for readers)."""

@@ -6,8 +6,9 @@ it (``documents[3].title: ...``). A multipart upload carries `.txt`/`.md`/`.html
 (cleaning, splitting a page into articles; GB18030/GBK and Big5 recognised first, binary
 formats never decoded as text); a bad line of a JSONL file is skipped and reported, a file
 that yields nothing is refused naming the file (an encrypted PDF, a broken .docx). Every
-file is checked for size and type before any is read, and nothing is stored unless the
-whole request is valid.
+file is checked for size, type and (a PDF) page count before any is read (`receive_upload`),
+and a synchronous write stores nothing unless the whole request is valid; an upload that
+runs as a job (`service.upload_jobs`) stores the good files and reports the refused ones.
 
 Every format has the same caps per request (`check_batch`): 1,000 documents (a JSONL line
 counts as one before it is read) and `RAGQA_MAX_BATCH_CHARS` characters of text, so one
@@ -18,6 +19,8 @@ request holds the writer for a bounded time. A title read from a file is the sys
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -27,9 +30,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from corpus.formats import SUFFIXES, is_binary_format, read_articles
+from corpus.pdf import MAX_PDF_PAGES, PageCallback, page_count, too_many_pages
 from index.store.writes import MAX_TITLE_CHARS, NewDocument, Skipped
 from service.document_schemas import MAX_BATCH, DocumentIn
 from service.errors import (
+    ApiError,
     InvalidRequest,
     MalformedRequest,
     PayloadTooLarge,
@@ -90,42 +95,120 @@ MAX_FORM_FIELDS = 100
 """Non-file fields of a multipart upload."""
 
 
-async def parse_upload(
-    request: Request, max_file_bytes: int
-) -> tuple[list[NewDocument], list[Skipped]]:
-    """The documents of every uploaded file, and the lines skipped."""
+@dataclass(frozen=True)
+class ReceivedFile:
+    name: str
+    data: bytes
+    pages: int = 1
+    """Its work estimate (`estimate_pages`): a PDF's page count, else 1 per 20,000 bytes."""
+
+
+@dataclass
+class Upload:
+    """The files of a multipart upload, and those refused before any was read (each error
+    names its file: an unsupported type, over the size or page limit)."""
+
+    files: list[ReceivedFile]
+    refused: list[tuple[str, ApiError]]
+
+    @property
+    def pages(self) -> int:
+        return sum(f.pages for f in self.files)
+
+
+BYTES_PER_PAGE = 20_000
+"""A non-PDF file counts one page of work per this many bytes (about 7,000 Chinese
+characters in UTF-8, a few seconds of embedding on 2 cores)."""
+
+
+async def receive_upload(request: Request, max_file_bytes: int, max_pdf_pages: int) -> Upload:
+    """The uploaded files with their work estimate. What is wrong with the request as a whole
+    (no file, too many files or JSONL lines, a part without a name) raises; a file that is
+    wrong on its own is listed in `refused`."""
     form = await read_form(request)
-    files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-    if not files:
+    parts = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+    if not parts:
         raise InvalidRequest("files: no file in the upload; send files as multipart form data")
-    names = []
-    for upload in files:
+    named: list[tuple[str, UploadFile]] = []
+    refused: list[tuple[str, ApiError]] = []
+    for upload in parts:
         name = PurePath(upload.filename or "").name
         if not name:
             raise InvalidRequest("files: a file part has no file name")
         suffix = PurePath(name).suffix.lower()
         if suffix not in SUFFIXES:
-            raise UnsupportedMediaType(f"{name}: unsupported file type; send {SUPPORTED} files")
-        if upload.size is not None and upload.size > max_file_bytes:
-            raise PayloadTooLarge(
-                f"{name}: {upload.size} bytes, over the limit of {max_file_bytes}"
+            refused.append(
+                (
+                    name,
+                    UnsupportedMediaType(f"{name}: unsupported file type; send {SUPPORTED} files"),
+                )
             )
-        names.append(name)
-    contents: list[bytes] = []
+        elif upload.size is not None and upload.size > max_file_bytes:
+            refused.append(
+                (
+                    name,
+                    PayloadTooLarge(
+                        f"{name}: {upload.size} bytes, over the limit of {max_file_bytes}"
+                    ),
+                )
+            )
+        else:
+            named.append((name, upload))
+    files: list[ReceivedFile] = []
     items = 0
-    for name, upload in zip(names, files, strict=True):
+    for name, upload in named:
         data = await upload.read()
         if len(data) > max_file_bytes:
-            raise PayloadTooLarge(f"{name}: {len(data)} bytes, over the limit of {max_file_bytes}")
+            refused.append(
+                (
+                    name,
+                    PayloadTooLarge(
+                        f"{name}: {len(data)} bytes, over the limit of {max_file_bytes}"
+                    ),
+                )
+            )
+            continue
         # Each JSONL line is a document or a skipped line: counted before any is parsed.
         items += jsonl_lines(data) if PurePath(name).suffix.lower() == ".jsonl" else 1
         check_count(items)
-        contents.append(data)
+        files.append(ReceivedFile(name, data))
+    estimated = await anyio.to_thread.run_sync(estimate_pages, files, max_pdf_pages)
+    kept = []
+    for received, pages in zip(files, estimated, strict=True):
+        if pages > max_pdf_pages:
+            error = InvalidRequest(f"{received.name}: {too_many_pages(pages, max_pdf_pages)}")
+            refused.append((received.name, error))
+        else:
+            kept.append(ReceivedFile(received.name, received.data, pages))
+    return Upload(kept, refused)
+
+
+def estimate_pages(files: list[ReceivedFile], max_pdf_pages: int) -> list[int]:
+    """Each file's work in pages: a PDF's page count (read from its page tree, no page is
+    opened; 1 when it cannot be opened), else one page per BYTES_PER_PAGE bytes."""
+    estimates = []
+    for received in files:
+        if PurePath(received.name).suffix.lower() == ".pdf":
+            estimates.append(page_count(received.data) or 1)
+        else:
+            estimates.append(max(1, -(-len(received.data) // BYTES_PER_PAGE)))
+    return estimates
+
+
+async def read_upload(
+    upload: Upload, max_pdf_pages: int = MAX_PDF_PAGES
+) -> tuple[list[NewDocument], list[Skipped]]:
+    """The documents of every received file, and the lines skipped: the synchronous write,
+    all of it or the first refusal raised (a file refused, or one that yields nothing)."""
+    if upload.refused:
+        raise upload.refused[0][1]
     documents: list[NewDocument] = []
     skipped: list[Skipped] = []
-    for name, data in zip(names, contents, strict=True):
+    for received in upload.files:
         # Cleaning is CPU work: off the event loop, so other requests are answered meanwhile.
-        found, lines = await anyio.to_thread.run_sync(file_documents, name, data)
+        found, lines = await anyio.to_thread.run_sync(
+            partial(file_documents, received.name, received.data, max_pdf_pages=max_pdf_pages)
+        )
         documents += found
         skipped += lines
         check_count(len(documents) + len(skipped))
@@ -181,10 +264,22 @@ def as_utf8(data: bytes) -> bytes:
     return str(best).encode("utf-8")
 
 
-def file_documents(name: str, data: bytes) -> tuple[list[NewDocument], list[Skipped]]:
+def file_documents(
+    name: str,
+    data: bytes,
+    *,
+    max_pdf_pages: int = MAX_PDF_PAGES,
+    on_page: PageCallback | None = None,
+) -> tuple[list[NewDocument], list[Skipped]]:
     """The articles of one file, read as the corpus reads it, and the lines skipped; a file
-    that yields nothing is InvalidRequest naming it (the HTTP upload and `ragqa add`)."""
-    parsed, problems = read_articles(name, data if is_binary_format(name) else as_utf8(data))
+    that yields nothing is InvalidRequest naming it (the HTTP upload, jobs and `ragqa add`).
+    `on_page` is called after each page of a PDF (progress)."""
+    parsed, problems = read_articles(
+        name,
+        data if is_binary_format(name) else as_utf8(data),
+        max_pdf_pages=max_pdf_pages,
+        on_page=on_page,
+    )
     if not parsed:
         reason = "; ".join(str(p) for p in problems) or f"{name}: no article text found"
         raise InvalidRequest(reason if reason.startswith(name) else f"{name}: {reason}")

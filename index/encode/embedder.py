@@ -72,6 +72,11 @@ class Embedder:
         self._passage_prompt = "passage" if prompts.get("passage") else None
         self.dim = _dimension(model)
 
+    def count_tokens(self, text: str) -> int:
+        """The number of tokens the model's tokenizer makes of `text` (no special tokens): the
+        unit of the chat door's `usage`."""
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries (with the model's "query" prompt if it has one): (n, dim)."""
         return self._encode(texts, self._query_prompt, batch_size=32)

@@ -200,6 +200,12 @@ def _context(previous: str, asked: str) -> Rewrite:
     return Rewrite(f"{previous} {asked}", True, "context")
 
 
+def warm() -> None:
+    """Load jieba's part-of-speech model now (seconds on a busy core), so that the first
+    follow-up question does not wait for it; the service runs this once after start-up."""
+    jieba.posseg.lcut("白银炉能耗降低了多少")
+
+
 @lru_cache(maxsize=256)
 def _tags(text: str) -> tuple[tuple[str, str, int], ...]:
     """jieba's (word, tag, offset) for `text`."""

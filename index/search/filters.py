@@ -18,7 +18,7 @@ import numpy as np
 
 from corpus.documents import Document
 from corpus.newsmeta import NewsMeta
-from index.types import Filters
+from index.types import Alias, Filters
 
 DEFAULT_COLLECTION = "default"
 
@@ -33,6 +33,8 @@ class Catalog:
     """bool (n_documents,): False for rows of replaced or deleted documents."""
     names: frozenset[str] = field(default_factory=frozenset)
     """Every collection that exists (some may be empty)."""
+    aliases: Mapping[str, tuple[Alias, ...]] = field(default_factory=dict)
+    """The reprints stored as aliases of a document, by its id, oldest first."""
 
     @classmethod
     def single(cls, n_documents: int, collection: str = DEFAULT_COLLECTION) -> Catalog:

@@ -30,6 +30,7 @@ from index.search.filters import Catalog
 from index.store.files import IndexData, IndexManifest
 from index.store.records import LiveRow
 from index.store.segments import SegmentData
+from index.types import Alias
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,14 @@ def assemble(
     return ViewParts(data, tuple(names), tuple(starts))
 
 
-def catalog_for(parts: ViewParts, live: Sequence[LiveRow], collections: set[str]) -> Catalog:
-    """Collection, metadata and alive flag of every row of the view, from the store's rows."""
+def catalog_for(
+    parts: ViewParts,
+    live: Sequence[LiveRow],
+    collections: set[str],
+    aliases: Mapping[str, tuple[Alias, ...]] | None = None,
+) -> Catalog:
+    """Collection, metadata and alive flag of every row of the view, from the store's rows
+    (and the aliases of its documents)."""
     n = len(parts.data.documents)
     alive = np.zeros(n, dtype=bool)
     names: list[str] = [""] * n
@@ -109,4 +116,6 @@ def catalog_for(parts: ViewParts, live: Sequence[LiveRow], collections: set[str]
         alive[index] = True
         names[index] = row.collection
         metadata[index] = row.metadata
-    return Catalog(tuple(names), tuple(metadata), alive, frozenset(collections))
+    return Catalog(
+        tuple(names), tuple(metadata), alive, frozenset(collections), dict(aliases or {})
+    )

@@ -118,6 +118,75 @@ documents_table = sa.Table(
     sa.Column("updated_at", _key(32), nullable=False),
 )
 
+jobs_table = sa.Table(
+    "jobs",
+    metadata_obj,
+    sa.Column("job_id", _key(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("collection", _key(MAX_COLLECTION_CHARS), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("created_at", _key(32), nullable=False),
+    sa.Column("started_at", _key(32)),
+    sa.Column("finished_at", _key(32)),
+    sa.Column("report", sa.Text),
+    sa.Column("error", sa.Text),
+)
+"""Ingestion jobs (`index.store.jobs`): kept in the store so they outlive a restart."""
+
+# Web sources (`index.store.sources`): a feed, sitemap or page a collection is fed from, the
+# items each has seen (so a poll adds only new ones) and what each poll did.
+sources_table = sa.Table(
+    "sources",
+    metadata_obj,
+    sa.Column("source_id", _key(64), primary_key=True),
+    sa.Column(
+        "collection",
+        _key(MAX_COLLECTION_CHARS),
+        sa.ForeignKey("collections.name"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("interval_s", sa.Integer),
+    sa.Column("title", sa.Text),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("created_at", _key(32), nullable=False),
+    sa.Column("last_poll_at", _key(32)),
+    sa.Column("next_poll_at", _key(32), index=True),
+    sa.Column("last_error", sa.Text),
+)
+source_items_table = sa.Table(
+    "source_items",
+    metadata_obj,
+    sa.Column("source_id", _key(64), sa.ForeignKey("sources.source_id"), primary_key=True),
+    sa.Column("item_key", _key(64), primary_key=True),
+    sa.Column("url", sa.Text),
+    sa.Column("doc_id", _key(MAX_DOC_ID_CHARS)),
+    sa.Column("reason", sa.Text),
+    sa.Column("seen_at", _key(32), nullable=False),
+)
+source_polls_table = sa.Table(
+    "source_polls",
+    metadata_obj,
+    sa.Column("poll_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "source_id", _key(64), sa.ForeignKey("sources.source_id"), nullable=False, index=True
+    ),
+    sa.Column("started_at", _key(32), nullable=False),
+    sa.Column("finished_at", _key(32), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("added", sa.Text, nullable=False),
+    sa.Column("skipped", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
 
 def _row_to_document(row: Any) -> StoredDocument:
     spans = json.loads(row.passages) if row.passages else None
@@ -301,12 +370,17 @@ class DocStore:
 
     @staticmethod
     def drop_collection(conn: Connection, name: str) -> int:
-        """Delete a collection and its documents; returns how many documents went."""
+        """Delete a collection, its documents and its web sources; returns how many documents
+        went."""
         if not _storable(name):
             return 0
         deleted = conn.execute(
             sa.delete(documents_table).where(documents_table.c.collection == name)
         ).rowcount
+        fed = sa.select(sources_table.c.source_id).where(sources_table.c.collection == name)
+        for table in (source_items_table, source_polls_table):
+            conn.execute(sa.delete(table).where(table.c.source_id.in_(fed)))
+        conn.execute(sa.delete(sources_table).where(sources_table.c.collection == name))
         conn.execute(sa.delete(collections_table).where(collections_table.c.name == name))
         return int(deleted or 0)
 
@@ -347,6 +421,18 @@ class DocStore:
             query = query.where(documents_table.c.collection == collection)
         with self._connect() as conn:
             return [_row_to_document(r) for r in conn.execute(query)]
+
+    def stamps(self, collection: str) -> dict[str, tuple[str, str]]:
+        """`(added_at, updated_at)` of each document of `collection`, by doc_id, without
+        reading the texts (Dify's `upload_date` and `last_update_date`)."""
+        if not _storable(collection):
+            return {}
+        table = documents_table.c
+        query = sa.select(table.doc_id, table.added_at, table.updated_at).where(
+            table.collection == collection
+        )
+        with self._connect() as conn:
+            return {r.doc_id: (r.added_at, r.updated_at) for r in conn.execute(query)}
 
     @staticmethod
     def put(conn: Connection, docs: Iterable[StoredDocument]) -> None:

@@ -30,8 +30,11 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+
+from sqlalchemy.engine import Connection
 
 from corpus.documents import Document
 from index.encode.embedder import Embedder
@@ -48,8 +51,10 @@ from index.rank.pipeline import RetrievalConfig
 from index.search.backend import Backend, FaissBackend
 from index.search.filters import DEFAULT_COLLECTION
 from index.search.segmented import ViewParts, assemble, catalog_for
+from index.store import aliases
 from index.store.corpus_import import corpus_key, corpus_mismatch, corpus_rows, replace_corpus
 from index.store.docstore import DocStore, sqlite_url
+from index.store.duplicates import Duplicates, Sorted
 from index.store.files import IndexData
 from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.store.ingest import vector_config_id as _config_id
@@ -113,6 +118,8 @@ class Library:
         self._engine: Engine | None = None
         self._generation = -1
         self._merger: threading.Thread | None = None
+        self.duplicates = Duplicates(store)
+        """Reprints found at ingestion and stored as aliases (`index.store.duplicates`)."""
 
     @classmethod
     def open(
@@ -124,6 +131,8 @@ class Library:
         library = cls(store, data_dir / "segments", embedder, **options)  # type: ignore[arg-type]
         library.recover()
         library.refresh(force=True)
+        with library._writing():
+            library.duplicates.current()  # the duplicate finder, from the stored fingerprints
         return library
 
     def _as_index(self) -> SimpleNamespace:
@@ -196,7 +205,9 @@ class Library:
             self._parts = parts
             for stale in set(self._segments) - set(names):
                 del self._segments[stale]
-        catalog = catalog_for(parts, live, self.store.collection_names())
+        with self.store.transaction() as conn:
+            known_aliases = aliases.all_aliases(conn)
+        catalog = catalog_for(parts, live, self.store.collection_names(), known_aliases)
         try:
             view = self.backend.view(parts.data, catalog)
         except BaseException:
@@ -265,23 +276,77 @@ class Library:
             with self.store.transaction() as conn:
                 DocStore.require_collection(conn, name)
                 deleted = DocStore.drop_collection(conn, name)
+                aliases.drop_collection_aliases(conn, name)
                 dropped = DocStore.drop_unreferenced_segments(conn)
                 DocStore.bump(conn)
             self._after_write(dropped)
             return deleted
 
     def delete(self, collection: str, doc_id: str) -> None:
-        """Remove one document from the store and (at once, as a tombstone) from the index."""
+        """Remove one document from the store and (at once, as a tombstone) from the index.
+
+        The id of an alias (a reprint, `index.store.duplicates`) removes just that alias. A
+        document that has aliases is replaced by its oldest alias, promoted: it becomes a
+        document under its own id, with its own text and fields (embedded now), and the
+        other aliases become its aliases, so a story stays searchable while any outlet's copy
+        of it is stored."""
         with self._writing():
-            with self.store.transaction() as conn:
-                DocStore.require_collection(conn, collection)
-                doc = DocStore.get_in(conn, doc_id)
-                if doc is None or doc.collection != collection:
-                    raise DocumentNotFoundError(doc_id)
+            self.duplicates.current()
+            try:
+                self._delete(collection, doc_id)
+            except BaseException:
+                self.duplicates.forget()
+                raise
+            self.duplicates.committed()
+
+    def _delete(self, collection: str, doc_id: str) -> None:
+        with self.store.transaction() as conn:
+            DocStore.require_collection(conn, collection)
+            doc = DocStore.get_in(conn, doc_id)
+            alias = aliases.get_alias(conn, doc_id) if doc is None else None
+            if alias is not None and alias.collection == collection:
+                aliases.delete_alias(conn, doc_id)
+                DocStore.bump(conn)
+            elif doc is None or doc.collection != collection:
+                raise DocumentNotFoundError(doc_id)
+            copies = aliases.aliases_of(conn, doc_id) if doc is not None else []
+            if doc is not None and not copies:
                 DocStore.delete(conn, [doc_id])
                 dropped = DocStore.drop_unreferenced_segments(conn)
                 DocStore.bump(conn)
+        if doc is None:
+            self._after_write([])
+        elif copies:
+            self._promote(collection, doc_id, copies[0])
+        else:
+            self.duplicates.finder.remove(collection, doc_id)
             self._after_write(dropped)
+
+    def _promote(self, collection: str, doc_id: str, oldest: aliases.StoredAlias) -> None:
+        """Delete document `doc_id` and make its `oldest` alias a document in its place."""
+        new = NewDocument(
+            title=oldest.title,
+            text=oldest.text,
+            published=oldest.published,
+            url=oldest.url,
+            source=oldest.source,
+            metadata=oldest.metadata,
+            doc_id=oldest.alias_id,
+            item=oldest.alias_id,
+            origin=oldest.origin,
+        )
+        sha = content_sha256(document_fields(new, oldest.source))
+        self.duplicates.finder.remove(collection, doc_id)
+        value = self.duplicates.replaced(collection, oldest.alias_id, oldest.text)
+
+        def swap(conn: Connection, stamp: str) -> None:
+            DocStore.delete(conn, [doc_id])
+            aliases.delete_alias(conn, oldest.alias_id)
+            aliases.repoint(conn, doc_id, oldest.alias_id)
+            aliases.put_fingerprints(conn, {oldest.alias_id: value})
+
+        todo = [(new, oldest.source, sha, oldest.alias_id, "created")]
+        self._commit_new(collection, todo, {oldest.alias_id: oldest.added_at}, False, swap)
 
     def add(
         self,
@@ -335,20 +400,77 @@ class Library:
                 else:
                     status = "replaced" if old is not None else "created"
                     todo.append((doc, source, sha, doc_id, status))
+            embedded = 0
             if todo:
-                self._commit_new(collection, todo, existing, progress)
-                report_docs += [Written(t[3], t[4], t[0].item, t[0].title) for t in todo]
+                added_at = {doc_id: old.added_at for doc_id, old in existing.items()}
+                written, embedded = self._store_new(
+                    collection, todo, added_at, progress, dedup=not replace_existing
+                )
+                report_docs += written
             order = {p[0].item: i for i, p in enumerate(prepared)}
             report_docs.sort(key=lambda w: order.get(w.item, 0))
-            return WriteReport(collection, report_docs, skip, len(todo))
+            return WriteReport(collection, report_docs, skip, embedded)
+
+    def _store_new(
+        self,
+        collection: str,
+        todo: Sequence[tuple[NewDocument, str, str, str, str]],
+        added_at: Mapping[str, str],
+        progress: bool,
+        dedup: bool,
+    ) -> tuple[list[Written], int]:
+        """Embed and commit the new documents of a write, storing reprints of stored (or
+        earlier) documents as their aliases when `dedup` (a POST; a PUT stores what it is
+        told under its id). Returns what was written and how many were embedded."""
+        self.duplicates.current()
+        try:
+            if dedup:
+                with self.store.transaction() as conn:
+                    found, outcome = self.duplicates.sort_out(
+                        conn, collection, [(t[0], t[1], t[3]) for t in todo]
+                    )
+            else:
+                given = {t[3]: self.duplicates.replaced(collection, t[3], t[0].text) for t in todo}
+                found, outcome = Sorted(given), [("", "", 0.0)] * len(todo)
+            embed = [t for t, (first, _, _) in zip(todo, outcome, strict=True) if not first]
+            written = [
+                Written(first, "duplicate", t[0].item, t[0].title, alias_id, score)
+                if first
+                else Written(t[3], t[4], t[0].item, t[0].title)
+                for t, (first, alias_id, score) in zip(todo, outcome, strict=True)
+            ]
+
+            def record(conn: Connection, stamp: str) -> None:
+                aliases.put_fingerprints(conn, found.fingerprints)
+                for doc_id in found.fingerprints:  # a PUT of an alias's id makes it a document
+                    aliases.delete_alias(conn, doc_id)
+                for position, alias in enumerate(found.aliases):
+                    aliases.put_alias(conn, replace(alias, added_at=stamp, position=position))
+
+            if embed:
+                self._commit_new(collection, embed, added_at, progress, record)
+            elif found.aliases:
+                with self.store.transaction() as conn:
+                    DocStore.require_collection(conn, collection)
+                    record(conn, now())
+                    DocStore.bump(conn)
+                self._after_write([])
+        except BaseException:
+            self.duplicates.forget()
+            raise
+        self.duplicates.committed()
+        return written, len(embed)
 
     def _commit_new(
         self,
         collection: str,
         todo: Sequence[tuple[NewDocument, str, str, str, str]],
-        existing: Mapping[str, StoredDocument],
+        added_at: Mapping[str, str],
         progress: bool,
+        also: Callable[[Connection, str], None] | None = None,
     ) -> None:
+        """Embed `todo` into a new segment and commit it (with what `also` writes in the
+        same transaction, at the same time stamp)."""
         documents = [
             Document(doc_id, doc.title, source, doc.published, doc.text, doc.url)
             for doc, source, _, doc_id, _ in todo
@@ -374,7 +496,7 @@ class Library:
                 metadata=dict(doc.metadata),
                 passages=tuple(spans) if spans is not None else None,
                 origin=doc.origin,
-                added_at=existing[doc_id].added_at if doc_id in existing else stamp,
+                added_at=added_at.get(doc_id, stamp),
             )
             for row, (document, (doc, _, sha, doc_id, _), spans) in enumerate(
                 zip(documents, todo, given, strict=True)
@@ -385,6 +507,8 @@ class Library:
                 DocStore.require_collection(conn, collection)
                 DocStore.add_segment(conn, name, len(documents), len(segment.chunks))
                 DocStore.put(conn, rows)
+                if also is not None:
+                    also(conn, stamp)
                 dropped = DocStore.drop_unreferenced_segments(conn)
                 DocStore.bump(conn)
         except BaseException:
@@ -464,6 +588,7 @@ class Library:
                 for old_row, doc_id in sorted(by_segment[n]):
                     moves.append((doc_id, (n, old_row), (name, new_row)))
                     new_row += 1
+            before = self.store.generation()
             try:
                 with self.store.transaction() as conn:
                     DocStore.add_segment(
@@ -481,6 +606,7 @@ class Library:
                 shutil.rmtree(self.segments_dir / name, ignore_errors=True)
                 raise
             self._segments[name] = merged
+            self.duplicates.advanced(before)
             self._publish()
             for old_name in dropped:
                 shutil.rmtree(self.segments_dir / old_name, ignore_errors=True)

@@ -47,9 +47,14 @@ class Skipped:
 class Written:
     doc_id: str
     status: str
-    """``created``, ``replaced`` or ``unchanged`` (same id and content: nothing embedded)."""
+    """``created``, ``replaced``, ``unchanged`` (same id and content: nothing embedded) or
+    ``duplicate`` (a copy of document `doc_id`, stored as its alias `alias_id`)."""
     item: str
     title: str
+    alias_id: str | None = None
+    """For a duplicate: its own id, under which it is stored as an alias (and deleted)."""
+    similarity: float | None = None
+    """For a duplicate: the estimated Jaccard similarity to document `doc_id` (0..1)."""
 
 
 @dataclass(frozen=True)

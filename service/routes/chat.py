@@ -36,6 +36,7 @@ from service.openai_compat import (
     ModelList,
     QuestionError,
     Resolved,
+    Usage,
     chunk,
     completion,
     compose,
@@ -43,6 +44,7 @@ from service.openai_compat import (
     model_collection,
     new_completion_id,
     resolve_question,
+    usage,
 )
 from service.routing import api_router
 from service.scope import misplaced_scope_key
@@ -65,7 +67,10 @@ Without `stream`, one `chat.completion`. With `"stream": true`, `text/event-stre
 `chat.completion.chunk` objects as OpenAI sends them: the role, the reply in two content
 deltas (the answer line, after the rewritten question's line for a follow-up, then the
 numbered sources), and a last chunk with `finish_reason: "stop"`, the annotations in its
-delta, the `references` list, `question` and `follow_up`, then `data: [DONE]`. Errors
+delta, the `references` list, `question` and `follow_up`, then `data: [DONE]`. With
+`stream_options: {"include_usage": true}`, every chunk carries `"usage": null` and one more
+chunk, with no choices, carries the token `usage` before `[DONE]`; a completion without
+`stream` always carries it. Errors
 before the stream starts are JSON 4xx; after, a `data:` line with the OpenAI error object,
 then `data: [DONE]`.
 """
@@ -145,8 +150,11 @@ async def chat_completions(
     request.state.question_chars = len(question)
     link = partial(cited_url, engine, base_url(request))
     ask = partial(queries.ask, engine, collections=collections, filters=filters)
+    count = engine.embedder.count_tokens
     if body.stream:
-        events = _stream(ask, state, resolved, body.top_k, link, body.model)
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        tally = partial(usage, count, body.messages) if include_usage else None
+        events = _stream(ask, state, resolved, body.top_k, link, body.model, tally)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
@@ -160,6 +168,8 @@ async def chat_completions(
         model=body.model,
         follow_up=resolved.follow_up,
         lead=resolved.lead,
+        count=count,
+        messages=body.messages,
     )
 
 
@@ -175,10 +185,17 @@ async def _stream(
     top_k: int,
     link: Link,
     model: str,
+    tally: Callable[[str], Usage] | None = None,
 ) -> AsyncIterator[str]:
+    """The chunks of one reply; with `tally` (`stream_options.include_usage`), every chunk
+    carries `"usage": null` and a last chunk with no choices carries the usage, as OpenAI
+    streams it."""
     question = resolved.question
     completion_id, created = new_completion_id(), int(time.time())
-    yield _sse(chunk(completion_id, created, {"role": "assistant", "content": ""}, model=model))
+    extra: dict[str, Any] = {} if tally is None else {"usage": None}
+    yield _sse(
+        chunk(completion_id, created, {"role": "assistant", "content": ""}, model=model, **extra)
+    )
     try:
         task = asyncio.ensure_future(state.run_cpu(ask, question, top_k))
         try:
@@ -194,7 +211,7 @@ async def _stream(
         cut = len(reply) if cut < 0 else cut
         for piece in (reply[:cut], reply[cut:]):
             if piece:
-                yield _sse(chunk(completion_id, created, {"content": piece}, model=model))
+                yield _sse(chunk(completion_id, created, {"content": piece}, model=model, **extra))
         last = chunk(
             completion_id,
             created,
@@ -204,8 +221,13 @@ async def _stream(
             references=[r.model_dump() for r in references],
             question=question,
             follow_up=resolved.follow_up and resolved.follow_up.model_dump(),
+            **extra,
         )
         yield _sse(last)
+        if tally is not None:
+            final = chunk(completion_id, created, {}, model=model, usage=tally(reply).model_dump())
+            final["choices"] = []
+            yield _sse(final)
     except Exception as exc:
         yield _sse(openai_error_body(to_api_error(exc)))
     yield _sse("[DONE]")

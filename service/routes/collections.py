@@ -4,7 +4,7 @@ Every write needs the API key (`Authorization: Bearer …`, as the reload route 
 is checked before the body is read. A write returns after its batch is committed to the
 store and published to the index, so the documents are answerable as soon as the 200 (or
 201) arrives. A bad input is refused as a whole, naming the field or file, and nothing
-stored changes.
+stored changes. A long upload runs as a job instead (`202`, `service.upload_jobs`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import Body, Depends, Path, Request, Response
+from fastapi import Body, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from index.store.library import Library
 from index.store.records import COLLECTION_PATTERN
@@ -38,14 +39,17 @@ from service.document_schemas import (
 from service.errors import (
     DocumentConflict,
     InvalidRequest,
+    JobsBusy,
     MethodNotAllowed,
     StoreUnavailable,
     UnsupportedMediaType,
 )
+from service.job_schemas import JobOut, job_out
 from service.routing import api_router, path_methods, path_segments
 from service.schemas import error_responses
 from service.state import AppState
-from service.uploads import check_batch, parse_json_documents, parse_upload
+from service.upload_jobs import MAX_QUEUED, UploadWork, skipped_file
+from service.uploads import check_batch, parse_json_documents, read_upload, receive_upload
 
 router = api_router(prefix="/v1", tags=["collections"])
 
@@ -182,16 +186,29 @@ POST_BODY: dict[str, Any] = {
 }
 
 
+WaitQuery = Annotated[
+    bool | None,
+    Query(
+        description="true: answer when the write is done (200); false: run it as a job and "
+        "answer 202 at once; omitted: a job when the upload's estimate is over "
+        "RAGQA_JOB_PAGES pages (a PDF page counts one, every 20,000 bytes of another file one)"
+    ),
+]
+
+
 @router.post(
     "/collections/{collection}/documents",
     response_model=WriteResponse,
-    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 503),
+    responses={
+        202: {"model": JobOut, "description": "Accepted: runs as a job (see `Location`)"},
+        **error_responses(400, 401, 404, 409, 413, 415, 422, 503),
+    },
     dependencies=[Depends(require_key)],
     openapi_extra={"requestBody": POST_BODY},
 )
 async def add_documents(
-    collection: CollectionPath, request: Request, state: StateDep
-) -> WriteResponse:
+    collection: CollectionPath, request: Request, state: StateDep, wait: WaitQuery = None
+) -> Any:
     """Add documents: JSON `{title, text, published?, url?, source?, metadata?, passages?}` or
     a list of up to 1,000, or a multipart upload of `.txt`/`.md`/`.html`/`.jsonl`, `.pdf`,
     `.docx` or `.epub` files (up to 1,000 documents and JSONL lines in all). One request
@@ -200,24 +217,47 @@ async def add_documents(
 
     Returns the stored ids (`created`, or `unchanged` when the same content was posted before:
     same id, nothing re-embedded) and what was skipped and why (the first 100, and
-    `skipped_count`)."""
+    `skipped_count`). A long upload (see `wait`) answers `202` with the job instead
+    (`Location: /v1/jobs/{job_id}`): it stores the files that read, lists each refused one
+    with the reason, and is not bound by the character cap."""
     started = time.perf_counter()
     library = library_of(state)
+    settings = state.settings
     name = checked(collection)
     await anyio.to_thread.run_sync(library.check_collection, name)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     skipped: list[Skipped] = []
     if kind == "application/json":
         documents = parse_json_documents(await request.body())
+        if wait is False:
+            return await start_job(state, UploadWork(name, documents=documents))
     elif kind == "multipart/form-data":
-        documents, skipped = await parse_upload(request, state.settings.max_file_bytes)
+        upload = await receive_upload(request, settings.max_file_bytes, settings.max_pdf_pages)
+        if wait is False or (wait is None and upload.pages > settings.job_pages):
+            refused = [skipped_file(file, error) for file, error in upload.refused]
+            work = UploadWork(name, files=upload.files, skipped=refused)
+            return await start_job(state, work)
+        documents, skipped = await read_upload(upload, settings.max_pdf_pages)
     else:
         raise UnsupportedMediaType(
             f"content-type: {kind or 'missing'}; send application/json or multipart/form-data"
         )
-    check_batch(documents, state.settings.max_batch_chars)
+    check_batch(documents, settings.max_batch_chars)
     report = await run_write(state, library.add, name, documents, skipped=skipped)
     return write_response(report, started)
+
+
+async def start_job(state: AppState, work: UploadWork) -> JSONResponse:
+    """Queue `work` and answer 202 with the job and its `Location`."""
+    if state.jobs is None:
+        raise StoreUnavailable("this app serves a fixed index: the documents API is off")
+    job = await anyio.to_thread.run_sync(state.jobs.submit, work)
+    if job is None:
+        raise JobsBusy(
+            f"{MAX_QUEUED} upload jobs are waiting already; retry later", {"Retry-After": "30"}
+        )
+    body = job_out(job)
+    return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.url})
 
 
 @router.put(

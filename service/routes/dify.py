@@ -11,20 +11,28 @@ unknown knowledge id.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
+import numpy as np
 from fastapi import Depends, Header, Request
 
+from corpus.documents import Document
 from index.engine import Engine
-from index.types import Filters
+from index.types import Allowed, Filters, Passage
 from service import queries
 from service.deps import EngineDep, StateDep
 from service.dify import (
+    STAMP_FIELDS,
     ConditionError,
     DifyRetrievalRequest,
     DifyRetrievalResponse,
+    DocumentTest,
+    Facts,
+    plain,
     scope_key_error,
     to_filters,
+    to_mask,
     to_records,
 )
 from service.errors import (
@@ -67,7 +75,60 @@ async def require_dify_key(
         raise DifyAuthorizationFailed("Authorization failed: the API key is not valid.")
 
 
-def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalResponse:
+def _masked(
+    engine: Engine,
+    body: DifyRetrievalRequest,
+    knowledge: str,
+    sources: list[str],
+    stamps: Callable[[str], dict[str, tuple[str, str]]],
+) -> list[Passage]:
+    """The passages of conditions `Filters` cannot say (`service.dify.to_mask`): each
+    document of the collection is tested on its `Facts`."""
+    condition = body.metadata_condition
+    assert condition is not None
+    contents = engine.contents
+    stamped = (
+        stamps(knowledge)
+        if any(
+            n.strip().lower() in STAMP_FIELDS for c in condition.conditions or [] for n in c.names
+        )
+        else {}
+    )
+
+    def by_filters(filters: Filters | None) -> np.ndarray:
+        if filters is None:
+            return np.zeros(len(contents.data.documents), dtype=np.bool_)
+        allowed = contents.allowed([knowledge], filters)
+        assert allowed is not None  # a collection always restricts
+        return allowed.documents
+
+    def by_test(test: DocumentTest) -> np.ndarray:
+        def facts(doc: Document, metadata: Mapping[str, str]) -> bool:
+            added, updated = stamped.get(doc.doc_id, (None, None))
+            return test(
+                Facts(
+                    doc.published,
+                    doc.source,
+                    metadata,
+                    added[:10] if added else None,
+                    updated[:10] if updated else None,
+                )
+            )
+
+        return contents.matching(knowledge, facts)
+
+    try:
+        mask = to_mask(condition, sources, by_filters, by_test)
+    except ConditionError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    return engine.search(body.query, body.retrieval_setting.top_k, allowed=Allowed(mask))
+
+
+def _retrieve(
+    engine: Engine,
+    body: DifyRetrievalRequest,
+    stamps: Callable[[str], dict[str, tuple[str, str]]],
+) -> DifyRetrievalResponse:
     refused = scope_key_error(body)
     if refused is not None:
         raise InvalidRequest(refused)
@@ -75,15 +136,18 @@ def _retrieve(engine: Engine, body: DifyRetrievalRequest) -> DifyRetrievalRespon
     if knowledge not in queries.collections_of(engine):
         raise KnowledgeNotFound(f"The knowledge does not exist: {knowledge[:64]!r}.")
     sources = queries.source_names(engine, knowledge)
-    try:
-        alternatives: list[Filters] = to_filters(body.metadata_condition, sources)
-    except ConditionError as exc:
-        raise InvalidRequest(str(exc)) from exc
-    top_k = body.retrieval_setting.top_k
-    # The alternatives of an `or` are one restriction (their union): one ranking, one scale.
-    passages = queries.search(
-        engine, body.query, top_k, collections=[knowledge], filters=alternatives
-    )
+    if not plain(body.metadata_condition):
+        passages = _masked(engine, body, knowledge, sources, stamps)
+    else:
+        try:
+            alternatives: list[Filters] = to_filters(body.metadata_condition, sources)
+        except ConditionError as exc:
+            raise InvalidRequest(str(exc)) from exc
+        top_k = body.retrieval_setting.top_k
+        # The alternatives of an `or` are one restriction (their union): one ranking, one scale.
+        passages = queries.search(
+            engine, body.query, top_k, collections=[knowledge], filters=alternatives
+        )
     urls = {p.doc_id: engine.contents.document(p.doc_id).url for p in passages}
     return to_records(
         passages, body.retrieval_setting.score_threshold, urls, engine.fitted.relevance
@@ -103,4 +167,6 @@ async def retrieval(
     """Passages for Dify, best first, with `score` in 0..1 (strictly increasing in the
     engine's score, see `service.queries.relevance`) and the citation in `metadata`."""
     request.state.question_chars = len(body.query)
-    return await state.run_cpu(_retrieve, engine, body)
+    library = state.library
+    stamps = library.store.stamps if library is not None else (lambda _collection: {})
+    return await state.run_cpu(_retrieve, engine, body, stamps)

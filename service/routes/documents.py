@@ -10,7 +10,7 @@ from index.engine import Engine
 from service.deps import EngineDep
 from service.errors import CollectionNotFound
 from service.routing import api_router
-from service.schemas import DocumentOut, DocumentSummaryOut, error_responses
+from service.schemas import AliasOut, DocumentOut, DocumentSummaryOut, error_responses
 
 router = api_router(prefix="/v1", tags=["documents"])
 
@@ -60,4 +60,5 @@ def document_out(engine: Engine, doc_id: str) -> DocumentOut:
         text=document.text,
         url=document.url,
         metadata=dict(engine.contents.metadata_of(doc_id)),
+        aliases=[AliasOut.model_validate(a) for a in engine.contents.aliases_of(doc_id)],
     )

@@ -22,6 +22,7 @@ PASSAGE_FIELDS = NEWS_FIELDS | {
     "char_end",
     "highlight",
     "url",
+    "aliases",
 }
 ANSWER_FIELDS = NEWS_FIELDS | {
     "text",
@@ -33,6 +34,7 @@ ANSWER_FIELDS = NEWS_FIELDS | {
     "char_end",
     "passage_rank",
     "url",
+    "aliases",
 }
 SUMMARY_FIELDS = NEWS_FIELDS | {
     "doc_id",
@@ -123,7 +125,8 @@ def test_documents_list_and_detail_agree(client: TestClient, engine: Any) -> Non
     for summary in listing:
         assert set(summary) == SUMMARY_FIELDS
         detail = client.get(f"/v1/documents/{summary['doc_id']}").json()
-        assert set(detail) == SUMMARY_FIELDS | {"text", "url", "metadata"}
+        assert set(detail) == SUMMARY_FIELDS | {"text", "url", "metadata", "aliases"}
+        assert detail["aliases"] == []  # no seed article is a copy of another
         assert summary["collection"] == "default"
         assert {k: detail[k] for k in SUMMARY_FIELDS} == summary
         assert len(detail["text"]) == summary["n_chars"]

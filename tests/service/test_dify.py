@@ -211,6 +211,128 @@ def test_or_merges_the_alternatives(live_server: str, live_api_key: str) -> None
     assert scores == sorted(scores, reverse=True)
 
 
+def sources_of(got: list[dict[str, Any]]) -> set[str]:
+    return {r["metadata"]["source"] for r in got}
+
+
+SEED_SOURCES = [
+    "000_0ad1dae646fc90f2.txt",
+    "001_8546bbd5f1ad3438.txt",
+    DATED_SOURCE,
+    "003_9e92c380d67ef266.txt",
+    "004_0ab705ec73a87017.txt",
+]  # corpus/articles, the bundled index's files
+
+
+def test_negations_rank_as_the_list_of_every_other_source(
+    live_server: str, live_api_key: str
+) -> None:
+    others = condition("source", "in", [s for s in SEED_SOURCES if s != DATED_SOURCE])
+    expected = records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=others))
+    assert len(expected) == 20 and DATED_SOURCE not in sources_of(expected)
+    for cond in (
+        condition("source", "not contains", "002_"),
+        condition("source", "is not", DATED_SOURCE),
+        condition("source", "≠", DATED_SOURCE),
+        condition("source", "not in", [DATED_SOURCE, "no-such-file.txt"]),
+        condition("document_name", "is not", DATED_SOURCE),
+    ):
+        got = records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=cond))
+        assert got == expected, cond
+
+
+def test_empty_and_not_empty_on_the_date(live_server: str, live_api_key: str) -> None:
+    undated = records(
+        dify_post(
+            live_server, live_api_key, metadata_condition=condition("published", "empty", None)
+        )
+    )
+    assert undated and {r["metadata"]["published"] for r in undated} == {None}
+    dated = records(
+        dify_post(
+            live_server, live_api_key, metadata_condition=condition("published", "not empty", None)
+        )
+    )
+    assert dated and sources_of(dated) == {DATED_SOURCE}
+    other_day = condition("published", "is not", DATED_DAY)  # an undated article has no day
+    assert records(dify_post(live_server, live_api_key, metadata_condition=other_day)) == []
+
+
+def test_upload_date_is_the_day_the_store_took_the_document(
+    live_server: str, live_api_key: str
+) -> None:
+    everything = records(dify_post(live_server, live_api_key))
+    for cond in (
+        condition("upload_date", "after", "2000-01-01"),
+        condition("upload_date", "after", 946684800),  # 2000-01-01T00:00:00Z as Dify sends it
+        condition("last_update_date", "not empty", None),
+        condition("upload_date", "before", "2999-01-01"),
+    ):
+        assert records(dify_post(live_server, live_api_key, metadata_condition=cond)) == (
+            everything
+        ), cond
+    for cond in (
+        condition("upload_date", "before", "2000-01-01"),
+        condition("upload_date", "empty", None),
+    ):
+        assert records(dify_post(live_server, live_api_key, metadata_condition=cond)) == [], cond
+
+
+def test_a_mix_of_negations_and_filters_combines_by_the_logic(
+    live_server: str, live_api_key: str
+) -> None:
+    both = {
+        "logical_operator": "and",
+        "conditions": [
+            {"name": "source", "comparison_operator": "contains", "value": "_"},
+            {"name": "source", "comparison_operator": "is not", "value": DATED_SOURCE},
+            {"name": "upload_date", "comparison_operator": "after", "value": "2000-01-01"},
+        ],
+    }
+    got = records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=both))
+    others = condition("source", "in", [s for s in SEED_SOURCES if s != DATED_SOURCE])
+    assert got == records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=others))
+    either = {
+        "logical_operator": "or",
+        "conditions": [
+            {"name": "published", "comparison_operator": "not empty", "value": None},
+            {"name": "source", "comparison_operator": "is", "value": DATED_SOURCE},
+        ],
+    }
+    got = records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=either))
+    only = condition("source", "is", DATED_SOURCE)
+    assert got == records(dify_post(live_server, live_api_key, top_k=20, metadata_condition=only))
+    assert sources_of(got) == {DATED_SOURCE}
+
+
+DIFY_OPERATORS = {
+    "source": ["contains", "not contains", "start with", "end with", "is", "is not", "empty",
+               "not empty", "in", "not in"],
+    "published": ["is", "is not", "before", "after", "empty", "not empty", "=", "≠", ">", "<",
+                  "≥", "≤"],
+    "upload_date": ["is", "before", "after", "empty", "not empty"],
+    "last_update_date": ["is", "before", "after", "empty", "not empty"],
+    "desk": ["contains", "not contains", "start with", "end with", "is", "is not", "empty",
+             "not empty", "=", "≠", ">", "<", "≥", "≤"],
+}  # fmt: skip
+"""Every operator Dify's metadata filter UI offers, per field type (string, time, number)."""
+
+
+@pytest.mark.parametrize(
+    ("name", "operator"), [(n, op) for n, ops in DIFY_OPERATORS.items() for op in ops]
+)
+def test_every_operator_dify_sends_is_answered(
+    live_server: str, live_api_key: str, name: str, operator: str
+) -> None:
+    value: Any = {"source": "002_", "desk": "3"}.get(name, DATED_DAY)
+    if operator in ("in", "not in"):
+        value = [value]
+    response = dify_post(
+        live_server, live_api_key, metadata_condition=condition(name, operator, value)
+    )
+    assert response.status_code == 200, response.text
+
+
 def dify_error(response: httpx.Response, status: int, code: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()
@@ -249,8 +371,18 @@ def test_key_is_checked_before_the_knowledge_id(live_server: str) -> None:
         ({"top_k": 1000}, "retrieval_setting.top_k"),
         ({"top_k": "5"}, "retrieval_setting.top_k"),
         (
-            {"metadata_condition": condition("source", "not contains", "x")},
-            "metadata_condition.conditions[0].comparison_operator: 'not contains'",
+            {"metadata_condition": condition("source", "matches", "x")},
+            "metadata_condition.conditions[0].comparison_operator: 'matches' is not supported "
+            "on source; use is, is not, =, ≠, in, not in, contains, not contains, start with, "
+            "end with, empty, not empty",
+        ),
+        (
+            {"metadata_condition": condition("upload_date", "contains", "2025")},
+            "metadata_condition.conditions[0].comparison_operator: 'contains'",
+        ),
+        (
+            {"metadata_condition": condition("source", "not contains", None)},
+            "metadata_condition.conditions[0].value: required for 'not contains'",
         ),
         (
             {"metadata_condition": condition("published", "after", "last week")},

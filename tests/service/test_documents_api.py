@@ -273,8 +273,9 @@ def test_uploaded_files_go_through_the_corpus_code(http: httpx.Client) -> None:
 
 def test_pdf_and_docx_uploads_keep_pages_and_character_boxes(http: httpx.Client) -> None:
     """A two-column e-paper PDF and a Word file over multipart: each splits into its two
-    articles; a cited span is the stored text at its offsets, and the PDF's layout gives
-    the span's page and the box of each of its characters."""
+    articles, the Word file's the same two as the PDF's (stored as their aliases); a cited
+    span is the stored text at its offsets, and the PDF's layout gives the span's page and
+    the box of each of its characters."""
     from corpus.charboxes import Layout
 
     make_collection(http, "papers")
@@ -291,16 +292,17 @@ def test_pdf_and_docx_uploads_keep_pages_and_character_boxes(http: httpx.Client)
     assert [(d["item"], d["title"], d["status"]) for d in body["documents"]] == [
         ("epaper-two-columns.pdf:0", "兰州新区氢能产业园开工建设", "created"),
         ("epaper-two-columns.pdf:1", "河西走廊风电项目并网发电", "created"),
-        ("two-articles.docx:0", "兰州新区氢能产业园开工建设", "created"),
-        ("two-articles.docx:1", "河西走廊风电项目并网发电", "created"),
+        ("two-articles.docx:0", "兰州新区氢能产业园开工建设", "duplicate"),
+        ("two-articles.docx:1", "河西走廊风电项目并网发电", "duplicate"),
     ]
     ids = {d["item"]: d["doc_id"] for d in body["documents"]}
     stored = {item: http.get(f"/v1/documents/{i}").json() for item, i in ids.items()}
     first = stored["epaper-two-columns.pdf:0"]
     assert first["published"] == "2025-01-22" and first["source"] == "epaper-two-columns.pdf"
     assert {k: v for k, v in first["metadata"].items() if k != "layout"} == {"page": "1"}
-    assert stored["two-articles.docx:0"]["metadata"] == {}
-    assert stored["two-articles.docx:0"]["text"] == first["text"]
+    assert ids["two-articles.docx:0"] == ids["epaper-two-columns.pdf:0"]
+    assert ids["two-articles.docx:1"] == ids["epaper-two-columns.pdf:1"]
+    assert [a["source"] for a in first["aliases"]] == ["two-articles.docx"]
 
     result = ask(http, "河西走廊风电项目每年可减少多少二氧化碳排放", collections=["papers"])
     answer = result["answer"]

@@ -120,9 +120,10 @@ def test_the_local_cli_encodes_with_the_encoder_the_settings_name(
 def test_add_reads_pdf_and_word_files_and_skips_an_encrypted_pdf(
     served: tuple[str, Path], tmp_path: Path
 ) -> None:
-    """`ragqa add` on the local store: a two-column PDF and a .docx give two articles each;
-    an encrypted PDF is skipped naming the file and why, and the rest is stored. The running
-    server then cites the PDF article with its page and character boxes."""
+    """`ragqa add` on the local store: a two-column PDF and a .docx give two articles each,
+    the .docx's the same two as the PDF's (stored as their aliases, and said so); an encrypted
+    PDF is skipped naming the file and why, and the rest is stored. The running server then
+    cites the PDF article with its page and character boxes."""
     from corpus.charboxes import Layout
 
     base, data_dir = served
@@ -135,9 +136,11 @@ def test_add_reads_pdf_and_word_files_and_skips_an_encrypted_pdf(
         "add", str(folder), "--collection", "papers-cli", env={"RAGQA_DATA_DIR": str(data_dir)}
     )
     assert added.returncode == 1, added.stderr  # the encrypted file was skipped
-    assert "papers-cli: 4 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped" in (
-        added.stdout
-    )
+    assert (
+        "papers-cli: 2 created, 0 replaced, 0 unchanged (not re-embedded), 1 skipped, "
+        "2 duplicates (stored as aliases)"
+    ) in added.stdout
+    assert added.stdout.count("two-articles.docx:") == 2  # each alias named with its document
     assert (
         "/encrypted.pdf: encrypted.pdf: encrypted PDF: it needs a password; send a decrypted copy"
         in added.stdout
@@ -145,15 +148,17 @@ def test_add_reads_pdf_and_word_files_and_skips_an_encrypted_pdf(
     deadline = time.monotonic() + 60  # a guard against hanging; the server polls every second
     while time.monotonic() < deadline:
         listed = httpx.get(f"{base}/v1/documents", params={"collection": "papers-cli"})
-        if listed.status_code == 200 and len(listed.json()) == 4:
+        if listed.status_code == 200 and len(listed.json()) == 2:
             break
         time.sleep(0.2)
     assert sorted(d["source"] for d in listed.json()) == [
         "epaper-two-columns.pdf",
         "epaper-two-columns.pdf",
-        "two-articles.docx",
-        "two-articles.docx",
     ]
+    for d in listed.json():
+        aliases = httpx.get(f"{base}/v1/documents/{d['doc_id']}").json()["aliases"]
+        assert [a["source"] for a in aliases] == ["two-articles.docx"]
+        assert f"alias {aliases[0]['alias_id']} of {d['doc_id']} (similarity" in added.stdout
     found = httpx.post(
         f"{base}/v1/ask",
         json={"question": "兰州新区氢能产业园总投资多少", "collections": ["papers-cli"]},

@@ -122,6 +122,35 @@ def test_stream_sends_the_same_reply_and_references_last(client: OpenAI) -> None
     assert all("references" not in (c.model_extra or {}) for c in chunks[:-1])
 
 
+QUESTION_TOKENS = 10  # ▁ 酒 钢 集团 的产品 种类 扩展 到了 多少 个: the encoder's tokenizer
+
+
+def test_usage_counts_the_messages_and_the_reply_in_the_encoder_tokens(client: OpenAI) -> None:
+    messages: list[Any] = [{"role": "user", "content": QUESTION}]
+    whole = client.chat.completions.create(model=MODEL_ID, messages=messages)
+    assert whole.usage is not None
+    assert whole.usage.prompt_tokens == QUESTION_TOKENS
+    assert whole.usage.completion_tokens > 0
+    assert whole.usage.total_tokens == QUESTION_TOKENS + whole.usage.completion_tokens
+    streamed = list(
+        client.chat.completions.create(
+            model=MODEL_ID,
+            messages=messages,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    *reply, last = streamed
+    assert last.choices == []
+    assert last.usage == whole.usage
+    assert all(c.usage is None for c in reply)
+    assert "".join(c.choices[0].delta.content or "" for c in reply) == (
+        whole.choices[0].message.content
+    )
+    plain = list(client.chat.completions.create(model=MODEL_ID, messages=messages, stream=True))
+    assert all(c.usage is None and c.choices for c in plain)
+
+
 def test_stream_ends_with_references_then_done_on_the_wire(live_server: str) -> None:
     body = {"model": MODEL_ID, "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
     with httpx.stream("POST", f"{live_server}/v1/chat/completions", json=body, timeout=60) as r:

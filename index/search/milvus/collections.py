@@ -27,6 +27,11 @@ from index.search.milvus.filters import _in_list
 
 log = logging.getLogger(__name__)
 
+CONSISTENCY = "Strong"
+"""Every read sees every write acknowledged before it. Milvus' default (Bounded) lets a read
+miss writes younger than `gracefulTime` (5 s by default), more than the 2 s in which a write
+on one replica must be answerable on all; milvus-lite reads strongly whatever is asked."""
+
 
 class Syncable(Protocol):
     """What `MilvusIndex.sync` reads of a view (`index.search.milvus.view.MilvusView`)."""
@@ -169,7 +174,11 @@ class MilvusIndex:
             )
             index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         client.create_collection(
-            name, schema=schema, index_params=index, timeout=self.settings.timeout_s
+            name,
+            schema=schema,
+            index_params=index,
+            consistency_level=CONSISTENCY,
+            timeout=self.settings.timeout_s,
         )
 
     def drop(self) -> None:
@@ -188,6 +197,7 @@ class MilvusIndex:
                 batch_size=4096,
                 filter="",
                 output_fields=["key"],
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             )
             try:
@@ -273,6 +283,7 @@ class MilvusIndex:
                 filter=where,
                 output_fields=["key", "vector"],
                 search_params={"metric_type": "IP"},
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             ),
         )
@@ -301,6 +312,7 @@ class MilvusIndex:
                 filter=where,
                 output_fields=["key"],
                 search_params={"metric_type": "BM25"},
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             ),
         )
@@ -319,6 +331,7 @@ class MilvusIndex:
                 filter=_in_list("key", part),
                 output_fields=["key", "vector"],
                 limit=len(part),
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             )
             for row in rows:
@@ -343,6 +356,7 @@ class MilvusIndex:
                 limit=len(part),
                 output_fields=["key"],
                 search_params={"metric_type": "IP"},
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             )
             for hit in hits[0]:
@@ -354,7 +368,11 @@ class MilvusIndex:
             "count rows",
             self.settings,
             lambda: self.client.query(
-                name, filter=where, output_fields=["count(*)"], timeout=self.settings.timeout_s
+                name,
+                filter=where,
+                output_fields=["count(*)"],
+                consistency_level=CONSISTENCY,
+                timeout=self.settings.timeout_s,
             ),
         )
         return int(rows[0]["count(*)"]) if rows else 0

@@ -27,6 +27,7 @@ from ragqa_client.errors import (
     UnprocessableEntityError,
 )
 from ragqa_client.models import (
+    Alias,
     Answer,
     AnswerEvent,
     AskResult,
@@ -36,6 +37,7 @@ from ragqa_client.models import (
     DocumentDeleted,
     DocumentSummary,
     NewDocument,
+    Outlet,
     Passage,
     PassagesEvent,
     SearchResult,
@@ -48,6 +50,7 @@ from ragqa_client.models import (
 
 __version__ = VERSION
 __all__ = [
+    "Alias",
     "Answer",
     "AnswerEvent",
     "ApiError",
@@ -65,6 +68,7 @@ __all__ = [
     "DocumentSummary",
     "NewDocument",
     "NotFoundError",
+    "Outlet",
     "Passage",
     "PassagesEvent",
     "PayloadTooLargeError",

@@ -153,12 +153,14 @@ def add_documents(
 
 
 def upload_files(collection: str, paths: Sequence[str | Path]) -> Call[WriteResult]:
-    """A multipart upload of `.txt`, `.md`, `.html` or `.jsonl` files."""
+    """A multipart upload of `.txt`, `.md`, `.html` or `.jsonl` files. It asks `wait=true`:
+    the call returns when the files are stored, also where the service would have run a long
+    upload as a job (`202`)."""
     files = [
         ("files", (Path(p).name, Path(p).read_bytes(), "application/octet-stream")) for p in paths
     ]
     path = f"/v1/collections/{_segment(collection)}/documents"
-    return Call("POST", path, WriteResult.model_validate, files=files)
+    return Call("POST", path, WriteResult.model_validate, params=(("wait", "true"),), files=files)
 
 
 def replace_document(collection: str, doc_id: str, document: DocumentLike) -> Call[WriteResult]:

@@ -20,6 +20,22 @@ class Span(_Response):
     char_end: int
 
 
+class Outlet(_Response):
+    """Another outlet that ran the cited article (a reprint the service keeps as an alias)."""
+
+    source: str
+    url: str | None = None
+    title: str
+    published: str | None = None
+
+
+class Alias(Outlet):
+    """A reprint of a document, stored as its alias (not indexed again)."""
+
+    alias_id: str
+    added_at: str
+
+
 class Passage(_Response):
     """A ranked passage with its citation."""
 
@@ -34,6 +50,8 @@ class Passage(_Response):
     char_end: int
     highlight: Span | None = None
     url: str | None = None
+    aliases: list[Outlet] = Field(default_factory=list)
+    """The other outlets that ran the article, oldest first."""
 
 
 class Answer(_Response):
@@ -48,6 +66,8 @@ class Answer(_Response):
     char_end: int
     passage_rank: int
     url: str | None = None
+    aliases: list[Outlet] = Field(default_factory=list)
+    """The other outlets that ran the article, oldest first."""
 
 
 class AskResult(_Response):
@@ -101,6 +121,8 @@ class Document(DocumentSummary):
     text: str
     url: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    aliases: list[Alias] = Field(default_factory=list)
+    """Reprints of the document by other outlets, oldest first."""
 
 
 class NewDocument(BaseModel):
@@ -120,10 +142,12 @@ class NewDocument(BaseModel):
 
 
 class Written(_Response):
-    doc_id: str
-    status: str = Field(description="created, replaced or unchanged")
+    doc_id: str = Field(description="for a duplicate: the document it is a copy of")
+    status: str = Field(description="created, replaced, unchanged or duplicate")
     item: str
     title: str
+    alias_id: str | None = Field(default=None, description="a duplicate's own id")
+    similarity: float | None = Field(default=None, description="a duplicate's, 0..1")
 
 
 class Skipped(_Response):
