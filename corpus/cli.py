@@ -1,4 +1,5 @@
-"""``ragqa corpus inspect [DIR]`` (also ``python -m corpus inspect``): what a corpus yields.
+"""``ragqa corpus inspect [DIR]`` (also ``python -m corpus inspect``): what a corpus yields,
+one line per document with its title, date, page (版次) and byline.
 
 `app` is the `corpus` group of the project CLI (`ragqa.cli`). Exit status, the same as
 `ragqa build` on the same corpus: 0 when every file loaded, 1 when some file, line or
@@ -20,11 +21,14 @@ import typer
 from corpus import paths
 from corpus.formats import MAX_ARTICLE_CHARS
 from corpus.loader import Corpus, load_corpus
+from corpus.newsmeta import NewsMeta
 
 app = typer.Typer(help="Look at the corpus.", no_args_is_help=True)
 
 TITLE_COLUMNS = 44
 """Display columns for the title (a Chinese character takes two)."""
+BYLINE_COLUMNS = 40
+"""Display columns for the byline, the last column (cut with …, never padded)."""
 
 
 def _width(text: str) -> int:
@@ -45,22 +49,33 @@ def _fit(text: str, columns: int) -> str:
 
 
 def format_inspection(corpus: Corpus) -> str:
-    """The documents (id, source, title, date, characters), problems and ignored files."""
-    rows = [
-        (d.doc_id, d.source, d.title, d.published or "-", str(len(d.text)))
-        for d in corpus.documents
-    ]
+    """The documents (id, source, title, date, page, characters, byline), problems and ignored
+    files; the page (版次) and byline are what the page states (`corpus.newsmeta`), else -."""
+    rows = []
+    for d in corpus.documents:
+        news = NewsMeta.from_metadata(d.metadata)
+        rows.append(
+            (
+                d.doc_id,
+                d.source,
+                d.title,
+                d.published or "-",
+                news.paper_page or "-",
+                str(len(d.text)),
+                news.byline or "-",
+            )
+        )
     id_w = max([_width("id"), *(_width(r[0]) for r in rows)])
     src_w = max([_width("source"), *(_width(r[1]) for r in rows)])
     head = (
         f"{_fit('id', id_w)}  {_fit('source', src_w)}  {_fit('title', TITLE_COLUMNS)}  "
-        f"{'date':10}  chars"
+        f"{'date':10}  {'page':>4}  chars  byline"
     )
     lines = [head, "-" * _width(head)]
-    for doc_id, source, title, published, chars in rows:
+    for doc_id, source, title, published, page, chars, byline in rows:
         lines.append(
             f"{_fit(doc_id, id_w)}  {_fit(source, src_w)}  {_fit(title, TITLE_COLUMNS)}  "
-            f"{published:10}  {chars:>5}"
+            f"{published:10}  {page:>4}  {chars:>5}  {_fit(byline, BYLINE_COLUMNS).rstrip()}"
         )
     total = sum(len(d.text) for d in corpus.documents)
     n_sources = len({d.source for d in corpus.documents})

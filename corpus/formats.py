@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 
-from corpus.cleaning import Article, clean_articles
+from corpus.cleaning import clean_articles
 from corpus.documents import LoadProblem, Parsed
 from corpus.encoding import not_utf8_hint
 from corpus.epub import read_epub
+from corpus.newsmeta import parse_byline
 from corpus.pdf import MAX_PDF_PAGES, PageCallback, read_pdf
 from corpus.word import read_docx
 
@@ -127,8 +129,12 @@ def read_html(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
     articles = clean_articles(body, split=False, fallback_title=title)
     if not articles:
         return [], [LoadProblem(name, "no article text left after cleaning")]
-    published = _iso_date(getattr(doc, "date", None))
-    article = Article(articles[0].title, published, articles[0].paragraphs)
+    published = _iso_date(getattr(doc, "date", None)) or articles[0].published
+    author = getattr(doc, "author", None)
+    news = articles[0].news
+    if isinstance(author, str) and author.strip():
+        news = news.or_else(parse_byline([author]))
+    article = replace(articles[0], published=published, news=news)
     return [Parsed(0, article, getattr(doc, "url", None) or None)], []
 
 
@@ -168,7 +174,7 @@ def read_jsonl(name: str, text: str) -> tuple[list[Parsed], list[LoadProblem]]:
             problems.append(LoadProblem(name, "no article text left after cleaning", lineno))
             continue
         url = record.get("url")
-        article = Article(articles[0].title, published, articles[0].paragraphs)
+        article = replace(articles[0], published=published)
         found.append(Parsed(lineno, article, url if isinstance(url, str) and url else None))
     return found, problems
 
@@ -245,8 +251,18 @@ def read_articles(
         return [], [LoadProblem(name, "unsupported file type")]
     if not found and not problems:
         problems.append(LoadProblem(name, "no article text found"))
+    found = [with_news(p) for p in found]
     kept, too_long = refuse_long_articles(name, found, max_chars)
     return kept, problems + too_long
+
+
+def with_news(parsed: Parsed) -> Parsed:
+    """`parsed` with its article's news fields in its metadata (`corpus.newsmeta.KEYS`);
+    what the format itself set wins."""
+    news = parsed.article.news.as_metadata()
+    if not news:
+        return parsed
+    return replace(parsed, metadata={**news, **parsed.metadata})
 
 
 def refuse_long_articles(

@@ -4,7 +4,8 @@ Each paragraph gets a `Kind`. Dropped kinds (`Kind.dropped`) never reach a docum
 site navigation and page metadata, photo captions and photographer credits, byline blocks,
 copyright notices and "related news" lists, ellipsis separator lines. Marker kinds
 (page jumps, sidebar labels, the dateline of a short news item, a stand-alone date) are not
-text either, but tell the splitter where articles begin and end.
+text either, but tell the splitter where articles begin and end. What the dropped bylines,
+page lines and mastheads say is read by `corpus.newsmeta` before they go.
 
 Rules are patterns over whole paragraphs, so one rule serves every page of the same kind; the
 tests show each on the seed file where it occurs.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from corpus.layout import Paragraph, normal_gap
+from corpus.newsmeta import iso, masthead, page_line, source_line
 
 CAPTION_MAX_CHARS = 40
 """Photo captions are one short line; body paragraphs are longer or carry several sentences."""
@@ -52,6 +54,9 @@ class Tagged:
     text: str
     kind: Kind
     gap_before: int = 0
+    printed: str = ""
+    """The paragraph as printed when `text` dropped part of it (a dateline's reporter
+    credit, which `corpus.newsmeta` reads); else empty."""
 
 
 _NAV = re.compile(
@@ -97,9 +102,7 @@ def iso_date(text: str) -> str | None:
     if not m:
         return None
     year, month, day = (g for g in m.groups() if g is not None)
-    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
-        return None
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+    return iso(year, month, day)
 
 
 def classify(paras: list[Paragraph]) -> list[Tagged]:
@@ -109,12 +112,13 @@ def classify(paras: list[Paragraph]) -> list[Tagged]:
     tagged = _tail_lists(tagged)
     tagged = _byline_names(tagged)
     tagged = _captions_before_credits(tagged)
+    tagged = _bylines_among_credits(tagged)
     return _caption_strips(tagged, wide)
 
 
 def _tag_alone(p: Paragraph, wide: int) -> Tagged:
     t = p.text
-    if _NAV.match(t) or _ELLIPSIS_LINE.match(t) or _COPYRIGHT.match(t) or _RELATED.match(t):
+    if _is_furniture(t):
         kind = Kind.FURNITURE
     elif _SIDEBAR.match(t):
         kind = Kind.SIDEBAR
@@ -127,10 +131,23 @@ def _tag_alone(p: Paragraph, wide: int) -> Tagged:
     elif _is_credited_caption(t, wide_gap_before=p.gap_before >= wide):
         kind = Kind.CAPTION
     elif _DATELINE.match(t):
-        return Tagged(dateline_without_credit(t), Kind.DATELINE, p.gap_before)
+        return Tagged(dateline_without_credit(t), Kind.DATELINE, p.gap_before, printed=t)
     else:
         kind = Kind.BODY
     return Tagged(t, kind, p.gap_before)
+
+
+def _is_furniture(t: str) -> bool:
+    """Navigation, separators, notices; page lines and mastheads (read by `corpus.newsmeta`)."""
+    return bool(
+        _NAV.match(t)
+        or _ELLIPSIS_LINE.match(t)
+        or _COPYRIGHT.match(t)
+        or _RELATED.match(t)
+        or page_line(t)
+        or masthead(t)
+        or source_line(t)
+    )
 
 
 def _is_credited_caption(text: str, wide_gap_before: bool) -> bool:
@@ -188,6 +205,27 @@ def _byline_names(tagged: list[Tagged]) -> list[Tagged]:
         after_label = out[i - 1].kind is Kind.BYLINE and out[i].kind is Kind.BODY
         if after_label and _NAMES_LINE.match(out[i].text) and len(out[i].text) <= 24:
             out[i] = replace(out[i], kind=Kind.BYLINE)
+    return out
+
+
+def _bylines_among_credits(tagged: list[Tagged]) -> list[Tagged]:
+    """A credit without 摄 that credits no photo is the article's byline.
+
+    ``新甘肃·甘肃日报记者 刘健`` under a caption that carries its own credit (``…铝材料。
+    新甘肃·甘肃日报记者 刘健 摄``), or under a headline, signs the article; under a caption
+    sentence that has no credit (``…丰收在望。`` / ``新甘肃·甘肃日报通讯员 后斌玉``) it is
+    that photo's credit."""
+    out = list(tagged)
+    for i, t in enumerate(out):
+        if t.kind is not Kind.CREDIT or t.text.endswith("摄"):
+            continue
+        prev = out[i - 1] if i > 0 else None
+        uncredited_photo = prev is not None and (
+            (prev.kind is Kind.CAPTION and not _CAPTION_CREDIT.search(prev.text))
+            or (prev.kind is Kind.BODY and _is_caption_sentence(prev.text))
+        )
+        if not uncredited_photo:
+            out[i] = replace(t, kind=Kind.BYLINE)
     return out
 
 

@@ -16,7 +16,8 @@ sidebar, short news items. Boundaries come from what the page prints, never from
 In a headline block, a line starting with ``——`` is a subtitle and the line above it the
 headline; lines above that are a kicker. Kicker and subtitle stay as the first paragraphs of
 the text (they say what the article is), the headline becomes the title. A stand-alone date
-line in the headline block is the publication date.
+line in the headline block is the publication date. Each section also keeps the byline lines
+and the dateline printed with it (dropped from the text), for `corpus.newsmeta`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Section:
     deck: list[str] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
     published: str | None = None
+    bylines: list[str] = field(default_factory=list)
+    """Byline lines and a sidebar's signature, as printed (not part of the text)."""
+    dateline: str | None = None
+    """The first dateline, as printed with its reporter credit."""
 
     def has_text(self) -> bool:
         """True once a paragraph that is not heading-shaped has been seen."""
@@ -83,13 +88,18 @@ def split_sections(tagged: list[Tagged]) -> list[Section]:
         elif t.kind is Kind.DATELINE and cur.has_text():
             headline = _pop_trailing_headlines(cur)
             sections.append(cur)
-            cur = Section(Start.DATELINE, headline=headline, body=[t.text])
+            cur = Section(Start.DATELINE, headline=headline, body=[t.text], dateline=t.printed)
         elif t.kind is Kind.DATE and not cur.has_text() and cur.published is None:
             cur.published = iso_date(t.text)
+        elif t.kind is Kind.BYLINE:
+            cur.bylines.append(t.text)
         elif not t.kind.dropped:
             if author_expected and cur.body and _AUTHOR.match(t.text):
                 author_expected = False  # the sidebar's byline: 陈发明
+                cur.bylines.append(t.text)
                 continue
+            if t.printed and cur.dateline is None:
+                cur.dateline = t.printed
             cur.body.append(t.text)
         author_expected = author_expected and cur.start is Start.SIDEBAR and len(cur.body) < 2
     sections.append(cur)
@@ -133,6 +143,15 @@ def _split_headline_block(section: Section) -> None:
 def title_from_headline(lines: list[str] | tuple[str, ...]) -> str:
     """Headline lines as one title; printed line breaks become spaces."""
     return " ".join(line.strip() for line in lines if line.strip())
+
+
+def title_from_heading(paragraphs: tuple[str, ...]) -> str | None:
+    """The first section heading of a text that printed no headline (``强基筑项 提质增效``):
+    the paper's own words for the article, where a first sentence is only its opening."""
+    for para in paragraphs:
+        if is_heading_like(para) and not para.startswith("—"):
+            return para
+    return None
 
 
 def title_from_text(paragraphs: tuple[str, ...], max_chars: int = 30) -> str:

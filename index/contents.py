@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from corpus.documents import Document
+from corpus.newsmeta import NewsMeta
 from index.errors import CollectionNotFoundError, DocumentNotFoundError
 from index.search.filters import Catalog, allowed_documents
 from index.store.files import IndexData
@@ -117,11 +118,12 @@ class Contents:
         """Every live document (of `collection`, if given), in index order."""
         catalog = self.catalog
         return [
-            DocumentSummary(cite(d, 0, len(d.text)), n, c)
-            for d, n, c, alive in zip(
+            DocumentSummary(cite(d, 0, len(d.text), NewsMeta.from_metadata(m or d.metadata)), n, c)
+            for d, n, c, m, alive in zip(
                 self.data.documents,
                 self._doc_passages,
                 catalog.collections,
+                catalog.metadata,
                 catalog.alive.tolist(),
                 strict=True,
             )
@@ -141,6 +143,13 @@ class Contents:
         """The metadata of a live document; raises DocumentNotFoundError."""
         self.document(doc_id)
         return self.catalog.metadata[self._doc_rows[doc_id]]
+
+    def news_of(self, document: Document) -> NewsMeta:
+        """The news fields of a document of this index (a store keeps them in its rows' metadata,
+        a plain index directory with its documents)."""
+        row = self._doc_rows.get(document.doc_id)
+        metadata = self.catalog.metadata[row] if row is not None else {}
+        return NewsMeta.from_metadata(metadata or document.metadata)
 
     def aliases_of(self, doc_id: str) -> tuple[Alias, ...]:
         """The reprints stored as aliases of a document, oldest first (none: empty)."""

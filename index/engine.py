@@ -293,7 +293,7 @@ class Engine:
             doc, _, _ = self.index.passage(choice.chunk)
             answer = Answer(
                 text=best.text,
-                citation=cite(doc, best.char_start, best.char_end),
+                citation=cite(doc, best.char_start, best.char_end, self.contents.news_of(doc)),
                 passage_rank=best.passage_index + 1,
                 score=round(choice.score, 4),
             )
@@ -307,7 +307,7 @@ class Engine:
             rank=rank,
             score=round(float(score), 4),
             text=doc.text[start:end],
-            citation=cite(doc, start, end),
+            citation=cite(doc, start, end, self.contents.news_of(doc)),
         )
 
     @staticmethod

@@ -4,12 +4,13 @@ citation they share, and the restriction a query runs under."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from corpus.documents import Document
+from corpus.newsmeta import NewsMeta
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Alias:
 @dataclass(frozen=True)
 class Citation:
     """Where a quoted text comes from: the document, its title, source and date, and the
-    half-open character range ``[char_start, char_end)`` of the quote in the document's text.
+    half-open character range ``[char_start, char_end)`` of the quote in the document's text;
+    the byline, reporters, paper, page and place where the page states them.
 
     One type for passages, answers and documents (a document cites its whole text)."""
 
@@ -57,11 +59,14 @@ class Citation:
     published: str | None
     char_start: int
     char_end: int
+    news: NewsMeta = field(default_factory=NewsMeta)
 
 
-def cite(doc: Document, start: int, end: int) -> Citation:
-    """The citation of `doc.text[start:end]`."""
-    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end)
+def cite(doc: Document, start: int, end: int, news: NewsMeta | None = None) -> Citation:
+    """The citation of `doc.text[start:end]`; `news` defaults to the document's metadata's."""
+    if news is None:
+        news = NewsMeta.from_metadata(doc.metadata)
+    return Citation(doc.doc_id, doc.title, doc.source, doc.published, start, end, news)
 
 
 class _Cited:
@@ -89,6 +94,26 @@ class _Cited:
     @property
     def char_start(self) -> int:
         return self.citation.char_start
+
+    @property
+    def byline(self) -> str | None:
+        return self.citation.news.byline
+
+    @property
+    def reporters(self) -> tuple[str, ...]:
+        return self.citation.news.reporters
+
+    @property
+    def newspaper(self) -> str | None:
+        return self.citation.news.newspaper
+
+    @property
+    def paper_page(self) -> str | None:
+        return self.citation.news.paper_page
+
+    @property
+    def place(self) -> str | None:
+        return self.citation.news.place
 
     @property
     def char_end(self) -> int:
@@ -170,3 +195,9 @@ class Filters:
     published_to: str | None = None  # ISO date, inclusive
     sources: tuple[str, ...] = ()  # exact source names; any of them
     metadata: tuple[tuple[str, str], ...] = ()  # every (key, value) must equal
+    # The news fields (`corpus.newsmeta`): each, any of its values; reporters: any of the
+    # document's reporters.
+    reporters: tuple[str, ...] = ()
+    newspapers: tuple[str, ...] = ()
+    paper_pages: tuple[str, ...] = ()  # without leading zeros: "7"
+    places: tuple[str, ...] = ()

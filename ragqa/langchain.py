@@ -43,7 +43,14 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from service.scope import COLLECTIONS, FiltersIn, check_collections, metadata_strings, unknown_field
+from service.scope import (
+    COLLECTIONS,
+    NEWS_FILTER_FIELDS,
+    FiltersIn,
+    check_collections,
+    metadata_strings,
+    unknown_field,
+)
 
 MAX_K = 50
 CITATION_FIELDS = ("doc_id", "title", "source", "published", "char_start", "char_end")
@@ -67,7 +74,8 @@ class RagqaRetriever(BaseRetriever):
     timeout: float = Field(default=60.0, gt=0)
     filters: dict[str, Any] | None = Field(
         default=None,
-        description="published_from, published_to, source, metadata (checked when made)",
+        description="published_from, published_to, source, metadata, reporter, newspaper, "
+        "paper_page, place (checked when made)",
     )
     collections: list[str] | None = Field(default=None, description="omitted: every one")
 
@@ -157,6 +165,8 @@ class RagqaRetriever(BaseRetriever):
         params += [("source", name) for name in spec.source]
         metadata = metadata_strings(spec.metadata)
         params += [("metadata", f"{key}:{value}") for key, value in sorted(metadata.items())]
+        for name in NEWS_FILTER_FIELDS:  # reporter, newspaper, paper_page, place
+            params += [(name, str(value)) for value in getattr(spec, name)]
         return params
 
     @staticmethod

@@ -6,8 +6,9 @@ sentence-transformers, faiss) happen inside the commands, so `--help` is instant
 
 `ragqa ask` answers as `POST /v1/ask` does, from the same document store (`RAGQA_DATA_DIR`:
 every collection, what `ragqa add` stored included), with its scope as options
-(`--collection`, `--published-from`, `--published-to`, `--source`, `--metadata`; the names of
-`service.scope`), or asks a running service with `--url`.
+(`--collection`, `--published-from`, `--published-to`, `--source`, `--metadata`,
+`--reporter`, `--newspaper`, `--paper-page`, `--place`; the names of `service.scope`), or
+asks a running service with `--url`.
 """
 
 from __future__ import annotations
@@ -188,6 +189,18 @@ def ask(
     metadata: Annotated[
         list[str] | None, typer.Option("--metadata", help="key:value that must match (repeat)")
     ] = None,
+    reporter: Annotated[
+        list[str] | None, typer.Option("--reporter", help="a reporter of the byline (repeat)")
+    ] = None,
+    newspaper: Annotated[
+        list[str] | None, typer.Option("--newspaper", help="newspaper, e.g. 甘肃日报 (repeat)")
+    ] = None,
+    paper_page: Annotated[
+        list[str] | None, typer.Option("--paper-page", help="newspaper page (版次) (repeat)")
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="dateline place, e.g. 兰州 (repeat)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the /v1/ask JSON")] = False,
     url: UrlOpt = None,
     api_key: KeyOpt = None,
@@ -202,11 +215,12 @@ def ask(
     from service.schemas import AskRequest
 
     settings = load_settings(index_dir=index, data_dir=data_dir)
+    news = {"reporter": reporter, "newspaper": newspaper, "paper_page": paper_page, "place": place}
     body = {
         "question": question,
         "top_k": top_k,
         "collections": collection or None,
-        "filters": _cli_filters(published_from, published_to, source, metadata),
+        "filters": _cli_filters(published_from, published_to, source, metadata, news),
     }
     try:
         request = AskRequest.model_validate(body)
@@ -225,6 +239,7 @@ def _cli_filters(
     published_to: str | None,
     source: list[str] | None,
     metadata: list[str] | None,
+    news: dict[str, list[str] | None] | None = None,
 ) -> dict[str, Any] | None:
     """`filters` of the request from the options (None: none given)."""
     pairs: dict[str, str] = {}
@@ -238,6 +253,7 @@ def _cli_filters(
         "published_to": published_to,
         "source": source or None,
         "metadata": pairs or None,
+        **{k: v or None for k, v in (news or {}).items()},
     }
     filters = {k: v for k, v in given.items() if v is not None}
     return filters or None
@@ -318,12 +334,16 @@ def print_result(console: Console, result: AskResult | AskResponse) -> None:
     else:
         a = result.answer
         console.print(Text(a.text, style="bold green"))
+        cited = " · ".join(x for x in (a.title, a.published, a.byline) if x)
         where = getattr(a, "url", None) or a.source
-        console.print(Text(f"— {a.title} ({where}, chars {a.char_start}–{a.char_end})", "dim"))
+        console.print(Text(f"— {cited} ({where}, chars {a.char_start}–{a.char_end})", "dim"))
     for p in result.passages:
         date = p.published or "undated"
+        byline = f" · {p.byline}" if p.byline else ""
         where = getattr(p, "url", None) or p.source  # a server's answer links to the article
-        head = f"\n[{p.rank}] {p.title} · {where} · {date} · chars {p.char_start}–{p.char_end}"
+        head = (
+            f"\n[{p.rank}] {p.title} · {where} · {date}{byline} · chars {p.char_start}–{p.char_end}"
+        )
         console.print(Text(head + f" · score {p.score:.3f}", style="bold"))
         body = Text(p.text)
         if p.highlight is not None:

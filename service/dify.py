@@ -21,6 +21,7 @@ expression, Milvus, filters them itself):
 |----------------------------|---------------------------------------------|-----------------|
 | `published` (or `date`)    | before, after, <, >, ≤, ≥, is, =            | published range |
 | `source` (`document_name`) | is, =, in, contains, start with, end with   | sources         |
+| `reporter` (`reporters`), `newspaper`, `paper_page`, `place` | is, =, in | the news filters |
 | anything else (metadata)   | is, =                                       | metadata equal  |
 
 Every other operator Dify's UI sends is honoured by testing each document of the collection
@@ -64,12 +65,21 @@ from service.schemas import (
     JsonInt,
     clean_question,
 )
-from service.scope import MAX_FILTER_VALUES, SCOPE_NAMES, near_miss
+from service.scope import MAX_FILTER_VALUES, SCOPE_NAMES, check_page, near_miss
 
 DATE_FIELDS = ("published", "date", "published_at", "publish_date")
 STAMP_FIELDS = {"upload_date": "uploaded", "last_update_date": "updated"}
 """Dify's built-in time fields, and the `Facts` field each reads."""
 SOURCE_FIELDS = ("source", "sources", "document_name")
+NEWS_FIELDS = {
+    "reporter": "reporters",
+    "reporters": "reporters",
+    "newspaper": "newspapers",
+    "paper_page": "paper_pages",
+    "place": "places",
+}
+"""Condition names of the news filters (`service.scope`) and the `Filters` field of each
+(only is, = and in: a document's reporters are several names, not one value to compare)."""
 MAX_CONDITIONS = 20
 
 
@@ -289,6 +299,29 @@ def _metadata_filter(c: _Condition, where: str) -> Filters:
     return Filters(metadata=((c.name, values[0]),))
 
 
+def _news_filter(c: _Condition, where: str, field: str) -> Filters:
+    if c.operator not in ("is", "=", "in"):
+        raise ConditionError(
+            f"{where}.comparison_operator: {c.operator!r} is not supported on {c.name}; "
+            "use is, = or in"
+        )
+    values = _strings(c.value)
+    if not values or len(values) > MAX_FILTER_VALUES:
+        raise ConditionError(f"{where}.value: 1 to {MAX_FILTER_VALUES} values")
+    if field == "paper_pages":
+        try:
+            values = [check_page(v) for v in values]
+        except ValueError as exc:
+            raise ConditionError(f"{where}.value: {exc}") from None
+    given = tuple(values)
+    return Filters(
+        reporters=given if field == "reporters" else (),
+        newspapers=given if field == "newspapers" else (),
+        paper_pages=given if field == "paper_pages" else (),
+        places=given if field == "places" else (),
+    )
+
+
 def condition_filter(c: _Condition, sources: Sequence[str]) -> Filters | None:
     """The filter for one condition; None when it can match no document."""
     where = f"metadata_condition.conditions[{c.index}]"
@@ -297,6 +330,8 @@ def condition_filter(c: _Condition, sources: Sequence[str]) -> Filters | None:
         return _date_filter(c, where)
     if name in SOURCE_FIELDS:
         return _source_filter(c, where, sources)
+    if name in NEWS_FIELDS:
+        return _news_filter(c, where, NEWS_FIELDS[name])
     return _metadata_filter(c, where)
 
 
@@ -317,7 +352,33 @@ def intersect(a: Filters, b: Filters) -> Filters | None:
     for key, value in b.metadata:
         if metadata.setdefault(key, value) != value:
             return None
-    return Filters(start, end, sources, tuple(metadata.items()))
+    if a.reporters and b.reporters and set(a.reporters) != set(b.reporters):
+        # "any of a" and "any of b" is no one list of names: a document has several reporters
+        raise ConditionError(
+            "metadata_condition: two reporter conditions joined by 'and' are not supported; "
+            "use one condition with 'in', or 'or'"
+        )
+    news: list[tuple[str, ...]] = []
+    for mine, theirs in (
+        (a.newspapers, b.newspapers),
+        (a.paper_pages, b.paper_pages),
+        (a.places, b.places),
+    ):
+        both = tuple(v for v in mine if v in theirs) if mine and theirs else mine or theirs
+        if (mine or theirs) and not both:
+            return None
+        news.append(both)
+    newspapers, paper_pages, places = news
+    return Filters(
+        start,
+        end,
+        sources,
+        tuple(metadata.items()),
+        reporters=a.reporters or b.reporters,
+        newspapers=newspapers,
+        paper_pages=paper_pages,
+        places=places,
+    )
 
 
 def to_filters(condition: DifyMetadataCondition | None, sources: Sequence[str]) -> list[Filters]:
@@ -374,6 +435,7 @@ FILTER_OPERATORS = {
     "date": frozenset({"before", "after", "<", ">", "≤", "≥", "<=", ">=", "is", "="}),
     "source": frozenset({"is", "=", "in", "contains", "start with", "end with"}),
     "metadata": frozenset({"is", "="}),
+    "news": frozenset({"is", "=", "in"}),
 }
 """The operators `condition_filter` turns into `Filters`, per kind of field."""
 EMPTY_OPERATORS = frozenset({"empty", "not empty", "is null", "is not null"})
@@ -406,6 +468,8 @@ def _kind(name: str) -> str:
     name = name.strip().lower()
     if name in DATE_FIELDS or name in STAMP_FIELDS:
         return "date"
+    if name in NEWS_FIELDS:
+        return "news"
     return "source" if name in SOURCE_FIELDS else "metadata"
 
 
@@ -528,6 +592,8 @@ def condition_test(c: _Condition) -> DocumentTest:
         return _date_test(c, where)
     if kind == "source":
         return _string_test(c, where, lambda f: f.source)
+    if kind == "news":
+        raise _refuse(c, where, FILTER_OPERATORS["news"])
     key = c.name
     return _string_test(c, where, lambda f: f.metadata.get(key))
 

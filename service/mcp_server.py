@@ -13,11 +13,11 @@ Each tool returns structured content (the same JSON as `/v1/search`, `/v1/ask` a
 `/v1/documents/{id}`, with its output schema) and a short text rendering for clients that
 show text (`search` names its question `question`, as `ask` does). The scope arguments are
 `service.scope`'s, as in `/v1/ask`'s body: `collections` and `filters` (`published_from`,
-`published_to`, `source`, `metadata`). Like those routes, the tools need no key. Bad
-arguments (an empty question, `top_k` outside 1..50, a bad filter date, an unknown key such
-as `sources`, an unknown collection or document) come back as MCP tool errors (`isError:
-true` with the message naming the argument, worded as the HTTP API words it), never as a
-crash.
+`published_to`, `source`, `metadata`, `reporter`, `newspaper`, `paper_page`, `place`). Like
+those routes, the tools need no key. Bad arguments (an empty question, `top_k` outside 1..50,
+a bad filter date, an unknown key such as `sources`, an unknown collection or document) come
+back as MCP tool errors (`isError: true` with the message naming the argument, worded as the
+HTTP API words it), never as a crash.
 """
 
 from __future__ import annotations
@@ -141,7 +141,9 @@ def _passage_lines(passages: list[PassageOut]) -> list[str]:
     reader can follow (the file name only where there is no link), then the doc_id and
     offsets it needs for `get_document`."""
     return [
-        f"[{p.rank}] {p.title} · {p.published or 'undated'} · {p.url or p.source} · "
+        f"[{p.rank}] {p.title} · {p.published or 'undated'} · "
+        + (f"{p.byline} · " if p.byline else "")
+        + f"{p.url or p.source} · "
         f"doc {p.doc_id} chars {p.char_start}–{p.char_end}: {p.text[:80]}…"
         for p in passages
     ]

@@ -185,6 +185,7 @@ class Reference(BaseModel):
     title: str
     source: str
     published: str | None
+    byline: str | None = Field(default=None, description="the byline as printed, if any")
     char_start: int
     char_end: int
     text: str = Field(description="the passage, verbatim: document.text[char_start:char_end]")
@@ -346,9 +347,11 @@ def _markdown_url(url: str) -> str:
 
 
 def _source_line(n: int, p: Passage, url: str) -> str:
-    """`[n] [title](url) · date`: what a reader needs (the doc_id is in `references`)."""
+    """`[n] [title](url) · date · byline` (the byline where the page states one): what a
+    reader needs (the doc_id is in `references`)."""
     title = _markdown_text(p.title or p.source)
-    return f"[{n}] [{title}]({_markdown_url(url)}) · {p.published or UNDATED}"
+    byline = f" · {_markdown_text(p.byline)}" if p.byline else ""
+    return f"[{n}] [{title}]({_markdown_url(url)}) · {p.published or UNDATED}{byline}"
 
 
 Link = Callable[[str, int, int], str]
@@ -409,6 +412,7 @@ def compose(
             title=p.title,
             source=p.source,
             published=p.published,
+            byline=p.byline,
             char_start=p.char_start,
             char_end=p.char_end,
             text=p.text,

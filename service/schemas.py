@@ -151,6 +151,11 @@ class PassageOut(_Out):
     char_start: int = Field(description="code-point offset into the document text, inclusive")
     char_end: int = Field(description="code-point offset into the document text, exclusive")
     highlight: SpanOut | None = Field(description="the answer span when it lies in this passage")
+    byline: str | None = Field(default=None, description="the byline as printed, if any")
+    reporters: list[str] = Field(default_factory=list, description="the byline's names")
+    newspaper: str | None = None
+    paper_page: str | None = Field(default=None, description="the newspaper page (版次)")
+    place: str | None = Field(default=None, description="the dateline's place")
     url: str | None = Field(
         default=None,
         description="link to the article: the document's own `url`, else ragqa's read page "
@@ -168,6 +173,11 @@ class AnswerOut(_Out):
     char_start: int
     char_end: int
     passage_rank: int = Field(description="rank of the passage the answer is quoted from")
+    byline: str | None = Field(default=None, description="the byline as printed, if any")
+    reporters: list[str] = Field(default_factory=list, description="the byline's names")
+    newspaper: str | None = None
+    paper_page: str | None = Field(default=None, description="the newspaper page (版次)")
+    place: str | None = Field(default=None, description="the dateline's place")
     url: str | None = Field(
         default=None,
         description="link to the article: the document's own `url`, else ragqa's read page "
@@ -197,6 +207,11 @@ class DocumentSummaryOut(_Out):
     n_chars: int
     n_passages: int
     collection: str = Field(description="the collection the document belongs to")
+    byline: str | None = Field(default=None, description="the byline as printed, if any")
+    reporters: list[str] = Field(default_factory=list, description="the byline's names")
+    newspaper: str | None = None
+    paper_page: str | None = Field(default=None, description="the newspaper page (版次)")
+    place: str | None = Field(default=None, description="the dateline's place")
 
 
 class AliasOut(OutletOut):

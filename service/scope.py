@@ -2,15 +2,22 @@
 
     {"collections": ["fdnews"],
      "filters": {"published_from": "2025-01-01", "published_to": "2025-12-31",
-                 "source": ["000_0ad1dae646fc90f2.txt"], "metadata": {"desk": "economy"}}}
+                 "source": ["000_0ad1dae646fc90f2.txt"], "metadata": {"desk": "economy"},
+                 "reporter": ["刘健"], "newspaper": ["甘肃日报"], "paper_page": ["7"],
+                 "place": ["兰州"]}}
 
 `collections` omitted: every collection. Every field of `filters` is optional; all given must
 match. The same names everywhere: the JSON body of `POST /v1/ask`, `/v1/ask/stream` and
 `/v1/chat/completions` (where `model: "ragqa-extractive:<collection>"` also names one), the
 arguments of the MCP tools `search` and `ask`, the LangChain retriever, `ragqa ask`, and, as
 query parameters with the filters flattened (`collections`, `published_from`,
-`published_to`, `source`, `metadata=key:value`), `GET /v1/search`. Dify's request is Dify's
-(`knowledge_id` and `metadata_condition`, mapped onto this in `service.dify`).
+`published_to`, `source`, `metadata=key:value`, `reporter`, `newspaper`, `paper_page`,
+`place`), `GET /v1/search`. Dify's request is Dify's (`knowledge_id` and
+`metadata_condition`, mapped onto this in `service.dify`).
+
+`reporter`, `newspaper`, `paper_page` and `place` match the news fields a page states
+(`corpus.newsmeta`): any of the values given, and for `reporter` any of the document's
+reporters; a page is compared without leading zeros (``07`` is ``7``).
 
 A key that is not one of these is refused with a message naming it, and the name meant when
 it is a near miss (`sources` → `source`, `collection` → `collections`): an ignored filter
@@ -20,8 +27,10 @@ would answer from documents the caller meant to exclude, and look like an answer
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
@@ -30,7 +39,8 @@ from index.types import Filters
 
 COLLECTIONS = "collections"
 FILTERS = "filters"
-FILTER_FIELDS = ("published_from", "published_to", "source", "metadata")
+NEWS_FILTER_FIELDS = ("reporter", "newspaper", "paper_page", "place")
+FILTER_FIELDS = ("published_from", "published_to", "source", "metadata", *NEWS_FILTER_FIELDS)
 SCOPE_NAMES = (COLLECTIONS, FILTERS, *FILTER_FIELDS)
 """Every name of the scope vocabulary (the near-miss hints are drawn from these)."""
 MAX_FILTER_VALUES = 100
@@ -57,6 +67,23 @@ def check_date(value: str | None) -> str | None:
 def metadata_strings(values: dict[str, MetadataValue]) -> dict[str, str]:
     """Metadata values as the strings they are stored and compared as (true → "true")."""
     return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items()}
+
+
+PAGE_PATTERN = "^[0-9]{1,4}$"
+PAGE_SCHEMA: JsonDict = {
+    "anyOf": [
+        {"type": "string", "pattern": PAGE_PATTERN},
+        {"type": "integer", "minimum": 0, "maximum": 9999},
+    ]
+}
+"""What `check_page` accepts, for the OpenAPI schema."""
+
+
+def check_page(value: str) -> str:
+    """A newspaper page (版次) as stored: digits without leading zeros ("07" → "7")."""
+    if re.fullmatch(PAGE_PATTERN, value) is None:
+        raise ValueError(f"must be a page number like 7 or 07, got {value[:20]!r}")
+    return str(int(value))
 
 
 def check_collections(value: list[str] | None) -> list[str] | None:
@@ -118,11 +145,44 @@ class FiltersIn(BaseModel):
     metadata: dict[str, MetadataValue] = Field(
         default_factory=dict, description="every key must have this value"
     )
+    reporter: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="reporter names (刘健); any of them among the document's reporters",
+    )
+    newspaper: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="newspapers (甘肃日报); any of them",
+    )
+    paper_page: list[str | int] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description='newspaper pages (版次: 7 or "07"); any of them',
+        json_schema_extra={"items": PAGE_SCHEMA},
+    )
+    place: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="dateline places (兰州 of 新华社兰州…电); any of them",
+    )
 
     @field_validator("published_from", "published_to")
     @classmethod
     def _date(cls, value: str | None) -> str | None:
         return check_date(value)
+
+    @field_validator("paper_page", mode="before")
+    @classmethod
+    def _pages(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values  # pydantic words the refusal
+        pages = []
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, str | int):
+                raise ValueError(f"must be a page number like 7 or 07, got {v!r}")
+            pages.append(check_page(str(v)))
+        return pages
 
     def to_filters(self) -> Filters:
         return Filters(
@@ -130,6 +190,10 @@ class FiltersIn(BaseModel):
             published_to=self.published_to,
             sources=tuple(self.source),
             metadata=tuple(sorted(metadata_strings(self.metadata).items())),
+            reporters=tuple(self.reporter),
+            newspapers=tuple(self.newspaper),
+            paper_pages=tuple(str(p) for p in self.paper_page),
+            places=tuple(self.place),
         )
 
 

@@ -1,7 +1,8 @@
 """Session fixtures: the real model and one index of the seed corpus, built once per run.
 
 The index lives in `var/test-index`; the build is incremental and keyed on file hashes, model,
-chunking parameters and the pipeline code, so a second run reuses it when nothing changed.
+chunking parameters and the pipeline code (the sources of `corpus/` and `index/`, hashed beside
+the index in `var/test-index.code`), so a second run reuses it when nothing changed.
 Tests must not modify it: copy it (`copy_index`) to change or reload. `live_server` runs the
 real service (`python -m service`) over that index on a free port, for the service's end-to-end
 and browser tests and the evaluation's HTTP answerer. `postgres` is a PostgreSQL server for the
@@ -35,6 +36,7 @@ _runtime()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_INDEX = ROOT / "var" / "test-index"
+TEST_INDEX_CODE = ROOT / "var" / "test-index.code"
 TEST_API_KEY = "test-admin-key-0123456789"
 TEST_ORIGIN = "http://widget.example"
 
@@ -53,13 +55,29 @@ def index_dir(embedder) -> Path:  # type: ignore[no-untyped-def]
     from corpus import DEFAULT_CORPUS_DIR
     from index.store.build import build_index, index_is_current
 
+    code = _pipeline_code()
+    stale = not TEST_INDEX_CODE.is_file() or TEST_INDEX_CODE.read_text() != code
+    if stale:
+        shutil.rmtree(TEST_INDEX, ignore_errors=True)
     if not index_is_current(
         DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, encoder=embedder.encoder
     ):
         build_index(
             DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, progress=False, embedder=embedder
         )
+    TEST_INDEX_CODE.write_text(code)
     return TEST_INDEX
+
+
+def _pipeline_code() -> str:
+    """A hash of the code that turns articles into an index (cleaning, chunking, encoding)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((*ROOT.glob("corpus/**/*.py"), *ROOT.glob("index/**/*.py"))):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")

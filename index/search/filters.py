@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.documents import Document
+from corpus.newsmeta import NewsMeta
 from index.types import Alias, Filters
 
 DEFAULT_COLLECTION = "default"
@@ -90,7 +91,21 @@ def _matches(document: Document, metadata: Mapping[str, str], filters: Filters) 
             return False
     if filters.sources and document.source not in filters.sources:
         return False
+    # a plain index directory keeps metadata with its documents, a store in its rows
+    news = NewsMeta.from_metadata(metadata or document.metadata)
+    if not _news_matches(news, filters):
+        return False
     return all(metadata.get(key) == value for key, value in filters.metadata)
+
+
+def _news_matches(news: NewsMeta, filters: Filters) -> bool:
+    """Each news filter given: one of its values is the document's (reporters: any of them)."""
+    return (
+        (not filters.reporters or bool(set(filters.reporters) & set(news.reporters)))
+        and (not filters.newspapers or news.newspaper in filters.newspapers)
+        and (not filters.paper_pages or news.paper_page in filters.paper_pages)
+        and (not filters.places or news.place in filters.places)
+    )
 
 
 def allowed_chunks(document_mask: np.ndarray | None, chunk_rows: np.ndarray) -> np.ndarray | None:

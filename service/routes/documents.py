@@ -43,6 +43,7 @@ async def get_document(doc_id: str, engine: EngineDep) -> DocumentOut:
 def document_out(engine: Engine, doc_id: str) -> DocumentOut:
     """The `DocumentOut` of a live document (shared by this route and the MCP tool)."""
     document = engine.contents.document(doc_id)
+    news = engine.contents.news_of(document)
     return DocumentOut(
         doc_id=document.doc_id,
         title=document.title,
@@ -51,6 +52,11 @@ def document_out(engine: Engine, doc_id: str) -> DocumentOut:
         n_chars=len(document.text),
         n_passages=engine.contents.n_passages_of(doc_id),
         collection=engine.contents.collection_of(doc_id),
+        byline=news.byline,
+        reporters=list(news.reporters),
+        newspaper=news.newspaper,
+        paper_page=news.paper_page,
+        place=news.place,
         text=document.text,
         url=document.url,
         metadata=dict(engine.contents.metadata_of(doc_id)),

@@ -29,6 +29,7 @@ from service.scope import (
     DATE_SCHEMA,
     FILTER_FIELDS,
     MAX_FILTER_VALUES,
+    PAGE_PATTERN,
     FiltersIn,
     unknown_field,
 )
@@ -61,9 +62,14 @@ def repeatable(pattern: str | None = None, max_items: int | None = None) -> Any:
 
 
 def _filters(
-    published_from: str | None, published_to: str | None, source: list[str], metadata: list[str]
+    published_from: str | None,
+    published_to: str | None,
+    source: list[str],
+    metadata: list[str],
+    news: dict[str, list[str]] | None = None,
 ) -> FiltersIn | None:
-    if published_from is None and published_to is None and not source and not metadata:
+    news = {k: v for k, v in (news or {}).items() if v}
+    if published_from is None and published_to is None and not (source or metadata or news):
         return None
     pairs: dict[str, str] = {}
     for item in metadata:
@@ -72,14 +78,25 @@ def _filters(
             raise InvalidRequest(f"metadata: {item!r} is not key:value")
         pairs[key] = value
     try:
-        return FiltersIn(
-            published_from=published_from,
-            published_to=published_to,
-            source=source,
-            metadata=dict(pairs),
-        )
+        fields: dict[str, Any] = {
+            "published_from": published_from,
+            "published_to": published_to,
+            "source": source,
+            "metadata": dict(pairs),
+            **news,
+        }
+        return FiltersIn.model_validate(fields)
     except ValidationError as exc:
         raise validation_error(exc.errors()) from exc
+
+
+def _news_query(description: str, pattern: str | None = None) -> Any:
+    """A repeatable news filter parameter (`service.scope`'s `reporter`, `newspaper`, ...)."""
+    return Query(
+        description=f"{description} (repeat, at most {MAX_FILTER_VALUES})",
+        max_length=MAX_FILTER_VALUES,
+        json_schema_extra=repeatable(pattern, max_items=MAX_FILTER_VALUES),
+    )
 
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(404, 422, 429, 503))
@@ -128,6 +145,13 @@ async def search(
             json_schema_extra=repeatable("^[^:]+:"),
         ),
     ] = None,
+    reporter: Annotated[list[str] | None, _news_query("reporter names; any of them")] = None,
+    newspaper: Annotated[list[str] | None, _news_query("newspapers; any of them")] = None,
+    paper_page: Annotated[
+        list[str] | None,
+        _news_query("newspaper pages (版次, 7 or 07); any of them", PAGE_PATTERN),
+    ] = None,
+    place: Annotated[list[str] | None, _news_query("dateline places; any of them")] = None,
 ) -> SearchResponse:
     """The passages `/v1/ask` would return, best first, without an answer. Filters as in
     `/v1/ask`'s `filters`, as query parameters; any other parameter is a 422 naming it."""
@@ -145,8 +169,17 @@ async def search(
     )
     if names is not None and not names:
         raise InvalidRequest("collections: must name at least one collection")
+    news = {"reporter": reporter, "newspaper": newspaper, "paper_page": paper_page, "place": place}
     wanted, filters = queries.restriction(
-        engine, names, _filters(published_from, published_to, source or [], metadata or [])
+        engine,
+        names,
+        _filters(
+            published_from,
+            published_to,
+            source or [],
+            metadata or [],
+            {k: v for k, v in news.items() if v},
+        ),
     )
     request.state.question_chars = len(query)
     start = time.perf_counter()

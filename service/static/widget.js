@@ -443,7 +443,7 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
           const item = el("li", "cite");
           const regionId = nextId("passage");
           const btn = attrs(el("button", "cite-btn"), { type: "button", "aria-controls": regionId, "data-rank": rank });
-          const meta = el("span", "meta nw", p.published || t.undated);
+          const meta = el("span", "meta nw", [p.published || t.undated, p.byline].filter(Boolean).join(" · "));
           btn.append(el("span", "num", `[${rank}]`), el("span", "ct", p.title || p.source), meta);
           btn.insertAdjacentHTML("beforeend", ICON_CHEVRON);
           const region = attrs(el("div", "passage"), { id: regionId, role: "region", "aria-label": `[${rank}] ${p.title || ""}` });
@@ -506,7 +506,7 @@ footer{padding:0 16px 10px;font-size:11.5px;color:var(--muted);background:var(--
               "aria-label": `${t.quotedFrom} [${answer.passage_rank}]`,
             });
             ref.addEventListener("click", () => expandCitation(answer.passage_rank));
-            const cited = [answer.title || answer.source, answer.published || t.undated].join(" · ");
+            const cited = [answer.title || answer.source, answer.published || t.undated, answer.byline].filter(Boolean).join(" · ");
             via.append(`${t.quotedFrom} `, ref, ` ${cited}`, ...sourceLink(answer.url, t.link, `${t.link}: ${answer.title || ""}`));
             body.append(para, via);
             renderCitations(passages, t.sources, answer);

@@ -22,6 +22,19 @@ def test_inspect_lists_every_seed_document_with_id_title_date_and_size() -> None
     assert "0 load problems" in table
 
 
+def test_inspect_shows_the_date_page_and_byline_each_page_states() -> None:
+    out = io.StringIO()
+    assert inspect(out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["id", "source", "title", "date", "page", "chars", "byline"]
+    rows = {line.split("  ")[0]: line.split()[-5:] for line in lines[2:15]}
+    # title words, date, page, characters, byline (the byline's words are the last ones)
+    assert rows["002_a6192bb7d02a95be.txt:0"] == ["产业焕发新气象", "2025-01-22", "7", "4067", "-"]
+    assert rows["003_9e92c380d67ef266.txt:0"] == ["-", "-", "2359", "新甘肃·甘肃日报记者", "刘健"]
+    assert rows["000_0ad1dae646fc90f2.txt:1"] == ["闯出新路子", "-", "-", "250", "陈发明"]
+    assert "新甘肃·甘肃日报记者 刘健" in lines[2 + 6]  # the byline printed whole
+
+
 def test_inspect_reports_problems_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("兰州新区今年以来持续推进产业项目建设。", encoding="utf-8")
     (tmp_path / "bad.jsonl").write_text("{oops\n", encoding="utf-8")

@@ -20,7 +20,7 @@ def test_each_heading_1_section_is_an_article_titled_by_its_heading() -> None:
     assert problems == []
     assert [(d.doc_id, d.title, d.published, d.metadata) for d in documents] == [
         ("two-articles.docx:0", "兰州新区氢能产业园开工建设", None, {}),
-        ("two-articles.docx:1", "河西走廊风电项目并网发电", None, {}),
+        ("two-articles.docx:1", "河西走廊风电项目并网发电", None, {"place": "酒泉"}),
     ]
     assert documents[0].text == (
         "1月21日，兰州新区氢能产业园开工建设，总投资52亿元，规划建设制氢、储氢和加氢装备生产线。"

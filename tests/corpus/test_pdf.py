@@ -47,7 +47,8 @@ def test_a_two_column_epaper_page_reads_in_order_and_splits_into_its_articles() 
     assert problems == []
     assert [(d.doc_id, d.title, d.published, d.source) for d in documents] == [
         ("epaper-two-columns.pdf:0", "兰州新区氢能产业园开工建设", "2025-01-22", EPAPER.name),
-        ("epaper-two-columns.pdf:1", "河西走廊风电项目并网发电", None, EPAPER.name),
+        # the page's date line, above both articles, dates both
+        ("epaper-two-columns.pdf:1", "河西走廊风电项目并网发电", "2025-01-22", EPAPER.name),
     ]
     # The first paragraph runs from the foot of the left column ("园区一") to the top of the
     # right one ("期占地"): columns are read left to right, and the break is re-joined.
@@ -55,7 +56,7 @@ def test_a_two_column_epaper_page_reads_in_order_and_splits_into_its_articles() 
     assert documents[1].text == SECOND_TEXT
     assert [{k: v for k, v in d.metadata.items() if k != "layout"} for d in documents] == [
         {"page": "1"},
-        {"page": "1"},
+        {"page": "1", "place": "酒泉"},  # 本报酒泉讯
     ]
 
 

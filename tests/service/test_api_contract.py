@@ -8,7 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 QUESTION = "酒钢集团的产品种类扩展到了多少个"
-PASSAGE_FIELDS = {
+NEWS_FIELDS = {"byline", "reporters", "newspaper", "paper_page", "place"}
+"""What the article's page states besides title and date (null or [] where it states none)."""
+PASSAGE_FIELDS = NEWS_FIELDS | {
     "rank",
     "score",
     "text",
@@ -22,7 +24,7 @@ PASSAGE_FIELDS = {
     "url",
     "aliases",
 }
-ANSWER_FIELDS = {
+ANSWER_FIELDS = NEWS_FIELDS | {
     "text",
     "doc_id",
     "title",
@@ -34,7 +36,7 @@ ANSWER_FIELDS = {
     "url",
     "aliases",
 }
-SUMMARY_FIELDS = {
+SUMMARY_FIELDS = NEWS_FIELDS | {
     "doc_id",
     "title",
     "source",
@@ -128,6 +130,21 @@ def test_documents_list_and_detail_agree(client: TestClient, engine: Any) -> Non
         assert summary["collection"] == "default"
         assert {k: detail[k] for k in SUMMARY_FIELDS} == summary
         assert len(detail["text"]) == summary["n_chars"]
+
+
+def test_documents_carry_what_their_page_states(client: TestClient) -> None:
+    listing = {d["doc_id"]: d for d in client.get("/v1/documents").json()}
+    news = {k: listing["003_9e92c380d67ef266.txt:0"][k] for k in ("title", *sorted(NEWS_FIELDS))}
+    assert news == {
+        "title": "强基筑项 提质增效",
+        "byline": "新甘肃·甘肃日报记者 刘健",
+        "newspaper": "甘肃日报",
+        "paper_page": None,
+        "place": None,
+        "reporters": ["刘健"],
+    }
+    dated = listing["002_a6192bb7d02a95be.txt:0"]
+    assert (dated["published"], dated["paper_page"], dated["byline"]) == ("2025-01-22", "7", None)
 
 
 def test_unknown_document_is_404_naming_the_id(client: TestClient) -> None:

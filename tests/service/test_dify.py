@@ -134,6 +134,26 @@ def test_source_contains_and_a_list_name_and_the_logic_key(
     assert got and {r["metadata"]["source"] for r in got} == {DATED_SOURCE}
 
 
+def test_news_conditions_keep_what_the_pages_state(live_server: str, live_api_key: str) -> None:
+    by_reporter = records(
+        dify_post(live_server, live_api_key, metadata_condition=condition("reporter", "is", "刘健"))
+    )
+    assert by_reporter and {r["metadata"]["source"] for r in by_reporter} == {
+        "003_9e92c380d67ef266.txt"  # 新甘肃·甘肃日报记者 刘健
+    }
+    by_page = records(
+        dify_post(
+            live_server, live_api_key, metadata_condition=condition("paper_page", "in", ["07"])
+        )
+    )
+    assert by_page and {r["metadata"]["source"] for r in by_page} == {DATED_SOURCE}  # 版次：07
+    both = condition("reporter", "is", "刘健")
+    both["conditions"].append({"name": "reporter", "comparison_operator": "is", "value": "彭雯"})
+    refused = dify_post(live_server, live_api_key, metadata_condition=both)
+    assert refused.status_code == 422
+    assert "two reporter conditions joined by 'and'" in refused.text
+
+
 def test_published_after_keeps_dated_articles_only(live_server: str, live_api_key: str) -> None:
     got = records(
         dify_post(

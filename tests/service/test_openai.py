@@ -50,6 +50,7 @@ def test_chat_reply_is_the_answer_then_numbered_sources(client: OpenAI, live_ser
     assert reply.model == MODEL_ID and reply.choices[0].finish_reason == "stop"
     lines = [
         f"[{n}] [{p['title']}](<{p['url']}>) · {p['published'] or 'undated'}"
+        + (f" · {p['byline']}" if p["byline"] else "")  # where the page prints one
         for n, p in enumerate(expected["passages"], 1)
     ]
     assert content == f"{answer['text']} [{answer['passage_rank']}]\n\nSources:\n\n" + (

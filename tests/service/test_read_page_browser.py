@@ -40,10 +40,11 @@ def test_a_citation_link_opens_the_article_with_the_answer_marked(page, live_ser
     reply = last_reply(page)
     reply.locator(".answer-text mark").wait_for(timeout=60_000)
 
-    # Each citation: title and date (the seed articles are undated), and a link.
+    # Each citation: title, date (the seed articles are undated) and byline if any, and a link.
     item = reply.locator(".cite").nth(rank - 1)
     assert item.locator(".ct").inner_text() == passage["title"]
-    assert item.locator(".meta").inner_text() == (passage["published"] or "未注明日期")
+    meta = [passage["published"] or "未注明日期", passage["byline"]]
+    assert item.locator(".meta").inner_text() == " · ".join(m for m in meta if m)
     link = item.locator("a.src")
     assert link.inner_text() == "原文 ↗"
     # The passage holding the answer links to the answer span; the others to themselves.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from corpus.newsmeta import NEWSPAPER, PAPER_PAGE, PLACE, REPORTER_SEPARATOR, REPORTERS
 from index.types import Filters
 
 
@@ -30,7 +31,36 @@ def filter_expression(collections: Sequence[str] | None, filters: Filters | None
             parts.append(f"source in [{', '.join(quote(s) for s in filters.sources)}]")
         for key, value in filters.metadata:
             parts.append(f"metadata[{quote(key)}] == {quote(value)}")
+        parts += _news_parts(filters)
     return " and ".join(f"({p})" for p in parts)
+
+
+def _news_parts(filters: Filters) -> list[str]:
+    """The news filters over the metadata JSON; reporters are one string joined by ``、``,
+    so a name matches as the whole value or as one item of it, never inside another name."""
+    parts: list[str] = []
+    for key, values in (
+        (NEWSPAPER, filters.newspapers),
+        (PAPER_PAGE, filters.paper_pages),
+        (PLACE, filters.places),
+    ):
+        if values:  # Milvus takes no `in` over a JSON key: one comparison per value
+            parts.append(" or ".join(f"metadata[{quote(key)}] == {quote(v)}" for v in values))
+    if filters.reporters:
+        field = f"metadata[{quote(REPORTERS)}]"
+        sep = REPORTER_SEPARATOR
+        alternatives = [
+            f"{field} {op} {quote(pattern)}"
+            for name in filters.reporters
+            for op, pattern in (
+                ("==", name),
+                ("like", f"{name}{sep}%"),
+                ("like", f"%{sep}{name}"),
+                ("like", f"%{sep}{name}{sep}%"),
+            )
+        ]
+        parts.append(" or ".join(alternatives))
+    return parts
 
 
 def _in_list(field: str, values: Iterable[str | int], negate: bool = False) -> str:
