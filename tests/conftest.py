@@ -57,8 +57,9 @@ def index_dir(embedder) -> Path:  # type: ignore[no-untyped-def]
 
     code = _pipeline_code()
     stale = not TEST_INDEX_CODE.is_file() or TEST_INDEX_CODE.read_text() != code
-    if stale:
+    if stale:  # the vectors cached beside it too: an int8 vector depends on its batch
         shutil.rmtree(TEST_INDEX, ignore_errors=True)
+        TEST_INDEX.with_name(TEST_INDEX.name + ".embeddings.sqlite").unlink(missing_ok=True)
     if not index_is_current(
         DEFAULT_CORPUS_DIR, TEST_INDEX, embedder.name, encoder=embedder.encoder
     ):
