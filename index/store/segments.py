@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -187,15 +188,59 @@ def segment_names(segments_dir: Path) -> list[str]:
     )
 
 
-def remove_debris(segments_dir: Path, live: set[str]) -> list[str]:
-    """Delete temporary directories and segments no committed batch refers to."""
+def remove_debris(segments_dir: Path, live: set[str], tmp_older_than_s: float = 0) -> list[str]:
+    """Delete temporary directories and segments no committed batch refers to.
+
+    `tmp_older_than_s`: leave temporary directories younger than this (a cache several
+    processes share, where another process may be writing one right now)."""
     removed: list[str] = []
     if not segments_dir.is_dir():
         return removed
+    now_s = time.time()
     for path in segments_dir.iterdir():
-        if path.name.startswith(".tmp-") or (
-            path.name.startswith(PREFIX) and path.name not in live
-        ):
+        temporary = path.name.startswith(".tmp-")
+        if temporary and tmp_older_than_s and _age_s(path, now_s) < tmp_older_than_s:
+            continue
+        if temporary or (path.name.startswith(PREFIX) and path.name not in live):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
+
+
+def _age_s(path: Path, now_s: float) -> float:
+    try:
+        return now_s - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def segment_files(segments_dir: Path, name: str) -> dict[str, bytes]:
+    """The files of segment `name` as bytes (what the store holds of it, when it is shared)."""
+    path = segments_dir / name
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+def materialize(segments_dir: Path, name: str, files: dict[str, bytes]) -> None:
+    """Write segment `name` from its files (as the store holds them) into `segments_dir`, a
+    local cache: into a temporary sibling, then renamed into place, so a directory with a
+    segment's name is complete. Another process that put it there first wins (same files).
+    Not fsynced: a cache lost in a crash is fetched again."""
+    if MANIFEST not in files:
+        raise IndexCorruptError(
+            f"the document store holds no files of segment {name} (written before segments "
+            "were kept in the store?): start one replica once with the data directory that "
+            "holds it, which uploads it"
+        )
+    segments_dir.mkdir(parents=True, exist_ok=True)
+    tmp = segments_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        for file, data in files.items():
+            (tmp / Path(file).name).write_bytes(data)
+        try:
+            os.rename(tmp, segments_dir / name)
+        except OSError:
+            if not (segments_dir / name / MANIFEST).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
