@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         glossary_setting(value)  # a missing file fails at start-up, naming RAGQA_GLOSSARY
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("store_url", mode="before")
     @classmethod
     def _empty_url_is_none(cls, value: object) -> object:

@@ -227,10 +227,10 @@ class Library:
                 self._lock_depth += 1
                 try:
                     stale = self._generation != self.store.generation()
-                    if stale or force or self._backend_behind or not self._synced():
-                        self._publish()
-                    else:
-                        self._sync_pending = False
+                    need_sync = force or self._backend_behind or not self._synced()
+                    if stale or need_sync:
+                        self._publish(sync=need_sync)
+                    self._sync_pending = False
                 finally:
                     self._lock_depth -= 1
                     self._writer.release()

@@ -27,6 +27,12 @@ from index.search.milvus.filters import _in_list
 
 log = logging.getLogger(__name__)
 
+CONSISTENCY = "Strong"
+"""Every read sees every write acknowledged before it, whichever client wrote it. Replicas
+share one Milvus and each writes through its own client: with Milvus' default ("Bounded", a
+few seconds of staleness) a document another replica just wrote would be missing from
+searches for that long, and a sync could miss rows to delete (`index.store.library`)."""
+
 
 class Syncable(Protocol):
     """What `MilvusIndex.sync` reads of a view (`index.search.milvus.view.MilvusView`)."""
@@ -188,6 +194,7 @@ class MilvusIndex:
                 batch_size=4096,
                 filter="",
                 output_fields=["key"],
+                consistency_level=CONSISTENCY,
                 timeout=self.settings.timeout_s,
             )
             try:
@@ -272,6 +279,7 @@ class MilvusIndex:
                 limit=k,
                 filter=where,
                 output_fields=["key", "vector"],
+                consistency_level=CONSISTENCY,
                 search_params={"metric_type": "IP"},
                 timeout=self.settings.timeout_s,
             ),
@@ -300,6 +308,7 @@ class MilvusIndex:
                 limit=k,
                 filter=where,
                 output_fields=["key"],
+                consistency_level=CONSISTENCY,
                 search_params={"metric_type": "BM25"},
                 timeout=self.settings.timeout_s,
             ),
@@ -318,6 +327,7 @@ class MilvusIndex:
                 name,
                 filter=_in_list("key", part),
                 output_fields=["key", "vector"],
+                consistency_level=CONSISTENCY,
                 limit=len(part),
                 timeout=self.settings.timeout_s,
             )
@@ -342,6 +352,7 @@ class MilvusIndex:
                 filter=_in_list("key", part),
                 limit=len(part),
                 output_fields=["key"],
+                consistency_level=CONSISTENCY,
                 search_params={"metric_type": "IP"},
                 timeout=self.settings.timeout_s,
             )
@@ -354,7 +365,11 @@ class MilvusIndex:
             "count rows",
             self.settings,
             lambda: self.client.query(
-                name, filter=where, output_fields=["count(*)"], timeout=self.settings.timeout_s
+                name,
+                filter=where,
+                output_fields=["count(*)"],
+                consistency_level=CONSISTENCY,
+                timeout=self.settings.timeout_s,
             ),
         )
         return int(rows[0]["count(*)"]) if rows else 0
