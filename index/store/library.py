@@ -53,6 +53,7 @@ from index.errors import (
     IndexCorruptError,
     IndexMismatchError,
     InvalidDocumentError,
+    StoreUnavailableError,
 )
 from index.rank.fitted import Fitted, shipped
 from index.rank.glossary import Glossary
@@ -295,8 +296,11 @@ class Library:
         self._backend_behind = False
         if sync and self.shared:
             self._sync_pending = False
-            with self.store.transaction() as conn:
-                DocStore.set_meta(conn, SYNCED, str(generation))
+            try:  # a hint for the other replicas: without it, one of them syncs again
+                with self.store.transaction() as conn:
+                    DocStore.set_meta(conn, SYNCED, str(generation))
+            except StoreUnavailableError:
+                logger.warning("could not record the synced generation %d", generation)
         engine = Engine(
             parts.data,
             self.embedder,

@@ -17,6 +17,10 @@ A segment is written into a hidden temporary sibling, fsynced and renamed into p
 directory with a segment's name is always complete. Which segments (and which rows of them)
 are live is recorded by the document store, not here: a segment no committed store row
 points to is debris from an interrupted batch and is removed when the library opens.
+
+On a store replicas share (PostgreSQL) the store also holds each segment's files
+(`segment_files`, the bytes of the files above) and the directory is a cache: `materialize`
+writes a segment fetched from the store, `segment_files` reads one to store it.
 """
 
 from __future__ import annotations
