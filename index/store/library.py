@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -74,6 +73,7 @@ from index.store.segments import (
     read_segment,
     remove_debris,
     segment_files,
+    temporary_name,
     write_segment,
 )
 from index.store.writerlock import writer_lock
@@ -91,8 +91,6 @@ from index.text.chunking import ChunkingParams
 
 logger = logging.getLogger("ragqa.store")
 
-CACHE_TMP_MAX_AGE_S = 3600.0
-"""A temporary directory in a shared segment cache older than this is a killed fetch's."""
 SYNCED = "synced_generation"
 """Meta key: the last generation the backend was synced to (on a shared store)."""
 
@@ -344,8 +342,8 @@ class Library:
     def recover(self) -> list[str]:
         """After a crash: drop segments no committed batch refers to (files and rows). On a
         shared store, also upload the files of segments written before they were kept there
-        (from this data directory), and leave the cache's recent temporary directories to the
-        processes writing them."""
+        (from this data directory), and leave the cache's temporary directories of processes
+        still running to them."""
         with self._writing():
             with self._commit() as conn:
                 DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
@@ -362,7 +360,7 @@ class Library:
                             conn, name, segment_files(self.segments_dir, name)
                         )
                     logger.info("uploaded segment %s into the document store", name)
-            return remove_debris(self.segments_dir, live, tmp_older_than_s=CACHE_TMP_MAX_AGE_S)
+            return remove_debris(self.segments_dir, live, shared_cache=True)
 
     def _stage(self, segment: SegmentData) -> tuple[str, dict[str, bytes], Path | None]:
         """Write `segment` as a new segment: into the segments directory (a local store), or
@@ -372,7 +370,8 @@ class Library:
         if not self.shared:
             return write_segment(self.segments_dir, segment), {}, None
         self.segments_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-stage-", dir=self.segments_dir))
+        staging = self.segments_dir / temporary_name("stage")
+        staging.mkdir()
         try:
             name = write_segment(staging, segment)
             return name, segment_files(staging, name), staging

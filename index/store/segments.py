@@ -192,18 +192,19 @@ def segment_names(segments_dir: Path) -> list[str]:
     )
 
 
-def remove_debris(segments_dir: Path, live: set[str], tmp_older_than_s: float = 0) -> list[str]:
+def remove_debris(segments_dir: Path, live: set[str], shared_cache: bool = False) -> list[str]:
     """Delete temporary directories and segments no committed batch refers to.
 
-    `tmp_older_than_s`: leave temporary directories younger than this (a cache several
-    processes share, where another process may be writing one right now)."""
+    `shared_cache`: the directory is a cache other processes on this machine may be writing
+    into right now; a temporary directory is left alone while the process named in it
+    (`temporary_name`) runs, for at most `TMP_MAX_AGE_S`."""
     removed: list[str] = []
     if not segments_dir.is_dir():
         return removed
     now_s = time.time()
     for path in segments_dir.iterdir():
         temporary = path.name.startswith(".tmp-")
-        if temporary and tmp_older_than_s and _age_s(path, now_s) < tmp_older_than_s:
+        if temporary and shared_cache and _in_use(path, now_s):
             continue
         if temporary or (path.name.startswith(PREFIX) and path.name not in live):
             shutil.rmtree(path, ignore_errors=True)
@@ -211,11 +212,29 @@ def remove_debris(segments_dir: Path, live: set[str], tmp_older_than_s: float = 
     return removed
 
 
-def _age_s(path: Path, now_s: float) -> float:
+TMP_MAX_AGE_S = 3600.0
+"""A temporary directory in a shared cache older than this is debris, whoever made it."""
+
+
+def temporary_name(kind: str) -> str:
+    """The name of a temporary directory in a shared cache: `.tmp-KIND-PID-RANDOM`."""
+    return f".tmp-{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _in_use(path: Path, now_s: float) -> bool:
+    """True while the process named in a `temporary_name` runs (and the directory is young)."""
+    parts = path.name.split("-")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return False
     try:
-        return now_s - path.stat().st_mtime
+        if now_s - path.stat().st_mtime > TMP_MAX_AGE_S:
+            return False
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return False
     except OSError:
-        return 0.0
+        return True  # it exists (another user's: not ours to judge)
+    return True
 
 
 def segment_files(segments_dir: Path, name: str) -> dict[str, bytes]:
@@ -236,7 +255,7 @@ def materialize(segments_dir: Path, name: str, files: dict[str, bytes]) -> None:
             "holds it, which uploads it"
         )
     segments_dir.mkdir(parents=True, exist_ok=True)
-    tmp = segments_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    tmp = segments_dir / temporary_name("fetch")
     tmp.mkdir()
     try:
         for file, data in files.items():
