@@ -176,10 +176,10 @@ def ingest(
 
         seconds = 0.0
 
-        def view(self, data: Any, catalog: Any) -> Any:
+        def view(self, data: Any, catalog: Any, sync: bool = True) -> Any:
             t0 = time.perf_counter()
             try:
-                return super().view(data, catalog)
+                return super().view(data, catalog, sync=sync)
             finally:
                 TimedBackend.seconds += time.perf_counter() - t0
 

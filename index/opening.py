@@ -17,9 +17,10 @@ from index.text.chunking import ChunkingParams
 
 
 def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None = None) -> Library:
-    """The library in `settings.data_dir`. With `sync` (serving), the corpus index is imported
-    into `default` and checked against the model and encoder; without (a command that writes
-    and exits), it is opened as it is, with merges in the foreground.
+    """The library in `settings.data_path()` (with a PostgreSQL store, only a cache of the
+    segments the store holds: see `index.store.library`). With `sync` (serving), the corpus
+    index is imported into `default` and checked against the model and encoder; without (a
+    command that writes and exits), it is opened as it is, with merges in the foreground.
 
     The fitted bundle (`fitted`, else `index/rank/params.json`) is loaded once, checked
     against the corpus index (and, by the library, against its own configuration) and passed
@@ -34,7 +35,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
         encoder = resolve_encoder(settings.encoder, settings.model)
         embedder = load_embedder(settings.model, encoder=encoder)
         return Library.open(
-            settings.data_dir,
+            settings.data_path(),
             embedder,
             url=settings.store_url,
             background_merge=False,
@@ -73,7 +74,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
     embedder = load_embedder(settings.model, encoder=encoder)
     backend = open_backend(settings.backend, embedder.dim, settings.milvus(), fitted)
     library = Library.open(
-        settings.data_dir,
+        settings.data_path(),
         embedder,
         url=settings.store_url,
         backend=backend,

@@ -6,6 +6,9 @@ pydantic ValidationError as one line per bad key for the CLI.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -80,8 +83,9 @@ class Settings(BaseSettings):
         "off; unset: the shipped glossary of economic-news terms (index/rank/glossary_en_zh.tsv). "
         "Checked here at start-up and passed to the engine (`index.opening.open_library`)",
     )
-    data_dir: Path = paths.DATA_DIR
-    """The document store (SQLite, unless `store_url` says otherwise) and index segments."""
+    data_dir: Path | None = None
+    """The document store (SQLite, unless `store_url` says otherwise) and index segments;
+    with a PostgreSQL store, only this replica's cache of segments. Unset: `data_path()`."""
     store_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the document store (default: SQLite)"
     )
@@ -179,6 +183,11 @@ class Settings(BaseSettings):
         glossary_setting(value)  # a missing file fails at start-up, naming RAGQA_GLOSSARY
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("store_url", mode="before")
     @classmethod
     def _empty_url_is_none(cls, value: object) -> object:
@@ -232,6 +241,23 @@ class Settings(BaseSettings):
             except BackendConfigError as exc:
                 raise ValueError(str(exc).removeprefix(f"RAGQA_MILVUS_URI={value!r}: ")) from None
         return value
+
+    def data_path(self) -> Path:
+        """`data_dir`, else: with a PostgreSQL store (which holds the segments and the writer
+        lock, so replicas share no directory) a cache directory of this user's under the
+        system's temporary directory, one per store; otherwise `var/data`."""
+        if self.data_dir is not None:
+            return self.data_dir
+        if self.store_url is None:
+            return paths.DATA_DIR
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.store_url)
+        if url.get_backend_name() != "postgresql":
+            return paths.DATA_DIR
+        shown = url.render_as_string(hide_password=True)
+        digest = hashlib.sha256(shown.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"ragqa-cache-{os.getuid()}-{digest}"
 
     def milvus(self) -> MilvusSettings:
         """The Milvus settings (`RAGQA_MILVUS_*`) as the backend takes them."""

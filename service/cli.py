@@ -270,7 +270,7 @@ def _ask_local(settings: Settings, request: AskRequest) -> AskResponse:
     if (
         settings.import_corpus
         and not settings.index_dir.is_dir()
-        and not settings.data_dir.exists()
+        and not settings.data_path().exists()
     ):
         fail(f"no index at {settings.index_dir}: run `ragqa build`")
     try:

@@ -265,6 +265,17 @@ class StatusResponse(BaseModel):
     status: str
 
 
+class ReadyResponse(StatusResponse):
+    """`/readyz`: ready, and (serving the document store) what this replica serves."""
+
+    version: int | None = Field(
+        default=None,
+        description="the document store's generation this replica's view serves (bumped by "
+        "every committed write; replicas on one store converge on the same number)",
+    )
+    segments: int | None = Field(default=None, description="index segments the view reads")
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry documenting the error model for the given statuses."""
     descriptions = {

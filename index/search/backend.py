@@ -42,8 +42,9 @@ class Backend(Protocol):
     last_sync: str | None
     """What the last `view` changed in the backend (None: nothing)."""
 
-    def view(self, data: IndexData, catalog: Catalog) -> IndexView:
-        """The view of `data` to serve; the backend holds its live rows when this returns."""
+    def view(self, data: IndexData, catalog: Catalog, sync: bool = True) -> IndexView:
+        """The view of `data` to serve; with `sync`, the backend holds its live rows when this
+        returns (without: a replica that is not the writer serves what the writer synced)."""
         ...
 
     def check(self, view: IndexView) -> str | None:
@@ -63,7 +64,7 @@ class FaissBackend:
     name = "faiss"
     last_sync: str | None = None
 
-    def view(self, data: IndexData, catalog: Catalog) -> IndexView:
+    def view(self, data: IndexData, catalog: Catalog, sync: bool = True) -> IndexView:
         return IndexView(data)
 
     def check(self, view: IndexView) -> str | None:
@@ -87,13 +88,18 @@ class MilvusBackend:
         self.last_sync: str | None = None
         self._first = True
 
-    def view(self, data: IndexData, catalog: Catalog) -> IndexView:
+    def view(self, data: IndexData, catalog: Catalog, sync: bool = True) -> IndexView:
         """A Milvus view of `data`, after Milvus was made to hold exactly its live rows
         (retried `SYNC_ATTEMPTS` times: the sync is idempotent). The first view of a process
-        is its start-up check: a disagreement found then is logged, with what was repaired."""
+        is its start-up check: a disagreement found then is logged, with what was repaired.
+        Without `sync`, Milvus is left as it is: a replica that is not the writer must not
+        sync a view the writer may already have moved past (`index.store.library`)."""
         from index.search.milvus import MilvusView
 
         view = MilvusView(data, self.index, catalog, lexical_limit=self.lexical_limit)
+        if not sync:
+            self.last_sync = None
+            return view
         self.last_sync = self._sync(view)
         if self._first and self.last_sync is not None:
             logger.warning(

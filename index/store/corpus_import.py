@@ -1,10 +1,10 @@
 """The corpus import: the built index of corpus/articles as the `default` collection's documents.
 
-`Library.sync_corpus` runs it under the library's writer lock; what it computes and commits lives
-here: `corpus_key` (what the store records so an unchanged index is a no-op), `corpus_mismatch`
-(why an index built with another model, encoder or chunking cannot be imported), `corpus_rows`
-(the store rows of the index's documents, without embedding) and `replace_corpus` (one store
-transaction that swaps the old corpus documents for the new ones).
+`Library.sync_corpus` runs it under the library's writer lock, in one transaction; what it
+computes and commits lives here: `corpus_key` (what the store records so an unchanged index is
+a no-op), `corpus_mismatch` (why an index built with another model, encoder or chunking cannot
+be imported), `corpus_rows` (the store rows of the index's documents, without embedding) and
+`replace_corpus` (in that transaction, swaps the old corpus documents for the new ones).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+
+from sqlalchemy.engine import Connection
 
 from index.encode.embedder import Embedder
 from index.search.filters import DEFAULT_COLLECTION
@@ -80,24 +82,31 @@ def corpus_rows(segment: SegmentData, name: str | None, stamp: str) -> list[Stor
 
 
 def replace_corpus(
-    store: DocStore, name: str | None, rows: list[StoredDocument], chunks: int, key: str
+    conn: Connection,
+    name: str | None,
+    rows: list[StoredDocument],
+    chunks: int,
+    key: str,
+    files: dict[str, bytes] | None = None,
 ) -> list[str]:
-    """Swap the stored corpus documents for `rows` (of segment `name`, `chunks` passages) in one
-    transaction, recording `key`; returns the segments no document refers to any more."""
-    with store.transaction() as conn:
-        DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
-        old = [d.doc_id for d in corpus_documents(conn) if d.origin == "corpus"]
-        DocStore.delete(conn, old)
-        if name is not None:
-            DocStore.add_segment(conn, name, len(rows), chunks)
-            for stored in rows:
-                previous = DocStore.get_in(conn, stored.doc_id)
-                if previous is not None:
-                    stored = replace(stored, added_at=previous.added_at)
-                DocStore.put(conn, [stored])
-        dropped = DocStore.drop_unreferenced_segments(conn)
-        DocStore.set_meta(conn, "corpus_key", key)
-        DocStore.bump(conn)
+    """Swap the stored corpus documents for `rows` (of segment `name`, `chunks` passages, its
+    `files` stored with it on a shared store) in the transaction `conn`, recording `key`;
+    returns the segments no document refers to any more."""
+    DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
+    old = [d.doc_id for d in corpus_documents(conn) if d.origin == "corpus"]
+    DocStore.delete(conn, old)
+    if name is not None:
+        DocStore.add_segment(conn, name, len(rows), chunks)
+        if files:
+            DocStore.put_segment_files(conn, name, files)
+        for stored in rows:
+            previous = DocStore.get_in(conn, stored.doc_id)
+            if previous is not None:
+                stored = replace(stored, added_at=previous.added_at)
+            DocStore.put(conn, [stored])
+    dropped = DocStore.drop_unreferenced_segments(conn)
+    DocStore.set_meta(conn, "corpus_key", key)
+    DocStore.bump(conn)
     return dropped
 
 

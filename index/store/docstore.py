@@ -92,6 +92,21 @@ segments_table = sa.Table(
     sa.Column("n_chunks", sa.Integer, nullable=False),
     sa.Column("created_at", _key(32), nullable=False),
 )
+SEGMENT_PART_BYTES = 32 * 1024 * 1024
+"""A segment file is stored in parts of at most this many bytes (PostgreSQL's bytea holds
+up to 1 GB a value, and a merged segment's vectors can be larger)."""
+segment_files_table = sa.Table(
+    "segment_files",
+    metadata_obj,
+    sa.Column("segment", _key(64), sa.ForeignKey("segments.name"), primary_key=True),
+    sa.Column("file", _key(64), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+"""The files of each segment, on a store shared by replicas (a server database): written in
+the transaction that commits the segment, so a replica needs no shared directory
+(`index.store.library`). Empty on SQLite, whose segments are the files in the data
+directory."""
 documents_table = sa.Table(
     "documents",
     metadata_obj,
@@ -271,6 +286,14 @@ class DocStore:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         with _reachable():
             metadata_obj.create_all(self.engine)
+
+    @property
+    def shared(self) -> bool:
+        """True for PostgreSQL, the server database several replicas share: the segments'
+        files live in it and writers lock in it (an advisory lock). False for SQLite (a file
+        in the data directory, beside the segments and the writer's lock file) and any other
+        database, which keep segments and lock in the data directory."""
+        return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -505,7 +528,8 @@ class DocStore:
 
     @staticmethod
     def drop_unreferenced_segments(conn: Connection) -> list[str]:
-        """Remove segment rows no document points at; returns their names."""
+        """Remove segment rows (and their stored files) no document points at; returns their
+        names."""
         used = sa.select(documents_table.c.segment).distinct()
         names = list(
             conn.execute(
@@ -513,8 +537,47 @@ class DocStore:
             ).scalars()
         )
         if names:
+            conn.execute(
+                sa.delete(segment_files_table).where(segment_files_table.c.segment.in_(names))
+            )
             conn.execute(sa.delete(segments_table).where(segments_table.c.name.in_(names)))
         return names
+
+    @staticmethod
+    def put_segment_files(conn: Connection, name: str, files: dict[str, bytes]) -> None:
+        """Store the files of segment `name` (added in the same transaction)."""
+        for file, data in sorted(files.items()):
+            parts = range(0, max(len(data), 1), SEGMENT_PART_BYTES)
+            for part, start in enumerate(parts):
+                conn.execute(
+                    sa.insert(segment_files_table).values(
+                        segment=name,
+                        file=file,
+                        part=part,
+                        data=data[start : start + SEGMENT_PART_BYTES],
+                    )
+                )
+
+    def segment_files(self, name: str) -> dict[str, bytes]:
+        """The stored files of segment `name` ({} when the store holds none)."""
+        query = (
+            sa.select(
+                segment_files_table.c.file, segment_files_table.c.part, segment_files_table.c.data
+            )
+            .where(segment_files_table.c.segment == name)
+            .order_by(segment_files_table.c.file, segment_files_table.c.part)
+        )
+        parts: dict[str, list[bytes]] = {}
+        with self._connect() as conn:
+            for file, _part, data in conn.execute(query):
+                parts.setdefault(file, []).append(bytes(data))
+        return {file: b"".join(chunks) for file, chunks in parts.items()}
+
+    def segments_with_files(self) -> set[str]:
+        """The segments whose files the store holds."""
+        query = sa.select(segment_files_table.c.segment).distinct()
+        with self._connect() as conn:
+            return set(conn.execute(query).scalars())
 
 
 @contextmanager

@@ -13,7 +13,15 @@ A write (add, replace, delete, drop a collection) runs under one lock:
    service swaps its engine reference), before the write returns.
 
 A kill between 2 and 3 leaves an unreferenced segment, removed when the library opens; a
-kill after 3 leaves a committed batch whose view is rebuilt at start. In both cases the
+kill after 3 leaves a committed batch whose view is rebuilt at start.
+
+On a store several replicas share (PostgreSQL, `DocStore.shared`) the segment's files are
+rows of the store, inserted by the transaction of step 3, and the segments directory is a
+cache of them each replica fills as it reads (and may lose at any time); the lock is an
+advisory lock in the database (`index.store.writerlock`). A replica learns of another's
+commit by the store's generation (`refresh`, polled by the service), and only a replica
+holding the writer lock syncs the backend, so a replica with an older view never undoes a
+newer write in Milvus. In both cases the
 store and the index agree and a batch is in whole or not at all. Small segments and
 segments full of tombstones are merged in a background thread (vectors are copied, never
 recomputed; the policy is `index.store.merge`); deleted rows disappear for good then. What a
@@ -23,8 +31,8 @@ commits its rows in `index.store.corpus_import`.
 
 from __future__ import annotations
 
-import fcntl
-import os
+import contextlib
+import logging
 import shutil
 import threading
 from collections import Counter
@@ -42,8 +50,10 @@ from index.engine import Engine
 from index.errors import (
     CollectionNotFoundError,
     DocumentNotFoundError,
+    IndexCorruptError,
     IndexMismatchError,
     InvalidDocumentError,
+    StoreUnavailableError,
 )
 from index.rank.fitted import Fitted, shipped
 from index.rank.glossary import Glossary
@@ -60,7 +70,16 @@ from index.store.ingest import embed_documents, from_index, locate_passages, sel
 from index.store.ingest import vector_config_id as _config_id
 from index.store.merge import merge_candidates
 from index.store.records import CollectionInfo, StoredDocument, content_sha256, now
-from index.store.segments import SegmentData, read_segment, remove_debris, write_segment
+from index.store.segments import (
+    SegmentData,
+    materialize,
+    read_segment,
+    remove_debris,
+    segment_files,
+    temporary_name,
+    write_segment,
+)
+from index.store.writerlock import writer_lock
 from index.store.writes import (
     NewDocument,
     Skipped,
@@ -72,6 +91,11 @@ from index.store.writes import (
     document_fields,
 )
 from index.text.chunking import ChunkingParams
+
+logger = logging.getLogger("ragqa.store")
+
+SYNCED = "synced_generation"
+"""Meta key: the last generation the backend was synced to (on a shared store)."""
 
 
 class Library:
@@ -109,10 +133,12 @@ class Library:
         model, encoder and chunking the library embeds with (ParamsMismatchError)."""
         self.fitted.check(self._as_index(), embedder.encoder, segments_dir.parent)
         self.listeners: list[Callable[[Engine], None]] = []
+        self.shared = store.shared
+        """The store is shared by replicas: segments' files in it, the writer lock in it."""
         self._lock = threading.RLock()
-        self._lock_path = segments_dir.parent / "writer.lock"
+        self._writer = writer_lock(store.engine, store.shared, segments_dir.parent / "writer.lock")
         self._lock_depth = 0
-        self._lock_fd: int | None = None
+        self._sync_pending = False
         self._segments: dict[str, SegmentData] = {}
         self._parts: ViewParts | None = None
         self._engine: Engine | None = None
@@ -171,18 +197,65 @@ class Library:
             raise DocumentNotFoundError(doc_id)
         return doc
 
+    @property
+    def version(self) -> int:
+        """The store generation the current view serves (-1 before the first)."""
+        return self._generation
+
+    @property
+    def segment_count(self) -> int:
+        """How many segments the current view reads."""
+        return len(self._parts.segments) if self._parts is not None else 0
+
     def refresh(self, force: bool = False) -> bool:
         """Rebuild the view if the store changed (another process wrote); True if rebuilt."""
+        if self.shared:
+            return self._refresh_shared(force)
         if not force and not self._backend_behind and self.store.generation() == self._generation:
             return False
         with self._lock:
             self._publish()
         return True
 
+    def _refresh_shared(self, force: bool) -> bool:
+        """`refresh` on a shared store. The new view is served at once; the backend is synced
+        to it only under the writer lock, taken if free (a writer holding it syncs when it
+        publishes), and only if no process synced this generation already; else the next
+        refresh tries again. A write in progress in this process publishes itself."""
+        generation = self.store.generation()
+        current = generation == self._generation
+        if current and not force and not self._backend_behind and not self._sync_pending:
+            return False
+        if not self._lock.acquire(blocking=self._engine is None):
+            return False
+        try:
+            if self._lock_depth == 0 and self._writer.try_acquire():
+                self._lock_depth += 1
+                try:
+                    stale = self._generation != self.store.generation()
+                    need_sync = force or self._backend_behind or not self._synced()
+                    if stale or need_sync:
+                        self._publish(sync=need_sync)
+                    self._sync_pending = False
+                finally:
+                    self._lock_depth -= 1
+                    self._writer.release()
+            else:
+                if force or self._generation != generation or self._engine is None:
+                    self._publish(sync=False)
+                self._sync_pending = True
+            return True
+        finally:
+            self._lock.release()
+
+    def _synced(self) -> bool:
+        """The backend was synced to the store's current generation (by any process)."""
+        return self.store.get_meta(SYNCED) == str(self.store.generation())
+
     def _segment(self, name: str) -> SegmentData:
         segment = self._segments.get(name)
         if segment is None:
-            segment = read_segment(self.segments_dir, name)
+            segment = self._read_segment(name)
             if segment.config_id != self.config_id:
                 raise IndexMismatchError(
                     f"segment {name} was built with another model, encoder or chunking than "
@@ -192,7 +265,21 @@ class Library:
             self._segments[name] = segment
         return segment
 
-    def _publish(self) -> None:
+    def _read_segment(self, name: str) -> SegmentData:
+        """Segment `name` from the segments directory; on a shared store, fetched from the
+        store into that cache first when it is not there (or is damaged there)."""
+        if not self.shared:
+            return read_segment(self.segments_dir, name)
+        if (self.segments_dir / name).is_dir():
+            try:
+                return read_segment(self.segments_dir, name)
+            except IndexCorruptError:
+                logger.warning("cached segment %s is damaged; fetching it again", name)
+                shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+        materialize(self.segments_dir, name, self.store.segment_files(name))
+        return read_segment(self.segments_dir, name)
+
+    def _publish(self, sync: bool = True) -> None:
         generation = self.store.generation()
         live = self.store.live_rows()
         used = {row.segment for row in live}
@@ -209,11 +296,18 @@ class Library:
             known_aliases = aliases.all_aliases(conn)
         catalog = catalog_for(parts, live, self.store.collection_names(), known_aliases)
         try:
-            view = self.backend.view(parts.data, catalog)
+            view = self.backend.view(parts.data, catalog, sync=sync)
         except BaseException:
             self._backend_behind = True  # the next refresh (or `ragqa index verify`) retries
             raise
         self._backend_behind = False
+        if sync and self.shared:
+            self._sync_pending = False
+            try:  # a hint for the other replicas: without it, one of them syncs again
+                with self.store.transaction() as conn:
+                    DocStore.set_meta(conn, SYNCED, str(generation))
+            except StoreUnavailableError:
+                logger.warning("could not record the synced generation %d", generation)
         engine = Engine(
             parts.data,
             self.embedder,
@@ -232,37 +326,85 @@ class Library:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """The one writer: a thread lock, and a file lock shared with other processes on this
-        data directory (`ragqa add` next to a running service, several workers)."""
+        """The one writer: a thread lock, and a lock shared with the other processes
+        (`index.store.writerlock`: a file in the data directory for `ragqa add` next to a
+        running service or several workers; an advisory lock in a shared store for replicas)."""
         with self._lock:
             if self._lock_depth == 0:
-                self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_fd = fd
+                self._writer.acquire()
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
-                if self._lock_depth == 0 and self._lock_fd is not None:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                    os.close(self._lock_fd)
-                    self._lock_fd = None
+                if self._lock_depth == 0:
+                    self._writer.release()
+
+    @contextmanager
+    def _commit(self) -> Iterator[Connection]:
+        """A store transaction of a locked write, committed only while the lock is still held
+        (a writer whose advisory lock was lost commits nothing)."""
+        with self.store.transaction() as conn:
+            self._writer.fence(conn)
+            yield conn
 
     def recover(self) -> list[str]:
-        """After a crash: drop segments no committed batch refers to (files and rows)."""
+        """After a crash: drop segments no committed batch refers to (files and rows). On a
+        shared store, also upload the files of segments written before they were kept there
+        (from this data directory), and leave the cache's temporary directories of processes
+        still running to them."""
         with self._writing():
-            with self.store.transaction() as conn:
+            with self._commit() as conn:
                 DocStore.ensure_collection(conn, DEFAULT_COLLECTION)
                 DocStore.drop_unreferenced_segments(conn)
             live = {s.name for s in self.store.segments()}
-            return remove_debris(self.segments_dir, live)
+            if not self.shared:
+                return remove_debris(self.segments_dir, live)
+            stored = self.store.segments_with_files()
+            for name in sorted(live - stored):
+                if (self.segments_dir / name).is_dir():
+                    read_segment(self.segments_dir, name)  # intact, or IndexCorruptError
+                    with self._commit() as conn:
+                        DocStore.put_segment_files(
+                            conn, name, segment_files(self.segments_dir, name)
+                        )
+                    logger.info("uploaded segment %s into the document store", name)
+            return remove_debris(self.segments_dir, live, shared_cache=True)
+
+    def _stage(self, segment: SegmentData) -> tuple[str, dict[str, bytes], Path | None]:
+        """Write `segment` as a new segment: into the segments directory (a local store), or
+        (a shared store) into a staging directory beside the cache, moved into the cache once
+        committed (`_placed`), so the cache never holds an uncommitted segment. Returns its
+        name, the files to store with it (shared) and the staging directory."""
+        if not self.shared:
+            return write_segment(self.segments_dir, segment), {}, None
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
+        staging = self.segments_dir / temporary_name("stage")
+        staging.mkdir()
+        try:
+            name = write_segment(staging, segment)
+            return name, segment_files(staging, name), staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def _unstage(self, name: str, staging: Path | None) -> None:
+        """Remove a segment whose commit failed."""
+        shutil.rmtree(staging if staging is not None else self.segments_dir / name, True)
+
+    def _placed(self, name: str, staging: Path | None) -> None:
+        """Move a committed segment from its staging directory into the cache."""
+        if staging is None:
+            return
+        # Already there when another process sharing the cache fetched it: the same files.
+        with contextlib.suppress(OSError):
+            (staging / name).rename(self.segments_dir / name)
+        shutil.rmtree(staging, ignore_errors=True)
 
     def create_collection(self, name: str) -> bool:
         """Create `name` (True) or leave it as it is (False)."""
         with self._writing():
-            with self.store.transaction() as conn:
+            with self._commit() as conn:
                 created = DocStore.ensure_collection(conn, name)
                 if created:
                     DocStore.bump(conn)
@@ -273,7 +415,7 @@ class Library:
     def drop_collection(self, name: str) -> int:
         """Delete `name` and its documents; returns the number of documents deleted."""
         with self._writing():
-            with self.store.transaction() as conn:
+            with self._commit() as conn:
                 DocStore.require_collection(conn, name)
                 deleted = DocStore.drop_collection(conn, name)
                 aliases.drop_collection_aliases(conn, name)
@@ -300,7 +442,7 @@ class Library:
             self.duplicates.committed()
 
     def _delete(self, collection: str, doc_id: str) -> None:
-        with self.store.transaction() as conn:
+        with self._commit() as conn:
             DocStore.require_collection(conn, collection)
             doc = DocStore.get_in(conn, doc_id)
             alias = aliases.get_alias(conn, doc_id) if doc is None else None
@@ -450,7 +592,7 @@ class Library:
             if embed:
                 self._commit_new(collection, embed, added_at, progress, record)
             elif found.aliases:
-                with self.store.transaction() as conn:
+                with self._commit() as conn:
                     DocStore.require_collection(conn, collection)
                     record(conn, now())
                     DocStore.bump(conn)
@@ -483,7 +625,7 @@ class Library:
         segment = embed_documents(
             documents, given, self.embedder, self.chunking, self.embed_titles, progress, known
         )
-        name = write_segment(self.segments_dir, segment)
+        name, files, staging = self._stage(segment)
         stamp = now()
         rows = [
             StoredDocument.of(
@@ -503,17 +645,20 @@ class Library:
             )
         ]
         try:
-            with self.store.transaction() as conn:
+            with self._commit() as conn:
                 DocStore.require_collection(conn, collection)
                 DocStore.add_segment(conn, name, len(documents), len(segment.chunks))
+                if files:
+                    DocStore.put_segment_files(conn, name, files)
                 DocStore.put(conn, rows)
                 if also is not None:
                     also(conn, stamp)
                 dropped = DocStore.drop_unreferenced_segments(conn)
                 DocStore.bump(conn)
         except BaseException:
-            shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+            self._unstage(name, staging)
             raise
+        self._placed(name, staging)
         self._segments[name] = segment
         self._after_write(dropped)
 
@@ -535,15 +680,17 @@ class Library:
                 raise IndexMismatchError(
                     corpus_mismatch(index, self.embedder, self.chunking, self.embed_titles)
                 )
-            name = write_segment(self.segments_dir, segment) if segment.documents else None
+            name, files, staging = self._stage(segment) if segment.documents else (None, {}, None)
             rows = corpus_rows(segment, name, now())
             try:
-                dropped = replace_corpus(self.store, name, rows, len(segment.chunks), key)
+                with self._commit() as conn:
+                    dropped = replace_corpus(conn, name, rows, len(segment.chunks), key, files)
             except BaseException:
                 if name is not None:
-                    shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+                    self._unstage(name, staging)
                 raise
             if name is not None:
+                self._placed(name, staging)
                 self._segments[name] = segment
             self._after_write(dropped)
             return len(rows)
@@ -581,7 +728,7 @@ class Library:
             order = sorted(names, key=lambda n: (positions.get(n, 0), n))
             parts = [(self._segment(n), sorted(r for r, _ in by_segment[n])) for n in order]
             merged = select_rows(parts)
-            name = write_segment(self.segments_dir, merged)
+            name, files, staging = self._stage(merged)
             moves: list[tuple[str, tuple[str, int], tuple[str, int]]] = []
             new_row = 0
             for n in order:
@@ -590,7 +737,7 @@ class Library:
                     new_row += 1
             before = self.store.generation()
             try:
-                with self.store.transaction() as conn:
+                with self._commit() as conn:
                     DocStore.add_segment(
                         conn,
                         name,
@@ -598,13 +745,16 @@ class Library:
                         len(merged.chunks),
                         position=min(positions.get(n, 0) for n in names),
                     )
+                    if files:
+                        DocStore.put_segment_files(conn, name, files)
                     for doc_id, old, new in moves:
                         DocStore.move(conn, doc_id, old, new)
                     dropped = DocStore.drop_unreferenced_segments(conn)
                     DocStore.bump(conn)
             except BaseException:
-                shutil.rmtree(self.segments_dir / name, ignore_errors=True)
+                self._unstage(name, staging)
                 raise
+            self._placed(name, staging)
             self._segments[name] = merged
             self.duplicates.advanced(before)
             self._publish()

@@ -17,6 +17,10 @@ A segment is written into a hidden temporary sibling, fsynced and renamed into p
 directory with a segment's name is always complete. Which segments (and which rows of them)
 are live is recorded by the document store, not here: a segment no committed store row
 points to is debris from an interrupted batch and is removed when the library opens.
+
+On a store replicas share (PostgreSQL) the store also holds each segment's files
+(`segment_files`, the bytes of the files above) and the directory is a cache: `materialize`
+writes a segment fetched from the store, `segment_files` reads one to store it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -187,15 +192,78 @@ def segment_names(segments_dir: Path) -> list[str]:
     )
 
 
-def remove_debris(segments_dir: Path, live: set[str]) -> list[str]:
-    """Delete temporary directories and segments no committed batch refers to."""
+def remove_debris(segments_dir: Path, live: set[str], shared_cache: bool = False) -> list[str]:
+    """Delete temporary directories and segments no committed batch refers to.
+
+    `shared_cache`: the directory is a cache other processes on this machine may be writing
+    into right now; a temporary directory is left alone while the process named in it
+    (`temporary_name`) runs, for at most `TMP_MAX_AGE_S`."""
     removed: list[str] = []
     if not segments_dir.is_dir():
         return removed
+    now_s = time.time()
     for path in segments_dir.iterdir():
-        if path.name.startswith(".tmp-") or (
-            path.name.startswith(PREFIX) and path.name not in live
-        ):
+        temporary = path.name.startswith(".tmp-")
+        if temporary and shared_cache and _in_use(path, now_s):
+            continue
+        if temporary or (path.name.startswith(PREFIX) and path.name not in live):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
+
+
+TMP_MAX_AGE_S = 3600.0
+"""A temporary directory in a shared cache older than this is debris, whoever made it."""
+
+
+def temporary_name(kind: str) -> str:
+    """The name of a temporary directory in a shared cache: `.tmp-KIND-PID-RANDOM`."""
+    return f".tmp-{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _in_use(path: Path, now_s: float) -> bool:
+    """True while the process named in a `temporary_name` runs (and the directory is young)."""
+    parts = path.name.split("-")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return False
+    try:
+        if now_s - path.stat().st_mtime > TMP_MAX_AGE_S:
+            return False
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (another user's: not ours to judge)
+    return True
+
+
+def segment_files(segments_dir: Path, name: str) -> dict[str, bytes]:
+    """The files of segment `name` as bytes (what the store holds of it, when it is shared)."""
+    path = segments_dir / name
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+def materialize(segments_dir: Path, name: str, files: dict[str, bytes]) -> None:
+    """Write segment `name` from its files (as the store holds them) into `segments_dir`, a
+    local cache: into a temporary sibling, then renamed into place, so a directory with a
+    segment's name is complete. Another process that put it there first wins (same files).
+    Not fsynced: a cache lost in a crash is fetched again."""
+    if MANIFEST not in files:
+        raise IndexCorruptError(
+            f"the document store holds no files of segment {name} (written before segments "
+            "were kept in the store?): start one replica once with the data directory that "
+            "holds it, which uploads it"
+        )
+    segments_dir.mkdir(parents=True, exist_ok=True)
+    tmp = segments_dir / temporary_name("fetch")
+    tmp.mkdir()
+    try:
+        for file, data in files.items():
+            (tmp / Path(file).name).write_bytes(data)
+        try:
+            os.rename(tmp, segments_dir / name)
+        except OSError:
+            if not (segments_dir / name / MANIFEST).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -9,7 +9,7 @@ from service.deps import StateDep
 from service.errors import NotReady
 from service.metrics import CONTENT_TYPE_LATEST
 from service.routing import api_router
-from service.schemas import StatusResponse, error_responses
+from service.schemas import ReadyResponse, StatusResponse, error_responses
 
 router = api_router(tags=["operations"])
 
@@ -20,10 +20,17 @@ async def healthz() -> StatusResponse:
     return StatusResponse(status="ok")
 
 
-@router.get("/readyz", response_model=StatusResponse, responses=error_responses(503))
-async def readyz(state: StateDep) -> StatusResponse:
+@router.get(
+    "/readyz",
+    response_model=ReadyResponse,
+    response_model_exclude_none=True,
+    responses=error_responses(503),
+)
+async def readyz(state: StateDep) -> ReadyResponse:
     """200 once the index is loaded and its backend answers (Milvus, within its timeout);
-    503 before, or while the backend does not answer."""
+    503 before, or while the backend does not answer. Serving the document store, it names
+    the store generation (`version`) and the number of segments this replica's view reads,
+    so replicas behind one balancer can be compared."""
     if state.engine is None:
         raise NotReady("the index is not loaded yet")
     if state.library is not None:
@@ -31,7 +38,11 @@ async def readyz(state: StateDep) -> StatusResponse:
             await state.run_cpu(state.library.backend.ping)
         except BackendUnavailableError as exc:
             raise NotReady(f"the index backend does not answer: {exc}") from exc
-    return StatusResponse(status="ready")
+        library = state.library
+        return ReadyResponse(
+            status="ready", version=library.version, segments=library.segment_count
+        )
+    return ReadyResponse(status="ready")
 
 
 @router.get(

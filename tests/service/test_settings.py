@@ -66,3 +66,24 @@ def test_unknown_encoder_lists_the_choices(monkeypatch: pytest.MonkeyPatch) -> N
     assert describe_settings_error(caught.value) == (
         "RAGQA_ENCODER: Input should be 'int8', 'fp32' or 'auto'"
     )
+
+
+def test_the_data_dir_is_optional_with_a_postgresql_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from corpus import paths
+
+    monkeypatch.setenv("RAGQA_DATA_DIR", "")
+    monkeypatch.delenv("RAGQA_STORE_URL", raising=False)
+    assert Settings().data_dir is None
+    assert Settings().data_path() == paths.DATA_DIR  # SQLite: var/data, as before
+    monkeypatch.setenv("RAGQA_STORE_URL", "postgresql+psycopg://ragqa:secret@db:5432/ragqa")
+    shown = "postgresql+psycopg://ragqa:***@db:5432/ragqa"  # the password is left out of the hash
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:12]
+    expected = Path(tempfile.gettempdir()) / f"ragqa-cache-{os.getuid()}-{digest}"
+    assert Settings().data_path() == expected
+    monkeypatch.setenv("RAGQA_DATA_DIR", "/srv/ragqa-cache")
+    assert Settings().data_path() == Path("/srv/ragqa-cache")

@@ -28,9 +28,10 @@ from index.search.milvus.filters import _in_list
 log = logging.getLogger(__name__)
 
 CONSISTENCY = "Strong"
-"""Every read sees every write acknowledged before it. Milvus' default (Bounded) lets a read
-miss writes younger than `gracefulTime` (5 s by default), more than the 2 s in which a write
-on one replica must be answerable on all; milvus-lite reads strongly whatever is asked."""
+"""Every read sees every write acknowledged before it, whichever client wrote it. Replicas
+share one Milvus and each writes through its own client: with Milvus' default ("Bounded", a
+few seconds of staleness) a document another replica just wrote would be missing from
+searches for that long, and a sync could miss rows to delete (`index.store.library`)."""
 
 
 class Syncable(Protocol):
@@ -282,8 +283,8 @@ class MilvusIndex:
                 limit=k,
                 filter=where,
                 output_fields=["key", "vector"],
-                search_params={"metric_type": "IP"},
                 consistency_level=CONSISTENCY,
+                search_params={"metric_type": "IP"},
                 timeout=self.settings.timeout_s,
             ),
         )
@@ -311,8 +312,8 @@ class MilvusIndex:
                 limit=k,
                 filter=where,
                 output_fields=["key"],
-                search_params={"metric_type": "BM25"},
                 consistency_level=CONSISTENCY,
+                search_params={"metric_type": "BM25"},
                 timeout=self.settings.timeout_s,
             ),
         )
@@ -330,8 +331,8 @@ class MilvusIndex:
                 name,
                 filter=_in_list("key", part),
                 output_fields=["key", "vector"],
-                limit=len(part),
                 consistency_level=CONSISTENCY,
+                limit=len(part),
                 timeout=self.settings.timeout_s,
             )
             for row in rows:
@@ -355,8 +356,8 @@ class MilvusIndex:
                 filter=_in_list("key", part),
                 limit=len(part),
                 output_fields=["key"],
-                search_params={"metric_type": "IP"},
                 consistency_level=CONSISTENCY,
+                search_params={"metric_type": "IP"},
                 timeout=self.settings.timeout_s,
             )
             for hit in hits[0]:
