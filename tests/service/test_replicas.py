@@ -26,11 +26,10 @@ from tests.servers import running_milvus_lite, start_server, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.milvus, pytest.mark.postgres]
 
-SHARED_DATA_DIR = True
-"""Whether the replicas are given one `RAGQA_DATA_DIR`. Today they must be: each replica reads
-the segments (spans, texts, BM25 statistics) and takes the writer lock there. The `stateless`
-branch (issue 25, items 1-3) sets this to False: then each replica gets a directory of its
-own, empty at start, and nothing is shared but PostgreSQL and Milvus."""
+SHARED_DATA_DIR = False
+"""Whether the replicas are given one `RAGQA_DATA_DIR`. They need not be (issue 25): each
+replica gets a directory of its own, empty at start (a cache of the segments kept in
+PostgreSQL), and nothing is shared but PostgreSQL and Milvus; the writer lock is PostgreSQL's."""
 FRESHNESS_S = 2.0
 """A write acknowledged by one replica is answered by every replica within this (issue 25)."""
 MILVUS_TIMEOUT_S = 60  # the first replica's first sync writes the seed corpus into Milvus
