@@ -24,8 +24,9 @@ What is synthetic, and why:
 
 PostgreSQL and the milvus-lite server are started by this script from `tests/pg.py` and
 `tests/servers.py` (the one way this repository starts them), unless `--store-url` and
-`--milvus-uri` name running ones. The replicas share `--workdir`'s data directory (today's
-segments and writer lock: issue 25, items 1-3, remove it). They import no corpus
+`--milvus-uri` name running ones. Each replica has a data directory of its own, empty at its
+start (its cache of the segments, which live in PostgreSQL): nothing is shared but PostgreSQL
+and Milvus, as in a deployment. They import no corpus
 (`RAGQA_IMPORT_CORPUS=false`), but `python -m service` still builds the corpus index
 (`RAGQA_INDEX_DIR`) when it is missing: that is done once before the replicas start.
 """
@@ -305,7 +306,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result.update(figures)
         ensure_index(Settings())  # `python -m service` builds it first if missing (untimed)
         env = {
-            "RAGQA_DATA_DIR": str(data_dir),
             "RAGQA_STORE_URL": store_url,
             "RAGQA_BACKEND": "milvus",
             "RAGQA_MILVUS_URI": milvus_uri,
@@ -320,7 +320,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             for name in ("a", "b"):
                 t0 = time.perf_counter()
-                processes[name], urls[name] = start_server(env, workdir / f"replica-{name}.log")
+                own = {**env, "RAGQA_DATA_DIR": str(workdir / f"replica-{name}")}
+                processes[name], urls[name] = start_server(own, workdir / f"replica-{name}.log")
                 result[f"replica_{name}_start_s"] = time.perf_counter() - t0
             result["replicas"] = ask_replicas(urls, questions, args.warmup)
             for name, process in processes.items():
@@ -334,7 +335,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["milvus_lite_disk_mib"] = _dir_mib(workdir / "milvus")
         if postgres is not None:
             result["postgres_database_mib"] = _database_mib(store_url)
-        result["segments_disk_mib"] = _dir_mib(data_dir)
+        result["segments_disk_mib"] = _dir_mib(data_dir)  # the writer's cache
+        for name in ("a", "b"):
+            result[f"replica_{name}_cache_mib"] = _dir_mib(workdir / f"replica-{name}")
     return result
 
 
