@@ -304,6 +304,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             corpus, args.passages, args.batch, n_questions, store_url, milvus, data_dir
         )
         result.update(figures)
+        print(json.dumps(figures), file=sys.stderr, flush=True)  # kept if a replica fails
         ensure_index(Settings())  # `python -m service` builds it first if missing (untimed)
         env = {
             "RAGQA_STORE_URL": store_url,
@@ -313,7 +314,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "RAGQA_MILVUS_TIMEOUT_S": "300",
             "RAGQA_IMPORT_CORPUS": "false",
             "RAGQA_API_KEY": API_KEY,
-            "RAGQA_LOG_LEVEL": "warning",
+            "RAGQA_LOG_LEVEL": "info",
         }
         processes: dict[str, Any] = {}
         urls: dict[str, str] = {}
@@ -321,7 +322,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name in ("a", "b"):
                 t0 = time.perf_counter()
                 own = {**env, "RAGQA_DATA_DIR": str(workdir / f"replica-{name}")}
-                processes[name], urls[name] = start_server(own, workdir / f"replica-{name}.log")
+                processes[name], urls[name] = start_server(
+                    own, workdir / f"replica-{name}.log", ready_within=args.start_timeout
+                )
                 result[f"replica_{name}_start_s"] = time.perf_counter() - t0
             result["replicas"] = ask_replicas(urls, questions, args.warmup)
             for name, process in processes.items():
@@ -364,6 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asks", type=int, default=100, help="timed questions per replica")
     parser.add_argument("--warmup", type=int, default=10, help="untimed questions first")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=3600,
+        help="seconds a replica may take to become ready (it fetches every segment and checks "
+        "every Milvus key)",
+    )
     parser.add_argument("--workdir", type=Path, help="default: a new temporary directory")
     parser.add_argument("--store-url", help="a running PostgreSQL (default: start one)")
     parser.add_argument("--milvus-uri", help="a running Milvus (default: start milvus-lite)")

@@ -27,8 +27,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the real server with `env` added to the environment; (process, URL) once ready.
+def start_server(
+    env: dict[str, str], log_path: Path, *, ready_within: float = START_TIMEOUT_S
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real server with `env` added to the environment; (process, URL) once ready
+    (failing after `ready_within` seconds).
 
     Rate limiting is off unless `env` says otherwise (tests send many requests). The document
     store and segments live in `data/` beside `log_path` unless `env` sets `RAGQA_DATA_DIR`.
@@ -48,7 +51,7 @@ def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process, log_path)
+        _wait_ready(base, process, log_path, ready_within)
     except BaseException:
         stop(process)
         raise
@@ -85,8 +88,8 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path, within: float) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
@@ -96,7 +99,7 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> 
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"server not ready after {START_TIMEOUT_S} s:\n{log_path.read_text()}")
+    pytest.fail(f"server not ready after {within} s:\n{log_path.read_text()}")
 
 
 @contextmanager
