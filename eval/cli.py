@@ -374,3 +374,68 @@ def tune(
     typer.echo(f"wrote {target}")
     if target != r.PARAMS_FILE:
         typer.echo(f"the engine reads {r.PARAMS_FILE}: re-run with --install to replace it")
+
+
+@app.command("fit-reader")
+def fit_reader(
+    data: Annotated[
+        Path, typer.Option("--data", help="the training data folder (shared/data)")
+    ] = REPO.parent / "shared" / "data",
+    cache: Annotated[Path, typer.Option(help="cache for the fit set's index")] = DEFAULT_CACHE,
+    candidates: Annotated[
+        int, typer.Option(min=1, max=16, help="sentences the reader reads per question")
+    ] = 4,
+    max_null: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
+    ] = DEFAULT_MAX_NULL,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the figures only")] = False,
+) -> None:
+    """Fit stage 4's use of the shipped reader (the features' weight beside the reader's
+    score, and the "no answer" threshold) on paragraphs the reader's training held out, and
+    write index/reader/weights/stage.json."""
+    import os
+    import time
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from eval import reader_fit as rf
+    from eval.report import git_commit
+    from index.encode.embedder import DEFAULT_MODEL, load_embedder
+    from index.encode.provision import default_model_dir
+    from index.errors import ModelUnavailableError
+    from index.reader.export import WEIGHTS
+    from index.reader.runtime import load_reader
+    from index.reader.train import TrainConfig
+
+    if not (data / "cmrc2018-train").is_dir():
+        fail(f"{data} holds no cmrc2018-train/ (pass --data)", code=2)
+    started = time.perf_counter()
+    try:
+        reader = load_reader(default_model_dir().parent)
+    except ModelUnavailableError as exc:
+        fail(str(exc))
+    share = TrainConfig.held_out_share
+    paragraphs, questions = rf.fit_set(data, reader.manifest.seed, share)
+    err.print(f"fit set: {len(paragraphs)} paragraphs, {len(questions)} questions")
+    rows = rf.shortlists(
+        cache, load_embedder(DEFAULT_MODEL), reader, paragraphs, questions, candidates
+    )
+    params, tried = rf.fit(rows, candidates, max_null)
+    for weight, result in tried.items():
+        typer.echo(f"feature weight {weight}: {result}")
+    typer.echo(f"chosen: {params}")
+    if dry_run:
+        return
+    about = {
+        "fitted_on": {
+            "paragraphs": len(paragraphs),
+            "answerable": tried[str(params.feature_weight)]["answerable"],
+            "off_corpus": tried[str(params.feature_weight)]["off_corpus"],
+            "what": "paragraphs of CMRC 2018 train and DRCD held out by the reader's training "
+            f"run (seed {reader.manifest.seed}), none trained on",
+        },
+        "max_null": max_null,
+        "command": f"ragqa eval fit-reader --candidates {candidates}",
+        "commit": git_commit(REPO),
+    }
+    path = rf.write_stage(WEIGHTS, params, tried, about)
+    typer.echo(f"wrote {path} in {time.perf_counter() - started:.0f} s")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from index.encode.embedder import Embedder
     from index.engine import Engine
     from index.rank.glossary import Glossary
+    from index.reader.runtime import Reader
 
 
 def _index_errors() -> tuple[type[BaseException], ...]:
@@ -53,7 +54,9 @@ def _cmrc_engine(
         corpus_dir, index_dir = cmrc_index(
             cache, embedder, progress=not quiet, accept_other_code=True, note=err.print
         )
-        engine = Engine.load(index_dir, embedder=embedder, defaults=defaults, glossary=_glossary())
+        engine = Engine.load(
+            index_dir, embedder=embedder, defaults=defaults, glossary=_glossary(), reader=_reader()
+        )
         return corpus_dir, index_dir, engine
     except _index_errors() as exc:
         fail(f"CMRC index: {exc}")
@@ -79,6 +82,19 @@ def _glossary() -> Glossary:
     return glossary_of(os.environ.get(GLOSSARY_ENV))
 
 
+def _reader() -> Reader | None:
+    """The reader ``RAGQA_READER`` asks for (read here, at the edge; unset: ``off``, as the
+    service)."""
+    from index.encode.provision import default_model_dir
+    from index.errors import ModelUnavailableError
+    from index.reader.runtime import reader_of
+
+    try:
+        return reader_of(os.environ.get("RAGQA_READER", "off"), default_model_dir().parent)
+    except ModelUnavailableError as exc:
+        fail(str(exc))
+
+
 def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     if not (index_dir / "manifest.json").is_file():
         fail(f"no index at {index_dir}: run `ragqa build` (or pass --index)")
@@ -86,6 +102,6 @@ def _load_engine(index_dir: Path, defaults: bool = False) -> Engine:
     from index.engine import Engine
 
     try:
-        return Engine.load(index_dir, defaults=defaults, glossary=_glossary())
+        return Engine.load(index_dir, defaults=defaults, glossary=_glossary(), reader=_reader())
     except _index_errors() as exc:
         fail(str(exc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from index.rank.fitted import Fitted
+from index.reader.runtime import Reader
 from index.settings import Settings
 from index.store.files import IndexManifest
 from index.store.library import Library
@@ -30,6 +31,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
     from index.search.backend import open_backend
 
     fitted = fitted if fitted is not None else Fitted.load()
+    reader = open_reader(settings)
 
     if not sync:
         encoder = resolve_encoder(settings.encoder, settings.model)
@@ -42,6 +44,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
             backend=open_backend(settings.backend, embedder.dim, settings.milvus(), fitted),
             glossary=glossary_of(settings.glossary),
             fitted=fitted,
+            reader=reader,
             **library_options(corpus_manifest(settings)),
         )
 
@@ -80,6 +83,7 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
         backend=backend,
         glossary=glossary_of(settings.glossary),
         fitted=fitted,
+        reader=reader,
         **library_options(index.manifest if index is not None else None),
     )
     if index is not None:
@@ -87,6 +91,14 @@ def open_library(settings: Settings, *, sync: bool = True, fitted: Fitted | None
     elif settings.import_corpus and not library.store.segments():
         read_index(settings.index_dir)  # raises IndexNotFoundError, naming the directory
     return library
+
+
+def open_reader(settings: Settings) -> Reader | None:
+    """The trained reader `settings.reader` asks for, provisioned beside the encoder."""
+    from index.encode.provision import default_model_dir
+    from index.reader.runtime import reader_of
+
+    return reader_of(settings.reader, default_model_dir().parent, settings.torch_threads)
 
 
 def library_options(manifest: IndexManifest | None) -> dict[str, Any]:

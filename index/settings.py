@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         "off; unset: the shipped glossary of economic-news terms (index/rank/glossary_en_zh.tsv). "
         "Checked here at start-up and passed to the engine (`index.opening.open_library`)",
     )
+    reader: Literal["off", "on", "auto"] = Field(
+        default="off",
+        description="the trained reader chooses the answer (stage 4) and its score decides "
+        "`answer: null`: on = the one scripts/setup provisioned from index/reader/weights/ "
+        "(refuse to start without it), auto = that one when provisioned, off = the answer "
+        "features and the abstention model (`index.reader.runtime.reader_of`). Off by default: "
+        "it answers better but costs 50+ ms a question on 2 cores and abstains less on news "
+        "(docs/reader.md)",
+    )
     data_dir: Path | None = None
     """The document store (SQLite, unless `store_url` says otherwise) and index segments;
     with a PostgreSQL store, only this replica's cache of segments. Unset: `data_path()`."""

@@ -22,6 +22,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+WEIGHTS = Path(__file__).resolve().parents[1] / "index" / "reader" / "weights"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -29,19 +31,18 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("var/eval-cache"))
     parser.add_argument("--candidates", default="2,4,6,8")
     parser.add_argument("--lengths", default="64,96")
-    parser.add_argument("--weights", type=Path, default=Path("var/reader-out"))
+    parser.add_argument("--weights", type=Path, default=WEIGHTS)
     parser.add_argument("--sets", default="cmrc,cmrc-en,cmrc-unanswerable,own,dev")
     args = parser.parse_args()
 
     from eval.cmrc import cmrc_index
-    from eval.dataset import contains_answer
     from eval.sets import SETS
     from index.encode.embedder import limit_threads
     from index.encode.provision import default_model_dir
     from index.engine import Engine
     from index.rank.fitted import Fitted
     from index.reader.export import READER_FOLDER, provision_reader
-    from index.reader.runtime import Reader, ReaderParams
+    from index.reader.runtime import Reader
 
     limit_threads(1)
     base = default_model_dir()
@@ -58,7 +59,7 @@ def main() -> None:
         chosen = None
         if candidates is not None:
             chosen = copy.copy(reader)
-            chosen.params = ReaderParams(candidates, reader.params.threshold)
+            chosen.params = dataclasses.replace(reader.params, candidates=candidates)
             chosen.manifest = dataclasses.replace(
                 reader.manifest, shape=dataclasses.replace(reader.manifest.shape, max_tokens=length)
             )
@@ -84,33 +85,43 @@ def main() -> None:
     print("|---" * 8 + "|")
     for label, k, length in variants:
         for _, named in sets:
-            name = named.name
             engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length)
-            questions = named.load()
-            right = nulls = answerable = refused = unanswerable = 0
-            took: list[float] = []
-            for q in questions:
+            rows: dict[str, list[tuple[bool, str | None, float, tuple[str, ...]]]] = {}
+            for q in named.load():
                 started = time.perf_counter()
                 result = engine.ask(q.question, 5)
-                took.append((time.perf_counter() - started) * 1000)
+                took = (time.perf_counter() - started) * 1000
                 text = result.answer.text if result.answer is not None else None
-                if q.answerable:
-                    answerable += 1
-                    nulls += text is None
-                    right += text is not None and contains_answer(text, q.answers)
-                else:
-                    unanswerable += 1
-                    refused += text is None
-            took.sort()
-            p95 = took[int(len(took) * 0.95)]
-            answer = f"{right / answerable:.3f}" if answerable else ""
-            null = f"{nulls / answerable:.3f}" if answerable else ""
-            recall = f"{refused / unanswerable:.3f}" if unanswerable else ""
-            print(
-                f"| {label} | {name} | {len(questions)} | {answer} | {null} | {recall} "
-                f"| {statistics.median(took):.1f} | {p95:.1f} |",
-                flush=True,
-            )
+                row = (q.answerable, text, took, q.answers)
+                rows.setdefault(named.name, []).append(row)
+                if named.corpus == "seed":
+                    part = (
+                        "english"
+                        if "english" in q.tags
+                        else ("paraphrase" if "paraphrase" in q.tags else "chinese")
+                    )
+                    rows.setdefault(f"{named.name}:{part}", []).append(row)
+            for name, found in rows.items():
+                print(_row(label, name, found), flush=True)
+
+
+def _row(label: str, name: str, rows: list[tuple[bool, str | None, float, tuple[str, ...]]]) -> str:
+    from eval.dataset import contains_answer
+
+    answerable = [r for r in rows if r[0]]
+    unanswerable = [r for r in rows if not r[0]]
+    right = sum(1 for r in answerable if r[1] is not None and contains_answer(r[1], r[3]))
+    nulls = sum(1 for r in answerable if r[1] is None)
+    refused = sum(1 for r in unanswerable if r[1] is None)
+    took = sorted(r[2] for r in rows)
+    p95 = took[int(len(took) * 0.95)]
+    answer = f"{right / len(answerable):.3f}" if answerable else ""
+    null = f"{nulls / len(answerable):.3f}" if answerable else ""
+    recall = f"{refused / len(unanswerable):.3f}" if unanswerable else ""
+    return (
+        f"| {label} | {name} | {len(rows)} | {answer} | {null} | {recall} "
+        f"| {statistics.median(took):.1f} | {p95:.1f} |"
+    )
 
 
 if __name__ == "__main__":

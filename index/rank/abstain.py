@@ -117,12 +117,13 @@ def fit(
 
 
 def abstain(choice: AnswerChoice | None, model: AbstentionModel | None) -> AnswerChoice | None:
-    """Stage 5: the choice, unless the corpus does not answer (None): by the chooser's own
-    threshold when it has one (the reader), else by the abstention model."""
+    """Stage 5: the choice, unless the corpus does not answer (None): when the chooser has a
+    threshold of its own (the reader) and the score is below it, or when the abstention model
+    says so on the evidence."""
     if choice is None:
         return None
-    if choice.threshold is not None:
-        return None if choice.score < choice.threshold else choice
+    if choice.threshold is not None and choice.score < choice.threshold:
+        return None
     if model is not None and model.abstains(choice.evidence):
         return None
     return choice

@@ -11,6 +11,7 @@ weights ship and nothing loads it by default.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,17 +19,48 @@ from pathlib import Path
 import numpy as np
 
 from index.reader.export import ONNX_FILE, READER_FOLDER, WEIGHTS, runtime_problem
-from index.reader.model import MANIFEST, ReaderManifest, ReaderMismatchError, encode_pairs
+from index.reader.model import (
+    DELTA,
+    MANIFEST,
+    ReaderManifest,
+    ReaderMismatchError,
+    encode_pairs,
+    file_sha256,
+)
+
+STAGE_FILE = "stage.json"
 
 
 @dataclass(frozen=True)
 class ReaderParams:
-    """How the answer stage uses the reader."""
+    """How the answer stage uses the reader (fitted by `ragqa eval fit-reader` into
+    `weights/stage.json`; without that file, the training run's own threshold)."""
 
     candidates: int = 4
     """How many sentences (the answer scorer's best) the reader reads per question."""
     threshold: float = 0.0
     """Below this best score the corpus is taken not to answer (`answer: null`)."""
+    feature_weight: float = 0.0
+    """A sentence's score: the reader's plus this times the answer features' score."""
+
+    @classmethod
+    def read(cls, weights: Path, manifest: ReaderManifest) -> ReaderParams:
+        """The fitted stage parameters beside the shipped delta; refused by name when they
+        were fitted for another delta."""
+        path = weights / STAGE_FILE
+        if not path.is_file():
+            return cls(threshold=manifest.held_out.get("threshold", 0.0))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            fitted_for = raw["delta_sha256"]
+            params = cls(**raw["params"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ReaderMismatchError(f"{path}: cannot be read ({exc})") from exc
+        if fitted_for != file_sha256(weights / DELTA):
+            raise ReaderMismatchError(
+                f"{path} was fitted for another reader delta; run `ragqa eval fit-reader`"
+            )
+        return params
 
 
 class Reader:
@@ -43,7 +75,7 @@ class Reader:
             raise ReaderMismatchError(problem)
         self.folder = folder
         self.manifest = ReaderManifest.read(folder)
-        self.params = ReaderParams(threshold=self.manifest.held_out.get("threshold", 0.0))
+        self.params = ReaderParams.read(weights, self.manifest)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -78,3 +110,23 @@ def load_reader(model_root: Path, threads: int = 1, weights: Path = WEIGHTS) -> 
     """The provisioned reader beside the encoder under `model_root` (loaded once); refused
     (`ReaderMismatchError`, naming the file and `scripts/setup`) when not provisioned."""
     return Reader(model_root / READER_FOLDER, threads=threads, weights=weights)
+
+
+def reader_of(
+    setting: str, model_root: Path, threads: int = 1, weights: Path = WEIGHTS
+) -> Reader | None:
+    """The reader `Settings.reader` asks for: ``off`` none; ``auto`` the provisioned one when
+    a trained reader ships in `weights` and `scripts/setup` provisioned it, else none; ``on``
+    the provisioned one, refused (`ReaderMismatchError`, naming what to run) when there is
+    none."""
+    if setting == "off":
+        return None
+    if not trained(weights):
+        if setting == "auto":
+            return None
+        raise ReaderMismatchError(
+            f"RAGQA_READER=on, but no trained reader ships in {weights} (run `ragqa train reader`)"
+        )
+    if setting == "auto" and runtime_problem(model_root / READER_FOLDER, weights) is not None:
+        return None
+    return load_reader(model_root, threads, weights)

@@ -2,11 +2,15 @@
 
 `ReaderStage(reader)` is an `index.rank.pipeline.AnswerStage`: every sentence of the top
 passages is scored by the answer features (cheap), the best `reader.params.candidates` are
-read with the question, and the reader's best is the answer, carrying the reader's threshold
-so that stage 5 abstains on the reader's word.
+read with the question, each scores the reader's score plus `feature_weight` times its
+features' score, and the best is the answer. Stage 5 abstains when that score is below the
+fitted threshold, or when the abstention model, reading the evidence of the features' own best
+sentence as it does without a reader, says the corpus does not answer.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from index.rank.answer import choice_of, score_sentences
 from index.rank.params import AnswerParams
@@ -20,17 +24,30 @@ class ReaderStage:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+        self.features = AnswerParams()
+        """The shortlist's answer features, on their documented defaults: the ones the
+        reader's feature weight and threshold were fitted with (`eval.reader_fit`), whatever
+        answer weights `index/rank/params.json` gives the engine."""
 
     def __call__(
         self, index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
     ) -> AnswerChoice | None:
-        found = score_sentences(index, query, ranking, params)
+        found = score_sentences(index, query, ranking, self.features)
         if found is None:
             return None
-        shortlist = [i for _, i in found.scored[: self.reader.params.candidates]]
-        read = self.reader.score(query.question, [found.candidates[i].text for i in shortlist])
+        chosen = self.reader.params
+        shortlist = found.scored[: chosen.candidates]
+        read = self.reader.score(query.question, [found.candidates[i].text for _, i in shortlist])
         scored = sorted(
-            ((float(r), i) for r, i in zip(read.tolist(), shortlist, strict=True)),
+            (
+                (float(r) + chosen.feature_weight * feature, i)
+                for r, (feature, i) in zip(read.tolist(), shortlist, strict=True)
+            ),
             key=lambda pair: -pair[0],
         )
-        return choice_of(found, query, ranking, scored, self.reader.params.threshold)
+        # stage 5's abstention model reads the evidence of the features' own best sentence
+        # (with the engine's answer weights, the ones it was fitted with), as without a
+        # reader; the reader's threshold adds its own "no" (docs/reader.md)
+        own = found if params == self.features else score_sentences(index, query, ranking, params)
+        today = choice_of(own or found, query, ranking).evidence
+        return replace(choice_of(found, query, ranking, scored, chosen.threshold), evidence=today)

@@ -58,6 +58,7 @@ from index.errors import (
 from index.rank.fitted import Fitted, shipped
 from index.rank.glossary import Glossary
 from index.rank.pipeline import RetrievalConfig
+from index.reader.runtime import Reader
 from index.search.backend import Backend, FaissBackend
 from index.search.filters import DEFAULT_COLLECTION
 from index.search.segmented import ViewParts, assemble, catalog_for
@@ -114,6 +115,7 @@ class Library:
         backend: Backend | None = None,
         glossary: Glossary | None = None,
         fitted: Fitted | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.store = store
         self.backend: Backend = backend or FaissBackend()
@@ -127,6 +129,8 @@ class Library:
         self.background_merge = background_merge
         self.glossary = glossary
         """The English→Chinese glossary every view's engine reads (None: the shipped one)."""
+        self.reader = reader
+        """The trained reader every view's engine chooses answers with (None: the features)."""
         self.config_id = _config_id(embedder.name, self.chunking, embed_titles, embedder.encoder)
         self.fitted = fitted if fitted is not None else shipped()
         """The fitted numbers every view's engine runs on, checked here, once, against the
@@ -316,6 +320,7 @@ class Library:
             view=view,
             glossary=self.glossary,
             fitted=self.fitted,
+            reader=self.reader,
         )
         self._engine = engine
         self._generation = generation

@@ -28,8 +28,9 @@ from index.reader.model import (
     apply_delta,
     build_network,
     check_base,
+    file_sha256,
 )
-from index.reader.runtime import Reader, ReaderParams
+from index.reader.runtime import Reader, ReaderParams, reader_of
 from index.reader.train import TrainConfig, train
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -276,8 +277,9 @@ def test_answers_chosen_by_the_reader_are_verbatim_slices_among_the_shortlist(
 
 def _shortlist(engine: Any, trace: Any, k: int) -> list[Any]:
     from index.rank.answer import score_sentences
+    from index.rank.params import AnswerParams
 
-    found = score_sentences(engine.index, trace.query, trace.ranking, engine.answering)
+    found = score_sentences(engine.index, trace.query, trace.ranking, AnswerParams())
     assert found is not None
     return [found.candidates[i] for _, i in found.scored[:k]]
 
@@ -292,3 +294,60 @@ def test_stage_5_abstains_on_the_readers_score_against_its_threshold(
     result = _with_reader(engine, strict).ask("白银炉能耗降低了多少")
     assert (result.answer is not None) is answers
     assert result.passages
+
+
+def test_reader_off_is_none_even_when_one_ships(trained: TrainConfig, tmp_path: Path) -> None:
+    assert reader_of("off", tmp_path, weights=trained.out_dir) is None
+
+
+def test_reader_auto_without_trained_weights_is_none(tmp_path: Path) -> None:
+    assert reader_of("auto", tmp_path, weights=tmp_path / "weights") is None
+
+
+def test_reader_auto_with_weights_but_nothing_provisioned_is_none(
+    trained: TrainConfig, tmp_path: Path
+) -> None:
+    assert reader_of("auto", tmp_path, weights=trained.out_dir) is None
+
+
+def test_reader_on_without_trained_weights_is_refused_naming_the_command(tmp_path: Path) -> None:
+    with pytest.raises(ReaderMismatchError, match=r"no trained reader ships .*ragqa train reader"):
+        reader_of("on", tmp_path, weights=tmp_path / "weights")
+
+
+def test_reader_on_with_weights_but_nothing_provisioned_is_refused_naming_setup(
+    trained: TrainConfig, tmp_path: Path
+) -> None:
+    with pytest.raises(ReaderMismatchError, match="run scripts/setup"):
+        reader_of("on", tmp_path, weights=trained.out_dir)
+
+
+def test_reader_auto_loads_the_provisioned_reader(
+    trained: TrainConfig, small_reader: Reader
+) -> None:
+    chosen = reader_of("auto", small_reader.folder.parent, weights=trained.out_dir)
+    assert chosen is not None
+    assert chosen.folder == small_reader.folder
+
+
+def test_stage_parameters_fitted_for_another_delta_are_refused_by_name(
+    trained: TrainConfig, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    weights = tmp_path / "weights"
+    shutil.copytree(trained.out_dir, weights)
+    manifest = ReaderManifest.read(weights)
+    assert ReaderParams.read(weights, manifest) == ReaderParams(
+        threshold=manifest.held_out["threshold"]
+    )
+    fitted = {"candidates": 2, "threshold": 1.5, "feature_weight": 0.5}
+    stage = {"params": fitted, "delta_sha256": file_sha256(weights / DELTA)}
+    (weights / "stage.json").write_text(json.dumps(stage), encoding="utf-8")
+    assert ReaderParams.read(weights, manifest) == ReaderParams(2, 1.5, 0.5)
+    (weights / "stage.json").write_text(
+        json.dumps({**stage, "delta_sha256": "0" * 64}), encoding="utf-8"
+    )
+    with pytest.raises(ReaderMismatchError, match=r"stage\.json was fitted for another reader"):
+        ReaderParams.read(weights, manifest)

@@ -1,0 +1,43 @@
+"""Fitting how stage 4 uses the reader (`ragqa eval fit-reader`): the arithmetic, exactly."""
+
+from __future__ import annotations
+
+from eval.reader_fit import Shortlist, figures, fit, threshold_for
+
+# Four answerable questions and one the corpus does not answer. The features put the right
+# sentence second for the first two; the reader puts it first for the first one only.
+ROWS = [
+    Shortlist(True, features=[2.0, 1.0], reader=[0.0, 3.0], right=[False, True]),
+    Shortlist(True, features=[2.0, 1.0], reader=[1.0, 0.5], right=[False, True]),
+    Shortlist(True, features=[1.0, 0.0], reader=[2.0, 1.0], right=[True, False]),
+    Shortlist(True, features=[], reader=[], right=[]),
+    Shortlist(False, features=[1.0, 0.5], reader=[-1.0, -2.0], right=[False, False]),
+]
+
+
+def test_the_blend_chooses_by_the_reader_plus_the_weighted_features() -> None:
+    assert ROWS[0].best(0.0) == (3.0, True)
+    assert ROWS[0].best(4.0) == (8.0, False)
+    assert ROWS[3].best(1.0) is None
+
+
+def test_a_question_without_candidates_counts_against_the_null_ceiling() -> None:
+    # 4 answerable, one has no candidates: a ceiling of 25% leaves no room for another null
+    assert threshold_for(ROWS, 0.0, 0.25) == 1.0
+    assert threshold_for(ROWS, 0.0, 0.5) == 2.0
+
+
+def test_figures_count_answers_nulls_and_refusals() -> None:
+    assert figures(ROWS, 0.0, 1.0) == {
+        "answer": 0.5,
+        "answerable_null": 0.25,
+        "off_corpus_refused": 1.0,
+        "answerable": 4,
+        "off_corpus": 1,
+    }
+
+
+def test_fit_picks_the_weight_that_answers_most_within_the_ceiling() -> None:
+    params, tried = fit(ROWS, candidates=2, max_null=0.25)
+    assert (params.candidates, params.feature_weight, params.threshold) == (2, 0.0, 1.0)
+    assert tried["4.0"]["answer"] == 0.25

