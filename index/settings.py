@@ -89,8 +89,7 @@ class Settings(BaseSettings):
         "`answer: null`: on = the one scripts/setup provisioned from index/reader/weights/ "
         "(refuse to start without it), auto = that one when provisioned, off = the answer "
         "features and the abstention model (`index.reader.runtime.reader_of`). Off by default: "
-        "it answers better but costs 50+ ms a question on 2 cores and abstains less on news "
-        "(docs/reader.md)",
+        "it answers better but adds 50-120 ms a question on one thread (docs/reader.md)",
     )
     data_dir: Path | None = None
     """The document store (SQLite, unless `store_url` says otherwise) and index segments;
