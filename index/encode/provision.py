@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             from index.reader.export import READER_FOLDER, provision_reader
             from index.reader.runtime import trained
 
-            if trained():  # a reader trained here (`ragqa train reader`); none ships yet
+            if trained():  # the reader trained here (`ragqa train reader`) that ships
                 print(provision_reader(path, path.parent / READER_FOLDER, quiet=args.quiet))
     except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,12 +1,12 @@
 """The reader as the answer stage runs it: int8 ONNX, a few candidate sentences per question.
 
-`Reader.score(question, sentences)` returns one score per sentence; a score above the
-manifest's `threshold` means "this sentence answers the question" (the model was trained with
-a fixed "no answer" score of 0, and the threshold was then set on its held-out paragraphs).
+`Reader.score(question, sentences)` returns one score per sentence (the model was trained
+with a fixed "no answer" score of 0). How stage 4 uses those scores, and the threshold below
+which stage 5 answers `null`, are `ReaderParams`, fitted into `weights/stage.json`.
 
-The reader is opt-in: an engine uses it when given one (`index.reader.stage.ReaderStage`).
-Measured 2026-12-07 it does not yet beat the answer features (docs/reader.md), so no trained
-weights ship and nothing loads it by default.
+The reader is opt-in: an engine uses it when given one (`index.reader.stage.ReaderStage`), and
+the service when `Settings.reader` asks for it (`reader_of`). It answers better than the answer
+features but costs 50-120 ms a question on one thread (docs/reader.md).
 """
 
 from __future__ import annotations
