@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from eval.cmrc import Paragraph, cmrc_index, source_name
 from eval.dataset import Question, contains_answer
+from eval.fitting import choose_threshold
 
 if TYPE_CHECKING:
     from index.encode.embedder import Embedder
@@ -160,11 +161,14 @@ def figures(rows: list[Shortlist], weight: float, threshold: float) -> dict[str,
 
 
 def threshold_for(rows: list[Shortlist], weight: float, max_null: float) -> float:
-    """The highest threshold leaving at most `max_null` of the answerable questions null."""
-    scores = sorted(best[0] for r in rows if r.answerable and (best := r.best(weight)) is not None)
-    missing = sum(1 for r in rows if r.answerable) - len(scores)
-    allowed = int(max_null * (len(scores) + missing)) - missing
-    return scores[max(allowed, 0)] if scores else 0.0
+    """The highest threshold leaving at most `max_null` of the answerable questions null (a
+    question without candidates is null whatever the threshold)."""
+    scores = [
+        best[0] if (best := r.best(weight)) is not None else float("-inf")
+        for r in rows
+        if r.answerable
+    ]
+    return choose_threshold(scores, max_null)
 
 
 def fit(
