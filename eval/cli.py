@@ -388,6 +388,13 @@ def fit_reader(
     max_null: Annotated[
         float, typer.Option(min=0.0, max=0.5, help="ceiling on answerable questions answered null")
     ] = DEFAULT_MAX_NULL,
+    alone: Annotated[
+        bool,
+        typer.Option(
+            "--alone",
+            help="the reader's threshold alone decides null (no abstention model beside it)",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the figures only")] = False,
 ) -> None:
     """Fit stage 4's use of the shipped reader (the features' weight beside the reader's
@@ -403,14 +410,14 @@ def fit_reader(
     from index.encode.provision import default_model_dir
     from index.errors import ModelUnavailableError
     from index.reader.export import WEIGHTS
-    from index.reader.runtime import load_reader
+    from index.reader.runtime import ReaderParams, load_reader
     from index.reader.train import TrainConfig
 
     if not (data / "cmrc2018-train").is_dir():
         fail(f"{data} holds no cmrc2018-train/ (pass --data)", code=2)
     started = time.perf_counter()
-    try:
-        reader = load_reader(default_model_dir().parent)
+    try:  # not the stage file this fit replaces (it may be for the delta before)
+        reader = load_reader(default_model_dir().parent, params=ReaderParams())
     except ModelUnavailableError as exc:
         fail(str(exc))
     share = TrainConfig.held_out_share
@@ -420,6 +427,7 @@ def fit_reader(
         cache, load_embedder(DEFAULT_MODEL), reader, paragraphs, questions, candidates
     )
     params, tried = rf.fit(rows, candidates, max_null)
+    params = replace(params, abstain_on_features=not alone)
     for weight, result in tried.items():
         typer.echo(f"feature weight {weight}: {result}")
     typer.echo(f"chosen: {params}")
@@ -434,7 +442,8 @@ def fit_reader(
             f"run (seed {reader.manifest.seed}), none trained on",
         },
         "max_null": max_null,
-        "command": f"ragqa eval fit-reader --candidates {candidates}",
+        "command": f"ragqa eval fit-reader --candidates {candidates}"
+        + (" --alone" if alone else ""),
         "commit": git_commit(REPO),
     }
     path = rf.write_stage(WEIGHTS, params, tried, about)

@@ -102,7 +102,10 @@ class Engine:
             self.config,
             self.ranking,
             self.answering,
-            self.abstention,
+            # with a reader whose stage was fitted to decide alone, its threshold is stage 5
+            None
+            if reader is not None and not reader.params.abstain_on_features
+            else self.abstention,
             phrases=PhraseCache(),
             glossary=self.glossary,
             answer_stage=choose_answer if reader is None else ReaderStage(reader),

@@ -32,7 +32,12 @@ def main() -> None:
     parser.add_argument("--candidates", default="2,4,6,8")
     parser.add_argument("--lengths", default="64,96")
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
-    parser.add_argument("--sets", default="cmrc,cmrc-en,cmrc-unanswerable,own,dev")
+    parser.add_argument("--sets", default="cmrc,cmrc-en,cmrc-unanswerable,own,dev,nonsense")
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="also each reader variant with its threshold alone deciding null",
+    )
     args = parser.parse_args()
 
     from eval.cmrc import cmrc_index
@@ -51,15 +56,17 @@ def main() -> None:
     seed = Engine.load(args.index)
     names = args.sets.split(",")
     cmrc = seed
-    if any(SETS[name].corpus == "cmrc" for name in names):
+    if any(name != "nonsense" and SETS[name].corpus == "cmrc" for name in names):
         _, cmrc_dir = cmrc_index(args.cache, seed.embedder)
         cmrc = Engine.load(cmrc_dir, embedder=seed.embedder)
 
-    def variant(engine: Engine, candidates: int | None, length: int) -> Engine:
+    def variant(engine: Engine, candidates: int | None, length: int, alone: bool) -> Engine:
         chosen = None
         if candidates is not None:
             chosen = copy.copy(reader)
-            chosen.params = dataclasses.replace(reader.params, candidates=candidates)
+            chosen.params = dataclasses.replace(
+                reader.params, candidates=candidates, abstain_on_features=not alone
+            )
             chosen.manifest = dataclasses.replace(
                 reader.manifest, shape=dataclasses.replace(reader.manifest.shape, max_tokens=length)
             )
@@ -72,20 +79,22 @@ def main() -> None:
             reader=chosen,
         )
 
-    sets = [(name, SETS[name]) for name in names]
-    variants: list[tuple[str, int | None, int]] = [("no reader", None, 96)]
+    sets = [(name, NONSENSE if name == "nonsense" else SETS[name]) for name in names]
+    variants: list[tuple[str, int | None, int, bool]] = [("no reader", None, 96, False)]
     for length in (int(x) for x in args.lengths.split(",")):
         for count in (int(x) for x in args.candidates.split(",")):
-            variants.append((f"reader k={count} len={length}", count, length))
+            variants.append((f"reader k={count} len={length}", count, length, False))
+            if args.alone:
+                variants.append((f"reader k={count} len={length} alone", count, length, True))
     print(f"reader: {reader.manifest.layers} layers, threshold {reader.params.threshold}")
     header = (
         "| variant | set | n | answer | answerable null | unanswerable recall | p50 ms | p95 ms |"
     )
     print(header)
     print("|---" * 8 + "|")
-    for label, k, length in variants:
+    for label, k, length, alone in variants:
         for _, named in sets:
-            engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length)
+            engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length, alone)
             rows: dict[str, list[tuple[bool, str | None, float, tuple[str, ...]]]] = {}
             for q in named.load():
                 started = time.perf_counter()
@@ -94,7 +103,7 @@ def main() -> None:
                 text = result.answer.text if result.answer is not None else None
                 row = (q.answerable, text, took, q.answers)
                 rows.setdefault(named.name, []).append(row)
-                if named.corpus == "seed":
+                if named.corpus == "seed" and named.name != "nonsense":
                     part = (
                         "english"
                         if "english" in q.tags
@@ -103,6 +112,43 @@ def main() -> None:
                     rows.setdefault(f"{named.name}:{part}", []).append(row)
             for name, found in rows.items():
                 print(_row(label, name, found), flush=True)
+
+
+class _Nonsense:
+    """Questions nothing in the seed corpus answers: typing, greetings, bare question words,
+    and the off-corpus examples of issue 22 (its "ping", emoji and 兰州的人口是多少)."""
+
+    name = "nonsense"
+    corpus = "seed"
+    QUESTIONS = (
+        "ping",
+        "🙂",
+        "？",
+        "asdfgh",
+        "qwerty",
+        "hello",
+        "test",
+        "abc 123",
+        "你好",
+        "谁",
+        "什么",
+        "今天天气怎么样",
+        "兰州的人口是多少",
+        "What is the population of Lanzhou?",
+        "北京奥运会是哪一年举办的",
+        "Who won the 2022 World Cup?",
+    )
+
+    def load(self) -> list[object]:
+        from eval.dataset import Question
+
+        return [
+            Question(f"nonsense-{i}", q, (), None, ("nonsense",))
+            for i, q in enumerate(self.QUESTIONS)
+        ]
+
+
+NONSENSE = _Nonsense()
 
 
 def _row(label: str, name: str, rows: list[tuple[bool, str | None, float, tuple[str, ...]]]) -> str:

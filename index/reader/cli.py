@@ -36,6 +36,18 @@ def reader(
     ] = 6,
     threads: Annotated[int, typer.Option(help="torch threads")] = 2,
     seed: Annotated[int, typer.Option(help="the seed of every random choice")] = 20261207,
+    start_from: Annotated[
+        Path | None,
+        typer.Option("--start-from", help="a trained reader's folder to start from"),
+    ] = None,
+    abstention: Annotated[
+        bool,
+        typer.Option(
+            "--abstention",
+            help="the abstention pass: near misses and nonsense taught as 'no answer' "
+            "(with --start-from; see docs/reader.md)",
+        ),
+    ] = False,
 ) -> None:
     """Train the reader on CMRC 2018 train, DRCD and CC-CEDICT glosses (the defaults are the
     shipped reader's: about an hour on 2 cores); prints progress, the held-out figures and how
@@ -46,6 +58,19 @@ def reader(
     if not (data / "cmrc2018-train").is_dir():
         typer.secho(f"error: {data} holds no cmrc2018-train/ (pass --data)", fg="red", err=True)
         raise typer.Exit(2)
+    if abstention and start_from is None:
+        typer.secho("error: --abstention needs --start-from (a trained reader)", fg="red", err=True)
+        raise typer.Exit(2)
+    if start_from is not None and not (start_from / "manifest.json").is_file():
+        typer.secho(f"error: {start_from} holds no manifest.json", fg="red", err=True)
+        raise typer.Exit(2)
+    command = "ragqa train reader"
+    if abstention:
+        # the shipped reader: a first run, then this pass over it (docs/reader.md)
+        command = (
+            f"ragqa train reader --out {start_from} && ragqa train reader --start-from "
+            f"{start_from} --abstention --max-questions {max_questions} --work {work}"
+        )
     config = TrainConfig(
         data_dir=data,
         work_dir=work,
@@ -57,5 +82,9 @@ def reader(
         max_questions=max_questions or None,
         threads=threads,
         seed=seed,
+        start_from=start_from,
+        abstention=abstention,
+        command=command,
+        **({"learning_rate": 5e-5, "head_learning_rate": 5e-4} if abstention else {}),
     )
     train(config)

@@ -303,3 +303,109 @@ def split_by_paragraph(
     train = [q for q in questions if q.paragraph_id not in held]
     test = [q for q in questions if q.paragraph_id in held]
     return train, test
+
+
+# -- the abstention pass: near misses and nonsense ---------------------------------------------
+
+_BARE_QUESTION_WORDS = ("谁", "什么", "为什么", "哪里", "多少", "怎么样", "哪个", "何时", "是吗")
+_CHITCHAT = ("{}怎么样", "{}是什么", "{}在哪里", "{}有多少", "{}好吗", "What about {}?", "{}?")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def nonsense_question(
+    english: Sequence[str], headwords: Sequence[str], avoid: str, rng: random.Random
+) -> str:
+    """A question no text answers: letters typed at random ("asdfgh"), a bare English word or
+    two ("ping", "hello test"), letters and digits ("abc 123"), a bare question word ("谁"),
+    or small talk about a word `avoid` (the candidates' text) does not contain."""
+    kind = rng.randrange(5)
+    if kind == 0:
+        return "".join(rng.choice(_LETTERS) for _ in range(rng.randint(3, 9)))
+    if kind == 1:
+        return " ".join(rng.choice(english) for _ in range(rng.randint(1, 2)))
+    if kind == 2:
+        word = "".join(rng.choice(_LETTERS) for _ in range(rng.randint(2, 4)))
+        return f"{word} {rng.randint(0, 9999)}"
+    if kind == 3:
+        return rng.choice(_BARE_QUESTION_WORDS) + rng.choice(("", "？", "?"))
+    for _ in range(20):
+        word = rng.choice(headwords)
+        if word not in avoid:
+            return rng.choice(_CHITCHAT).format(word)
+    return rng.choice(_BARE_QUESTION_WORDS)
+
+
+class _NearestParagraphs:
+    """Paragraphs found by the question's IDF-weighted character bigrams: the other paragraph
+    a question's words point to (a near miss: 兰州 and 人口, not Lanzhou's population)."""
+
+    def __init__(self, questions: Sequence[SpanQuestion]) -> None:
+        import math
+
+        contexts: dict[str, str] = {}
+        for question in questions:
+            contexts.setdefault(question.paragraph_id, question.context)
+        self.ids = list(contexts)
+        self.contexts = [contexts[p] for p in self.ids]
+        self.postings: dict[str, list[int]] = {}
+        for i, text in enumerate(self.contexts):
+            for gram in _bigrams(text):
+                self.postings.setdefault(gram, []).append(i)
+        n = len(self.ids)
+        self.idf = {g: math.log(n / len(p)) for g, p in self.postings.items()}
+
+    def nearest(self, question: SpanQuestion) -> str | None:
+        """The context of the other paragraph sharing most of the question's bigrams (by IDF)
+        that does not hold its answer, or None."""
+        scores: dict[int, float] = {}
+        for gram in _bigrams(question.question):
+            for i in self.postings.get(gram, ()):
+                scores[i] = scores.get(i, 0.0) + self.idf[gram]
+        for i in sorted(scores, key=lambda j: -scores[j])[:5]:
+            if self.ids[i] != question.paragraph_id and question.answer not in self.contexts[i]:
+                return self.contexts[i]
+        return None
+
+
+def abstention_groups(
+    questions: Sequence[SpanQuestion],
+    glosses: dict[str, str],
+    *,
+    seed: int,
+    near_miss_share: float = 0.5,
+    nonsense_share: float = 0.3,
+    english_share: float = 0.3,
+    size: int = 4,
+) -> list[Group]:
+    """The abstention pass's groups: every question's own (as `training_groups`, so answering
+    is not forgotten), and groups without a positive that teach "no answer" where the first
+    run never looked: the nearest other paragraph's sentences sharing most of the question's
+    bigrams, and nonsense questions (`nonsense_question`) over random sentences."""
+    rng = random.Random(seed)
+    nearest = _NearestParagraphs(questions)
+    english = sorted({g for g in glosses.values() if g.isalpha() and g.islower() and len(g) > 2})
+    headwords = sorted(w for w in glosses if 2 <= len(w) <= 3 and _CJK.match(w))
+    groups: list[Group] = []
+    for question in questions:
+        made = groups_for(question, questions, rng, size=size)
+        groups += made
+        glossed = gloss_question(question.question, glosses, rng)
+        if made and rng.random() < english_share:
+            groups.append(Group(glossed, made[0].candidates, made[0].label))
+        if rng.random() < near_miss_share:
+            context = nearest.nearest(question)
+            if context is not None:
+                texts = [context[s.char_start : s.char_end] for s in split_sentences(context)]
+                grams = _bigrams(question.question)
+                texts.sort(key=lambda t: -len(grams & _bigrams(t)))
+                asked = glossed if rng.random() < english_share else question.question
+                groups.append(Group(asked, tuple(texts[:size]), -1))
+        if rng.random() < nonsense_share:
+            other = questions[rng.randrange(len(questions))].context
+            spans = split_sentences(other)
+            picked = rng.sample(spans, min(size, len(spans)))
+            texts = [other[s.char_start : s.char_end] for s in picked]
+            asked = nonsense_question(english, headwords, "".join(texts), rng)
+            groups.append(Group(asked, tuple(texts), -1))
+    rng.shuffle(groups)
+    return groups

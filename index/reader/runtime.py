@@ -42,6 +42,9 @@ class ReaderParams:
     """Below this best score the corpus is taken not to answer (`answer: null`)."""
     feature_weight: float = 0.0
     """A sentence's score: the reader's plus this times the answer features' score."""
+    abstain_on_features: bool = True
+    """Stage 5 also asks the abstention model, on the evidence of the answer features' own
+    best sentence (False: the reader's threshold alone decides `answer: null`)."""
 
     @classmethod
     def read(cls, weights: Path, manifest: ReaderManifest) -> ReaderParams:
@@ -66,7 +69,16 @@ class ReaderParams:
 class Reader:
     """The int8 ONNX reader of one provisioned folder."""
 
-    def __init__(self, folder: Path, *, threads: int = 1, weights: Path = WEIGHTS) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        threads: int = 1,
+        weights: Path = WEIGHTS,
+        params: ReaderParams | None = None,
+    ) -> None:
+        """`params`: the stage parameters to use instead of the fitted ones beside the delta
+        (the fit itself, which must not read a stage file fitted for another delta)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -75,7 +87,7 @@ class Reader:
             raise ReaderMismatchError(problem)
         self.folder = folder
         self.manifest = ReaderManifest.read(folder)
-        self.params = ReaderParams.read(weights, self.manifest)
+        self.params = params if params is not None else ReaderParams.read(weights, self.manifest)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -106,10 +118,15 @@ def trained(weights: Path = WEIGHTS) -> bool:
 
 
 @lru_cache(maxsize=4)
-def load_reader(model_root: Path, threads: int = 1, weights: Path = WEIGHTS) -> Reader:
+def load_reader(
+    model_root: Path,
+    threads: int = 1,
+    weights: Path = WEIGHTS,
+    params: ReaderParams | None = None,
+) -> Reader:
     """The provisioned reader beside the encoder under `model_root` (loaded once); refused
     (`ReaderMismatchError`, naming the file and `scripts/setup`) when not provisioned."""
-    return Reader(model_root / READER_FOLDER, threads=threads, weights=weights)
+    return Reader(model_root / READER_FOLDER, threads=threads, weights=weights, params=params)
 
 
 def reader_of(

@@ -4,8 +4,9 @@
 passages is scored by the answer features (cheap), the best `reader.params.candidates` are
 read with the question, each scores the reader's score plus `feature_weight` times its
 features' score, and the best is the answer. Stage 5 abstains when that score is below the
-fitted threshold, or when the abstention model, reading the evidence of the features' own best
-sentence as it does without a reader, says the corpus does not answer.
+fitted threshold, and (unless the stage was fitted `abstain_on_features=False`) when the
+abstention model, reading the evidence of the features' own best sentence as it does without
+a reader, says the corpus does not answer.
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ class ReaderStage:
             ),
             key=lambda pair: -pair[0],
         )
+        choice = choice_of(found, query, ranking, scored, chosen.threshold)
+        if not chosen.abstain_on_features:
+            return choice  # the reader's threshold alone is stage 5 (the engine passes no model)
         # stage 5's abstention model reads the evidence of the features' own best sentence
         # (with the engine's answer weights, the ones it was fitted with), as without a
         # reader; the reader's threshold adds its own "no" (docs/reader.md)
         own = found if params == self.features else score_sentences(index, query, ranking, params)
-        today = choice_of(own or found, query, ranking).evidence
-        return replace(choice_of(found, query, ranking, scored, chosen.threshold), evidence=today)
+        return replace(choice, evidence=choice_of(own or found, query, ranking).evidence)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from index.reader.data import (
     Group,
     SpanQuestion,
+    abstention_groups,
     gloss_question,
     load_cedict,
     load_cmrc_train,
@@ -35,6 +36,8 @@ from index.reader.model import (
     DELTA,
     InputShape,
     ReaderManifest,
+    ReaderMismatchError,
+    apply_delta,
     build_network,
     encode_pairs,
     file_sha256,
@@ -73,6 +76,13 @@ class TrainConfig:
     max_questions: int | None = None
     held_out_questions: int = 600
     """How many held-out questions the final figures and the threshold are measured on."""
+    start_from: Path | None = None
+    """A trained reader (delta + manifest) to start from instead of the base alone."""
+    abstention: bool = False
+    """The abstention pass: `abstention_groups` (near misses and nonsense) on a sample of
+    training questions other than the first run's seeded sample."""
+    command: str = "ragqa train reader"
+    """The command(s) that reproduce this run, for the manifest."""
 
 
 def _batch_tensors(
@@ -193,6 +203,32 @@ def unanswerable_scores(
     return out
 
 
+def nonsense_scores(
+    network: torch.nn.Module,
+    tokenizer: Tokenizer,
+    questions: list[SpanQuestion],
+    shape: InputShape,
+    glosses: dict[str, str],
+    count: int = 200,
+) -> list[float]:
+    """The best score of `count` nonsense questions (`nonsense_question`, seeded) over the
+    sentences of held-out paragraphs."""
+    from index.reader.data import nonsense_question, split_sentences
+
+    network.eval()
+    rng = random.Random(1)
+    english = sorted({g for g in glosses.values() if g.isalpha() and g.islower() and len(g) > 2})
+    headwords = sorted(w for w in glosses if 2 <= len(w) <= 3)
+    out: list[float] = []
+    for question in questions[:count]:
+        spans = split_sentences(question.context)
+        texts = [question.context[s.char_start : s.char_end] for s in spans]
+        asked = nonsense_question(english, headwords, question.context, rng)
+        out.append(max(score_sentences(network, tokenizer, asked, texts, shape)))
+    network.train()
+    return out
+
+
 def calibrate(
     answerable: list[float], unanswerable: list[float], max_null: float = 0.03
 ) -> tuple[float, float]:
@@ -236,10 +272,17 @@ def train(config: TrainConfig, log: object = sys.stderr) -> ReaderManifest:
     train_q, held_q = split_by_paragraph(
         cmrc.questions + drcd.questions, config.held_out_share, config.seed
     )
-    if config.max_questions is not None:
-        train_q = random.Random(config.seed).sample(train_q, config.max_questions)
     glosses = load_cedict(config.data_dir)
-    groups = training_groups(train_q, glosses, seed=config.seed)
+    if config.abstention:
+        # another seeded sample than the first run's, so that its questions are new to it
+        sample_seed = config.seed + 1
+        if config.max_questions is not None:
+            train_q = random.Random(sample_seed).sample(train_q, config.max_questions)
+        groups = abstention_groups(train_q, glosses, seed=sample_seed)
+    else:
+        if config.max_questions is not None:
+            train_q = random.Random(config.seed).sample(train_q, config.max_questions)
+        groups = training_groups(train_q, glosses, seed=config.seed)
     batches = _length_batches(groups, config.batch_groups, config.seed)
     steps_per_epoch = len(batches)
     total_steps = int(steps_per_epoch * config.epochs)
@@ -247,6 +290,17 @@ def train(config: TrainConfig, log: object = sys.stderr) -> ReaderManifest:
 
     network = build_network(config.base, config.layers)
     names = set(trainable_names(network, config.frozen_layers))
+    if config.start_from is not None:
+        started_from = ReaderManifest.read(config.start_from)
+        if started_from.layers != config.layers or set(started_from.trained) != names:
+            raise ReaderMismatchError(
+                f"{config.start_from}: a reader of {started_from.layers} layers training "
+                f"{len(started_from.trained)} tensors cannot start a run of {config.layers} "
+                f"layers with {config.frozen_layers} frozen"
+            )
+        apply_delta(network, config.start_from, started_from)
+        parent = file_sha256(config.start_from / DELTA)[:12]
+        say(f"starting from {config.start_from} (delta sha256 {parent}...)")
     for name, parameter in network.named_parameters():
         parameter.requires_grad = name in names
     head = [p for n, p in network.named_parameters() if n.startswith("head.")]
@@ -318,10 +372,12 @@ def train(config: TrainConfig, log: object = sys.stderr) -> ReaderManifest:
     zh, zh_best = held_out_figures(network, tokenizer, sample, shape)
     en, _ = held_out_figures(network, tokenizer, sample[: len(sample) // 2], shape, glosses)
     threshold, refused = calibrate(zh_best, unanswerable_scores(network, tokenizer, sample, shape))
+    _, nonsense = calibrate(zh_best, nonsense_scores(network, tokenizer, sample, shape, glosses))
     say(
         f"held out ({len(sample)} questions, whole paragraphs): right sentence first "
         f"zh {zh['sentence_first']:.3f}, glossed en {en['sentence_first']:.3f}; threshold "
-        f"{threshold:.3f} (3% answerable null) refuses {refused:.3f} of unanswerable"
+        f"{threshold:.3f} (3% answerable null) refuses {refused:.3f} of unanswerable, "
+        f"{nonsense:.3f} of nonsense"
     )
     config.out_dir.mkdir(parents=True, exist_ok=True)
     delta = {
@@ -339,7 +395,7 @@ def train(config: TrainConfig, log: object = sys.stderr) -> ReaderManifest:
         trained=sorted(names),
         shape=shape,
         data=DATA_SETS,
-        command="ragqa train reader",
+        command=config.command,
         commit=_commit(),
         seed=config.seed,
         steps=total_steps,
@@ -348,6 +404,7 @@ def train(config: TrainConfig, log: object = sys.stderr) -> ReaderManifest:
             "glossed_en_sentence_first": round(en["sentence_first"], 4),
             "threshold": round(threshold, 4),
             "unanswerable_refused": round(refused, 4),
+            "nonsense_refused": round(nonsense, 4),
         },
     )
     manifest.write(config.out_dir)

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 from index.reader.data import (
+    abstention_groups,
     gloss_question,
     groups_for,
     load_cedict,
     load_cmrc_train,
     load_drcd,
+    nonsense_question,
     sentence_units,
     split_by_paragraph,
 )
@@ -91,6 +93,44 @@ def test_a_question_is_glossed_into_english_with_names_romanised() -> None:
     assert english == "Fan Tingsong is when pass away?"
 
 
+def test_nonsense_questions_are_seeded_typing_bare_words_and_small_talk_about_absent_words() -> (
+    None
+):
+    rng = random.Random(4)
+    asked = [
+        nonsense_question(["ping", "hello"], ["天气", "兰州"], "兰州新区", rng) for _ in range(10)
+    ]
+    assert asked == [
+        "ping hello",
+        "为什么",
+        "mrj",
+        "qrli",
+        "hello",
+        "hello",
+        "fj 4745",
+        "tk 6355",
+        "天气是什么",  # never 兰州: the candidates speak of it
+        "hello ping",
+    ]
+
+
+@needs_data
+def test_the_abstention_pass_keeps_every_answer_group_and_adds_groups_without_the_answer() -> None:
+    questions = load_cmrc_train(SHARED_DATA).questions[:60]
+    glosses = load_cedict(SHARED_DATA)
+    groups = abstention_groups(questions, glosses, seed=5)
+    answers = {q.question: q.answer for q in questions}
+    answered = [g for g in groups if g.label >= 0 and g.question in answers]
+    assert len(answered) == sum(sentence_units(q) is not None for q in questions)
+    for group in answered:
+        assert answers[group.question] in group.candidates[group.label]
+    refused = [g for g in groups if g.label == -1]
+    assert len(refused) > len(questions) // 2
+    for group in refused:
+        if group.question in answers:  # a near miss or another paragraph: never the answer
+            assert not any(answers[group.question] in c for c in group.candidates)
+
+
 # -- a small reader trained here, end to end ------------------------------------------------
 # One layer, a dozen questions: the same code path as `ragqa train reader`, small enough for
 # the suite. It checks the machinery (training, resuming, the delta, its checks, the int8
@@ -148,6 +188,7 @@ def test_the_manifest_names_the_base_data_command_and_threshold(trained: TrainCo
         "glossed_en_sentence_first",
         "threshold",
         "unanswerable_refused",
+        "nonsense_refused",
     }
     assert all(name.startswith(("head.", "encoder.encoder.layer.0.")) for name in manifest.trained)
 
@@ -164,6 +205,44 @@ def test_a_finished_run_started_again_resumes_and_writes_the_same_delta(
 
 
 @slow
+def test_the_abstention_pass_starts_from_a_trained_reader_and_names_both_commands(
+    trained: TrainConfig,
+) -> None:
+    root = trained.work_dir.parent
+    config = dataclasses.replace(
+        trained,
+        work_dir=root / "abstention-work",
+        out_dir=root / "abstention-weights",
+        start_from=trained.out_dir,
+        abstention=True,
+        command="ragqa train reader --out A && ragqa train reader --start-from A --abstention",
+    )
+    log = io.StringIO()
+    manifest = train(config, log=log)
+    assert f"starting from {trained.out_dir}" in log.getvalue()
+    assert manifest.command == config.command
+    assert "nonsense_refused" in manifest.held_out
+    assert file_sha256(config.out_dir / DELTA) != file_sha256(trained.out_dir / DELTA)
+
+
+def test_an_abstention_pass_over_a_reader_of_another_shape_is_refused_by_name(
+    trained: TrainConfig,
+) -> None:
+    root = trained.work_dir.parent
+    config = dataclasses.replace(
+        trained,
+        work_dir=root / "other-work",
+        out_dir=root / "other-weights",
+        layers=2,
+        start_from=trained.out_dir,
+        abstention=True,
+    )
+    with pytest.raises(
+        ReaderMismatchError, match=r"a reader of 1 layers .* cannot start a run of 2"
+    ):
+        train(config, log=io.StringIO())
+
+
 def test_a_delta_with_a_wrong_shape_is_refused_by_name(
     trained: TrainConfig, tmp_path: Path
 ) -> None:
