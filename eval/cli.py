@@ -429,7 +429,8 @@ def fit_reader(
     params, tried = rf.fit(rows, candidates, max_null)
     params = replace(params, abstain_on_features=not alone)
     for weight, result in tried.items():
-        typer.echo(f"feature weight {weight}: {result}")
+        label = weight if weight == "accept_first" else f"feature weight {weight}"
+        typer.echo(f"{label}: {result}")
     typer.echo(f"chosen: {params}")
     if dry_run:
         return

@@ -42,6 +42,9 @@ class ReaderParams:
     """Below this best score the corpus is taken not to answer (`answer: null`)."""
     feature_weight: float = 0.0
     """A sentence's score: the reader's plus this times the answer features' score."""
+    accept_first: float | None = None
+    """When the features' first sentence alone blends to at least this, it is the answer and
+    the others are not read (None: all `candidates` are always read)."""
     abstain_on_features: bool = True
     """Stage 5 also asks the abstention model, on the evidence of the answer features' own
     best sentence (False: the reader's threshold alone decides `answer: null`)."""

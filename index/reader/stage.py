@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from index.rank.answer import choice_of, score_sentences
+from index.rank.answer import ScoredSentences, choice_of, score_sentences
 from index.rank.params import AnswerParams
 from index.rank.types import AnswerChoice, Query, Ranking
 from index.reader.runtime import Reader
@@ -30,6 +30,19 @@ class ReaderStage:
         reader's feature weight and threshold were fitted with (`eval.reader_fit`), whatever
         answer weights `index/rank/params.json` gives the engine."""
 
+    def _blend(
+        self, question: str, shortlist: list[tuple[float, int]], found: ScoredSentences
+    ) -> list[tuple[float, int]]:
+        """(the reader's score + the weight times the features', sentence) of `shortlist`."""
+        if not shortlist:
+            return []
+        read = self.reader.score(question, [found.candidates[i].text for _, i in shortlist])
+        weight = self.reader.params.feature_weight
+        return [
+            (float(r) + weight * feature, i)
+            for r, (feature, i) in zip(read.tolist(), shortlist, strict=True)
+        ]
+
     def __call__(
         self, index: IndexView, query: Query, ranking: Ranking, params: AnswerParams
     ) -> AnswerChoice | None:
@@ -38,14 +51,16 @@ class ReaderStage:
             return None
         chosen = self.reader.params
         shortlist = found.scored[: chosen.candidates]
-        read = self.reader.score(query.question, [found.candidates[i].text for _, i in shortlist])
-        scored = sorted(
-            (
-                (float(r) + chosen.feature_weight * feature, i)
-                for r, (feature, i) in zip(read.tolist(), shortlist, strict=True)
-            ),
-            key=lambda pair: -pair[0],
-        )
+        # the features' first sentence first: when it alone blends high enough, it is the
+        # answer and the others go unread (the fitted `accept_first`, docs/reader.md)
+        first = self._blend(query.question, shortlist[:1], found)
+        if chosen.accept_first is not None and first[0][0] >= chosen.accept_first:
+            scored = first
+        else:
+            scored = sorted(
+                first + self._blend(query.question, shortlist[1:], found),
+                key=lambda pair: -pair[0],
+            )
         choice = choice_of(found, query, ranking, scored, chosen.threshold)
         if not chosen.abstain_on_features:
             return choice  # the reader's threshold alone is stage 5 (the engine passes no model)

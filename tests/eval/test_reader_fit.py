@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eval.reader_fit import Shortlist, figures, fit, threshold_for
+from eval.reader_fit import Shortlist, accept_first_for, figures, fit, threshold_for
 
 # Four answerable questions and one the corpus does not answer. The features put the right
 # sentence second for the first two; the reader puts it first for the first one only.
@@ -41,3 +41,20 @@ def test_fit_picks_the_weight_that_answers_most_within_the_ceiling() -> None:
     params, tried = fit(ROWS, candidates=2, max_null=0.25)
     assert (params.candidates, params.feature_weight, params.threshold) == (2, 0.0, 1.0)
     assert tried["4.0"]["answer"] == 0.25
+
+
+def test_the_first_sentence_is_accepted_unread_rest_where_that_costs_no_answer() -> None:
+    # threshold 1: the third question's first sentence (2.0) and the second's (1.0, wrong, but
+    # wrong after reading both too) stop early; the first question reads both and is right
+    assert accept_first_for(ROWS, 0.0, 1.0) == 1.0
+    assert [r.read(0.0, 1.0) for r in ROWS] == [2, 1, 1, 0, 2]
+    assert figures(ROWS, 0.0, 1.0, accept_first=1.0) == figures(ROWS, 0.0, 1.0)
+    params, tried = fit(ROWS, candidates=2, max_null=0.25)
+    assert params.accept_first == 1.0
+    assert (tried["accept_first"]["read"], tried["accept_first"]["read_all"]) == (1.2, 1.6)
+
+
+def test_when_every_early_acceptance_costs_an_answer_all_candidates_are_read() -> None:
+    rows = [*ROWS, Shortlist(True, features=[0.0, 0.0], reader=[2.5, 3.0], right=[False, True])]
+    assert accept_first_for(rows, 0.0, 1.0) is None
+    assert fit(rows, candidates=2, max_null=0.25)[0].accept_first is None

