@@ -85,6 +85,8 @@ def reader(
         start_from=start_from,
         abstention=abstention,
         command=command,
-        **({"learning_rate": 5e-5, "head_learning_rate": 5e-4} if abstention else {}),
+        # the abstention pass goes on from trained weights: half the first run's rate
+        learning_rate=5e-5 if abstention else TrainConfig.learning_rate,
+        head_learning_rate=5e-4 if abstention else TrainConfig.head_learning_rate,
     )
     train(config)
