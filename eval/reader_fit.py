@@ -15,6 +15,12 @@ provisioned int8 reader scores them. Then, on that record:
   times the features') answers most questions right when the threshold below is applied;
 - `threshold`: the highest blended best score at which at most `max_null` of the answerable
   questions get `answer: null`.
+- `accept_first`: the lowest blended score of the features' first sentence at which it is
+  taken as the answer without reading the others, costing at most `ACCEPT_LOSS` of the
+  answers (`accept_first_for`).
+
+Whether stage 5 keeps the abstention model beside the reader (`abstain_on_features`) is the
+command's `--alone`, chosen from the latency table like the candidates.
 
 The candidates are chosen by the latency table (`scripts/bench_reader.py`), not fitted.
 """
