@@ -51,16 +51,15 @@ class ReaderStage:
             return None
         chosen = self.reader.params
         shortlist = found.scored[: chosen.candidates]
-        # the features' first sentence first: when it alone blends high enough, it is the
-        # answer and the others go unread (the fitted `accept_first`, docs/reader.md)
-        first = self._blend(query.question, shortlist[:1], found)
-        if chosen.accept_first is not None and first[0][0] >= chosen.accept_first:
-            scored = first
+        if chosen.accept_first is None:  # every candidate, in one batch
+            blended = self._blend(query.question, shortlist, found)
         else:
-            scored = sorted(
-                first + self._blend(query.question, shortlist[1:], found),
-                key=lambda pair: -pair[0],
-            )
+            # the features' first sentence first: when it alone blends high enough, it is the
+            # answer and the others go unread (the fitted `accept_first`, docs/reader.md)
+            blended = self._blend(query.question, shortlist[:1], found)
+            if blended[0][0] < chosen.accept_first:
+                blended += self._blend(query.question, shortlist[1:], found)
+        scored = sorted(blended, key=lambda pair: -pair[0])
         choice = choice_of(found, query, ranking, scored, chosen.threshold)
         if not chosen.abstain_on_features:
             return choice  # the reader's threshold alone is stage 5 (the engine passes no model)

@@ -390,7 +390,7 @@ def test_a_first_sentence_blending_to_accept_first_is_the_answer_and_the_rest_go
     question = "白银炉能耗降低了多少"
     plain = engine.pipeline.run(question)
     first = _shortlist(engine, plain, 1)[0]
-    for accept_first, reads in ((float("-inf"), [1]), (None, [1, 3])):
+    for accept_first, reads in ((float("-inf"), [1]), (float("inf"), [1, 3]), (None, [4])):
         read.clear()
         counting.params = dataclasses.replace(
             small_reader.params, candidates=4, threshold=float("-inf"), accept_first=accept_first
@@ -398,7 +398,7 @@ def test_a_first_sentence_blending_to_accept_first_is_the_answer_and_the_rest_go
         trace = _with_reader(engine, counting).pipeline.run(question)
         assert read == reads
         assert trace.choice is not None
-        if accept_first is not None:
+        if accept_first == float("-inf"):
             assert trace.choice.sentence.text == first.text
 
 
