@@ -335,6 +335,14 @@ def nonsense_question(
     return rng.choice(_BARE_QUESTION_WORDS)
 
 
+def nonsense_vocabulary(glosses: dict[str, str]) -> tuple[list[str], list[str]]:
+    """`nonsense_question`'s words: the dictionary's one-word lower-case English glosses, and
+    its Chinese headwords of two or three characters (both sorted, so seeded draws repeat)."""
+    english = sorted({g for g in glosses.values() if g.isalpha() and g.islower() and len(g) > 2})
+    headwords = sorted(w for w in glosses if 2 <= len(w) <= 3 and _CJK.match(w))
+    return english, headwords
+
+
 class _NearestParagraphs:
     """Paragraphs found by the question's IDF-weighted character bigrams: the other paragraph
     a question's words point to (a near miss: 兰州 and 人口, not Lanzhou's population)."""
@@ -383,8 +391,7 @@ def abstention_groups(
     bigrams, and nonsense questions (`nonsense_question`) over random sentences."""
     rng = random.Random(seed)
     nearest = _NearestParagraphs(questions)
-    english = sorted({g for g in glosses.values() if g.isalpha() and g.islower() and len(g) > 2})
-    headwords = sorted(w for w in glosses if 2 <= len(w) <= 3 and _CJK.match(w))
+    english, headwords = nonsense_vocabulary(glosses)
     groups: list[Group] = []
     for question in questions:
         made = groups_for(question, questions, rng, size=size)

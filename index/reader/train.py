@@ -213,12 +213,12 @@ def nonsense_scores(
 ) -> list[float]:
     """The best score of `count` nonsense questions (`nonsense_question`, seeded) over the
     sentences of held-out paragraphs."""
-    from index.reader.data import nonsense_question, split_sentences
+    from index.reader.data import nonsense_question, nonsense_vocabulary
+    from index.text.sentences import split_sentences
 
     network.eval()
     rng = random.Random(1)
-    english = sorted({g for g in glosses.values() if g.isalpha() and g.islower() and len(g) > 2})
-    headwords = sorted(w for w in glosses if 2 <= len(w) <= 3)
+    english, headwords = nonsense_vocabulary(glosses)
     out: list[float] = []
     for question in questions[:count]:
         spans = split_sentences(question.context)

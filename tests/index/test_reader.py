@@ -204,17 +204,26 @@ def test_a_finished_run_started_again_resumes_and_writes_the_same_delta(
     assert (trained.out_dir / DELTA).read_bytes() == first
 
 
+def _abstention_pass(trained: TrainConfig, name: str, **changes: Any) -> TrainConfig:
+    """An abstention pass over the small trained reader, in folders of its own."""
+    root = trained.work_dir.parent
+    return dataclasses.replace(
+        trained,
+        work_dir=root / f"{name}-work",
+        out_dir=root / f"{name}-weights",
+        start_from=trained.out_dir,
+        abstention=True,
+        **changes,
+    )
+
+
 @slow
 def test_the_abstention_pass_starts_from_a_trained_reader_and_names_both_commands(
     trained: TrainConfig,
 ) -> None:
-    root = trained.work_dir.parent
-    config = dataclasses.replace(
+    config = _abstention_pass(
         trained,
-        work_dir=root / "abstention-work",
-        out_dir=root / "abstention-weights",
-        start_from=trained.out_dir,
-        abstention=True,
+        "abstention",
         command="ragqa train reader --out A && ragqa train reader --start-from A --abstention",
     )
     log = io.StringIO()
@@ -228,15 +237,7 @@ def test_the_abstention_pass_starts_from_a_trained_reader_and_names_both_command
 def test_an_abstention_pass_over_a_reader_of_another_shape_is_refused_by_name(
     trained: TrainConfig,
 ) -> None:
-    root = trained.work_dir.parent
-    config = dataclasses.replace(
-        trained,
-        work_dir=root / "other-work",
-        out_dir=root / "other-weights",
-        layers=2,
-        start_from=trained.out_dir,
-        abstention=True,
-    )
+    config = _abstention_pass(trained, "other", layers=2)
     with pytest.raises(
         ReaderMismatchError, match=r"a reader of 1 layers .* cannot start a run of 2"
     ):
