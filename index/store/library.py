@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
@@ -70,7 +71,7 @@ from index.store.files import IndexData
 from index.store.ingest import embed_documents, from_index, locate_passages, select_rows
 from index.store.ingest import vector_config_id as _config_id
 from index.store.merge import merge_candidates
-from index.store.records import CollectionInfo, StoredDocument, content_sha256, now
+from index.store.records import CollectionInfo, LiveRow, StoredDocument, content_sha256, now
 from index.store.segments import (
     SegmentData,
     materialize,
@@ -92,11 +93,25 @@ from index.store.writes import (
     document_fields,
 )
 from index.text.chunking import ChunkingParams
+from index.types import Alias
 
 logger = logging.getLogger("ragqa.store")
 
 SYNCED = "synced_generation"
 """Meta key: the last generation the backend was synced to (on a shared store)."""
+STATE_ATTEMPTS = 10
+"""Readings of the store for one view before the last is served as it is (its generation is
+then behind the store's, so the next refresh reads again)."""
+
+
+class StoreState(NamedTuple):
+    """The store as one view reads it (`Library._read_state`)."""
+
+    generation: int
+    live: list[LiveRow]
+    segments: list[str]
+    collections: set[str]
+    known_aliases: dict[str, tuple[Alias, ...]]
 
 
 class Library:
@@ -283,11 +298,32 @@ class Library:
         materialize(self.segments_dir, name, self.store.segment_files(name))
         return read_segment(self.segments_dir, name)
 
+    def _read_state(self) -> StoreState:
+        """What a view is made of, as of one generation of the store.
+
+        Each read sees what was committed when it ran, and a commit of another process may
+        land between them: a merge's that moves a document to a new segment and drops the
+        old one, read half before and half after, gives a view without that document (served
+        until the next poll). Every commit bumps the generation in its own transaction, so
+        reads between two equal readings of it belong together; else they are read again (a
+        writer holding the lock reads once)."""
+        for _ in range(STATE_ATTEMPTS):
+            generation = self.store.generation()
+            live = self.store.live_rows()
+            segments = [s.name for s in self.store.segments()]
+            collections = self.store.collection_names()
+            with self.store.transaction() as conn:
+                known_aliases = aliases.all_aliases(conn)
+            if self.store.generation() == generation:
+                break
+            logger.info("the store moved past generation %d while it was read; again", generation)
+        return StoreState(generation, live, segments, collections, known_aliases)
+
     def _publish(self, sync: bool = True) -> None:
-        generation = self.store.generation()
-        live = self.store.live_rows()
+        state = self._read_state()
+        generation, live = state.generation, state.live
         used = {row.segment for row in live}
-        names = [s.name for s in self.store.segments() if s.name in used]
+        names = [name for name in state.segments if name in used]
         parts = self._parts
         if parts is None or parts.segments != tuple(names):
             segments = [self._segment(n) for n in names]
@@ -296,9 +332,7 @@ class Library:
             self._parts = parts
             for stale in set(self._segments) - set(names):
                 del self._segments[stale]
-        with self.store.transaction() as conn:
-            known_aliases = aliases.all_aliases(conn)
-        catalog = catalog_for(parts, live, self.store.collection_names(), known_aliases)
+        catalog = catalog_for(parts, live, state.collections, state.known_aliases)
         try:
             view = self.backend.view(parts.data, catalog, sync=sync)
         except BaseException:

@@ -94,6 +94,44 @@ def test_a_replica_with_an_empty_data_dir_reads_every_segment_from_the_store(
 
 
 @pytest.mark.postgres
+def test_a_merge_that_lands_while_a_replica_reads_the_store_is_read_whole(
+    tmp_path: Path, embedder: Any, index_dir: Path, pg_url: str, monkeypatch: Any
+) -> None:
+    """A view is read as of one generation. Replica B's merge commits between A's reading of
+    the live rows and of the segments: the live rows still point at the old segment, the
+    segments no longer hold it. A reads again and serves the merged document; before, it
+    served a view without it until its next poll."""
+    a = Library.open(tmp_path / "a", embedder, url=pg_url, background_merge=False)
+    a.sync_corpus(read_index(index_dir))
+    a.create_collection("wind")
+    seventh, eighth = (d.doc_id for d in a.add("wind", [doc(7), doc(8)]).documents)
+    b = Library.open(tmp_path / "b", embedder, url=pg_url, background_merge=False)
+    try:
+        b.delete("wind", eighth)  # generation 4; half the batch's segment is tombstoned
+        assert b.merge_candidates() == [a.store.segments()[-1].name]
+        read_live_rows = a.store.live_rows
+        merged: list[bool] = []
+
+        def live_rows_then_bs_merge() -> Any:
+            rows = read_live_rows()
+            if not merged:
+                merged.append(b.merge())  # generation 5 commits between A's reads
+            return rows
+
+        monkeypatch.setattr(a.store, "live_rows", live_rows_then_bs_merge)
+        with b._writing():  # B holds the writer's lock: A reads without syncing
+            assert a.refresh() is True
+        assert merged == [True]
+        assert (a.version, a.segment_count) == (b.version, b.segment_count) == (5, 2)
+        found = a.engine.search("瓜州风电场7号的装机容量", collections=["wind"])
+        assert [p.doc_id for p in found] == [seventh]
+        assert answers(a) == answers(b)
+    finally:
+        b.close()
+        a.close()
+
+
+@pytest.mark.postgres
 def test_a_writer_that_lost_its_lock_commits_nothing(
     tmp_path: Path, embedder: Any, pg_url: str
 ) -> None:
