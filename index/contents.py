@@ -159,8 +159,15 @@ class Contents:
         """One document with its text; raises DocumentNotFoundError."""
         row = self._doc_rows.get(doc_id)
         if row is None:
-            raise DocumentNotFoundError(doc_id)
+            raise DocumentNotFoundError(doc_id, alias_of=self.alias_target(doc_id))
         return self.data.documents[row]
+
+    def alias_target(self, alias_id: str) -> str | None:
+        """The document `alias_id` is stored as an alias of (None: it is no alias)."""
+        for doc_id, aliases in self.catalog.aliases.items():
+            if any(alias.alias_id == alias_id for alias in aliases):
+                return doc_id
+        return None
 
     def n_passages_of(self, doc_id: str) -> int:
         """Number of passages of one document."""

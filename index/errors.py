@@ -30,12 +30,20 @@ MAX_ECHOED_ID_CHARS = 100
 class DocumentNotFoundError(LookupError):
     """No document with the requested id: raise it with the id, it words the message."""
 
-    def __init__(self, doc_id: str) -> None:
+    def __init__(self, doc_id: str, alias_of: str | None = None) -> None:
         super().__init__(doc_id)
         self.doc_id = doc_id
+        self.alias_of = alias_of
+        """The document `doc_id` is a stored copy (an alias) of, if it is one."""
 
     def __str__(self) -> str:
-        return f"no document with id {shown_id(self.doc_id)}"
+        message = f"no document with id {shown_id(self.doc_id)}"
+        if self.alias_of is None:
+            return message
+        return (
+            f"{message}: it is an alias of document {shown_id(self.alias_of)} (a copy of it "
+            "from another outlet, listed in that document's aliases)"
+        )
 
 
 def shown_id(doc_id: str) -> str:

@@ -397,7 +397,7 @@ def rm(
         library = _open_library(True)
         try:
             if collection is None:
-                collection = library.stored(doc_id).collection
+                collection = library.collection_of(doc_id)  # a document's or an alias's
             library.delete(collection, doc_id)
         except _errors(LookupError) as exc:
             fail(f"no document {doc_id!r}" if isinstance(exc, LookupError) else str(exc))

@@ -211,10 +211,27 @@ class Library:
         return self.store.collections()
 
     def stored(self, doc_id: str) -> StoredDocument:
+        """A stored document; raises DocumentNotFoundError (naming the document an alias id is
+        a copy of)."""
         doc = self.store.get(doc_id)
         if doc is None:
-            raise DocumentNotFoundError(doc_id)
+            alias = self._alias(doc_id)
+            raise DocumentNotFoundError(doc_id, alias_of=alias.doc_id if alias else None)
         return doc
+
+    def collection_of(self, doc_id: str) -> str:
+        """The collection of a stored document or alias; raises DocumentNotFoundError."""
+        doc = self.store.get(doc_id)
+        if doc is not None:
+            return doc.collection
+        alias = self._alias(doc_id)
+        if alias is None:
+            raise DocumentNotFoundError(doc_id)
+        return alias.collection
+
+    def _alias(self, alias_id: str) -> aliases.StoredAlias | None:
+        with self.store.transaction() as conn:
+            return aliases.get_alias(conn, alias_id)
 
     @property
     def version(self) -> int:

@@ -16,6 +16,7 @@ import pytest
 from corpus.loader import load_corpus
 from index.dedup.fingerprint import copy_similarity, fingerprint, shingles
 from index.dedup.text import comparable_text, same_figures
+from index.errors import DocumentNotFoundError
 from index.store.files import read_index
 from index.store.library import Library
 from index.store.writes import NewDocument
@@ -137,7 +138,16 @@ def test_deleting_an_alias_removes_it_and_deleting_the_first_copy_promotes_the_o
         report = library.add("wire", [read(name, data) for name, data in FILES[:4]])
         first = report.documents[0].doc_id
         gbk, html, reprint = (w.alias_id for w in report.documents[1:])
+        assert library.collection_of(html) == library.collection_of(first) == "wire"
+        with pytest.raises(DocumentNotFoundError) as not_a_document:
+            library.stored(html)
+        assert str(not_a_document.value) == (
+            f"no document with id '{html}': it is an alias of document '{first}' (a copy of it "
+            "from another outlet, listed in that document's aliases)"
+        )
         library.delete("wire", html)
+        with pytest.raises(DocumentNotFoundError, match=r"^no document with id '[0-9a-f]+'$"):
+            library.collection_of(html)
         assert [a.alias_id for a in library.engine.contents.aliases_of(first)] == [gbk, reprint]
         library.delete("wire", first)  # the oldest alias (the GBK file) takes its place
         assert [d.doc_id for d in library.store.documents("wire")] == [gbk]

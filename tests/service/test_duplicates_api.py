@@ -85,6 +85,13 @@ def test_one_story_four_ways_is_one_document_with_three_aliases_across_a_restart
         assert [{k: a[k] for k in OUTLETS[0]} for a in aliases] == OUTLETS
         assert [a["alias_id"] for a in aliases] == alias_ids[1:4]
         assert http.get(f"/v1/documents/{other}").json()["aliases"] == []
+        as_alias = http.get(f"/v1/documents/{alias_ids[1]}")
+        assert as_alias.status_code == 404
+        assert as_alias.json()["error"] == {
+            "code": "document_not_found",
+            "message": f"no document with id '{alias_ids[1]}': it is an alias of document "
+            f"'{first}' (a copy of it from another outlet, listed in that document's aliases)",
+        }
 
         passages = search(http, "兰州新区氢能产业园总投资多少")
         texts = [p["text"] for p in passages]
