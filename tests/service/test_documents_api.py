@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_API_KEY
+from tests.news_fixtures import HYDROGEN as _HYDROGEN
+from tests.news_fixtures import WIND as _WIND
 from tests.service.conftest import DOCS_MAX_FILE_BYTES as MAX_FILE_BYTES
 
 pytestmark = pytest.mark.slow
@@ -29,22 +31,8 @@ FIXTURES = ROOT / "tests" / "corpus" / "fixtures"
 ENCRYPTED_PDF = (FIXTURES / "encrypted.pdf").read_bytes()
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-HYDROGEN = {
-    "title": "兰州新区氢能产业园开工",
-    "text": "3月1日，兰州新区氢能产业园开工建设，总投资52亿元。园区建成后每年可生产氢燃料电池"
-    "汽车6800辆，带动就业4000人。",
-    "published": "2025-03-01",
-    "source": "甘肃日报",
-    "metadata": {"desk": "economy", "lang": "zh"},
-}
-WIND = {
-    "title": "酒泉风电装机突破两千万千瓦",
-    "text": "截至2025年6月底，酒泉市风电装机容量达到2150万千瓦，占全省风电装机的六成。"
-    "今年新增的风电项目主要分布在瓜州和玉门。",
-    "published": "2025-07-02",
-    "source": "酒泉日报",
-    "metadata": {"desk": "energy", "lang": "zh"},
-}
+HYDROGEN = {**_HYDROGEN, "metadata": {"desk": "economy", "lang": "zh"}}
+WIND = {**_WIND, "metadata": {"desk": "energy", "lang": "zh"}}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.news_fixtures import HYDROGEN as _HYDROGEN
+
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "酒钢集团的产品种类扩展到了多少个"
 TOOLS = {"search", "ask", "get_document"}
@@ -156,14 +158,7 @@ def test_the_mcp_mount_is_not_in_the_openapi_document(live_server: str) -> None:
     assert not [p for p in paths if p.startswith("/mcp")]
 
 
-HYDROGEN = {
-    "title": "兰州新区氢能产业园开工",
-    "text": "3月1日，兰州新区氢能产业园开工建设，总投资52亿元。园区建成后每年可生产氢燃料电池"
-    "汽车6800辆，带动就业4000人。",
-    "published": "2025-03-01",
-    "source": "甘肃日报",
-    "metadata": {"desk": "economy"},
-}
+HYDROGEN = {**_HYDROGEN, "metadata": {"desk": "economy"}}
 SOLAR = {
     "title": "敦煌光热电站并网",
     "text": "敦煌100兆瓦熔盐塔式光热电站全面并网发电，年发电量可达3.9亿千瓦时。",

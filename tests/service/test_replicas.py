@@ -21,6 +21,8 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_API_KEY
+from tests.news_fixtures import HYDROGEN as _HYDROGEN
+from tests.news_fixtures import WIND as _WIND
 from tests.pg import PostgresServer
 from tests.servers import running_milvus_lite, start_server, stop
 
@@ -35,22 +37,8 @@ FRESHNESS_S = 2.0
 MILVUS_TIMEOUT_S = 60  # the first replica's first sync writes the seed corpus into Milvus
 AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
 
-HYDROGEN = {
-    "doc_id": "hydrogen-2025",
-    "title": "兰州新区氢能产业园开工",
-    "text": "3月1日，兰州新区氢能产业园开工建设，总投资52亿元。园区建成后每年可生产氢燃料电池"
-    "汽车6800辆，带动就业4000人。",
-    "published": "2025-03-01",
-    "source": "甘肃日报",
-}
-WIND = {
-    "doc_id": "wind-2025",
-    "title": "酒泉风电装机突破两千万千瓦",
-    "text": "截至2025年6月底，酒泉市风电装机容量达到2150万千瓦，占全省风电装机的六成。"
-    "今年新增的风电项目主要分布在瓜州和玉门。",
-    "published": "2025-07-02",
-    "source": "酒泉日报",
-}
+HYDROGEN = {**_HYDROGEN, "doc_id": "hydrogen-2025"}
+WIND = {**_WIND, "doc_id": "wind-2025"}
 SOLAR = {
     "doc_id": "solar-2025",
     "title": "敦煌光热电站并网",

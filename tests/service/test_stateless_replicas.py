@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from index.store.writerlock import AdvisoryLock
 from tests.conftest import TEST_API_KEY
+from tests.news_fixtures import HYDROGEN, WIND
 from tests.servers import ROOT, running_milvus_lite, running_server, start_server, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.milvus, pytest.mark.postgres]
@@ -35,20 +36,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.milvus, pytest.mark.postgres]
 AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
 FRESH_S = 2.0
 """A write acknowledged by one replica is served by every replica within this."""
-HYDROGEN = {
-    "title": "兰州新区氢能产业园开工",
-    "text": "3月1日，兰州新区氢能产业园开工建设，总投资52亿元。园区建成后每年可生产氢燃料电池"
-    "汽车6800辆，带动就业4000人。",
-    "published": "2025-03-01",
-    "source": "甘肃日报",
-}
-WIND = {
-    "title": "酒泉风电装机突破两千万千瓦",
-    "text": "截至2025年6月底，酒泉市风电装机容量达到2150万千瓦，占全省风电装机的六成。"
-    "今年新增的风电项目主要分布在瓜州和玉门。",
-    "published": "2025-07-02",
-    "source": "酒泉日报",
-}
 QUESTIONS = ["兰州新区氢能产业园总投资多少", "酒泉市风电装机容量达到多少", "白银炉能耗降低了多少"]
 
 
