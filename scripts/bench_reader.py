@@ -3,9 +3,9 @@
     python scripts/bench_reader.py [--index var/index] [--cache var/eval-cache]
 
 Each variant answers the CMRC trial (Chinese and English questions, and the unanswerable ones)
-over the CMRC index, and the seed sets over the seed index, in-process, one thread. The
-ranking and the answer scorer that shortlists sentences run on the documented defaults (which
-never saw CMRC); the reader never saw any of these sets. Prints, per variant: answer (the
+over the CMRC index, and the seed sets over the seed index, in-process, one thread (the
+reader's may be varied: ``--reader-threads 1,2``). The ranking and the answer scorer that
+shortlists sentences run on the documented defaults (which never saw CMRC); the reader never saw any of these sets. Prints, per variant: answer (the
 chosen sentence holds a gold answer), answerable null, unanswerable recall, and ask p50/p95.
 Quality comes from `ragqa eval run`; this table is for choosing the operating point.
 """
@@ -32,6 +32,11 @@ def main() -> None:
     parser.add_argument("--candidates", default="2,4,6,8")
     parser.add_argument("--lengths", default="64,96")
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
+    parser.add_argument(
+        "--reader-threads",
+        default="1",
+        help="the reader's intra-op threads per variant, e.g. 1,2 (the encoder keeps one)",
+    )
     parser.add_argument("--sets", default="cmrc,cmrc-en,cmrc-unanswerable,own,dev,nonsense")
     parser.add_argument(
         "--alone",
@@ -52,7 +57,11 @@ def main() -> None:
     limit_threads(1)
     base = default_model_dir()
     folder = provision_reader(base, base.parent / READER_FOLDER, args.weights)
-    reader = Reader(folder, weights=args.weights)
+    readers = {
+        int(t): Reader(folder, weights=args.weights, threads=int(t))
+        for t in args.reader_threads.split(",")
+    }
+    reader = next(iter(readers.values()))
     seed = Engine.load(args.index)
     names = args.sets.split(",")
     cmrc = seed
@@ -60,10 +69,12 @@ def main() -> None:
         _, cmrc_dir = cmrc_index(args.cache, seed.embedder)
         cmrc = Engine.load(cmrc_dir, embedder=seed.embedder)
 
-    def variant(engine: Engine, candidates: int | None, length: int, alone: bool) -> Engine:
+    def variant(
+        engine: Engine, candidates: int | None, length: int, alone: bool, threads: int
+    ) -> Engine:
         chosen = None
         if candidates is not None:
-            chosen = copy.copy(reader)
+            chosen = copy.copy(readers[threads])
             chosen.params = dataclasses.replace(
                 reader.params, candidates=candidates, abstain_on_features=not alone
             )
@@ -80,21 +91,24 @@ def main() -> None:
         )
 
     sets = [(name, NONSENSE if name == "nonsense" else SETS[name]) for name in names]
-    variants: list[tuple[str, int | None, int, bool]] = [("no reader", None, 96, False)]
-    for length in (int(x) for x in args.lengths.split(",")):
-        for count in (int(x) for x in args.candidates.split(",")):
-            variants.append((f"reader k={count} len={length}", count, length, False))
-            if args.alone:
-                variants.append((f"reader k={count} len={length} alone", count, length, True))
+    variants: list[tuple[str, int | None, int, bool, int]] = [("no reader", None, 96, False, 1)]
+    for threads in readers:
+        shown = "" if len(readers) == 1 else f" threads={threads}"
+        for length in (int(x) for x in args.lengths.split(",")):
+            for count in (int(x) for x in args.candidates.split(",")):
+                label = f"reader k={count} len={length}{shown}"
+                variants.append((label, count, length, False, threads))
+                if args.alone:
+                    variants.append((f"{label} alone", count, length, True, threads))
     print(f"reader: {reader.manifest.layers} layers, threshold {reader.params.threshold}")
     header = (
         "| variant | set | n | answer | answerable null | unanswerable recall | p50 ms | p95 ms |"
     )
     print(header)
     print("|---" * 8 + "|")
-    for label, k, length, alone in variants:
+    for label, k, length, alone, threads in variants:
         for _, named in sets:
-            engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length, alone)
+            engine = variant(cmrc if named.corpus == "cmrc" else seed, k, length, alone, threads)
             rows: dict[str, list[tuple[bool, str | None, float, tuple[str, ...]]]] = {}
             for q in named.load():
                 started = time.perf_counter()
