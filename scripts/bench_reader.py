@@ -5,8 +5,9 @@
 Each variant answers the CMRC trial (Chinese and English questions, and the unanswerable ones)
 over the CMRC index, and the seed sets over the seed index, in-process, one thread (the
 reader's may be varied: ``--reader-threads 1,2``). The ranking and the answer scorer that
-shortlists sentences run on the documented defaults (which never saw CMRC); the reader never saw any of these sets. Prints, per variant: answer (the
-chosen sentence holds a gold answer), answerable null, unanswerable recall, and ask p50/p95.
+shortlists sentences run on the documented defaults (which never saw CMRC); the reader never
+saw any of these sets. Prints, per variant: answer (the chosen sentence holds a gold answer),
+answerable null, unanswerable recall, and ask p50/p95.
 Quality comes from `ragqa eval run`; this table is for choosing the operating point.
 """
 
