@@ -98,7 +98,7 @@ def open_reader(settings: Settings) -> Reader | None:
     from index.encode.provision import default_model_dir
     from index.reader.runtime import reader_of
 
-    return reader_of(settings.reader, default_model_dir().parent, settings.torch_threads)
+    return reader_of(settings.reader, default_model_dir().parent, settings.reader_threads)
 
 
 def library_options(manifest: IndexManifest | None) -> dict[str, Any]:

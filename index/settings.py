@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         le=64,
         description="intra-op threads of each request's numeric work (torch, numpy's BLAS, OpenMP)",
     )
+    reader_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="intra-op threads of the reader's onnxruntime session (with RAGQA_READER). "
+        "1: with 2 a lone question's p95 falls by 10-20 ms in process, but 8 clients get no "
+        'more answers a second (46.1 against 47.6 on 2 cores; docs/reader.md, "Latency")',
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -89,7 +97,8 @@ class Settings(BaseSettings):
         "`answer: null`: on = the one scripts/setup provisioned from index/reader/weights/ "
         "(refuse to start without it), auto = that one when provisioned, off = the answer "
         "features and the abstention model (`index.reader.runtime.reader_of`). Off by default: "
-        "it answers better but adds 50-120 ms a question on one thread (docs/reader.md)",
+        "it answers better but adds 15-40 ms a question at the median on one thread, and its p95 "
+        "is 70-95 ms (docs/reader.md)",
     )
     data_dir: Path | None = None
     """The document store (SQLite, unless `store_url` says otherwise) and index segments;

@@ -1,7 +1,7 @@
 """Turn the shipped reader delta into its runtime form, offline, at set-up.
 
 base encoder folder + `weights/` (delta + manifest) -> a folder beside the encoder holding
-``reader_int8.onnx`` (dynamic int8, as the encoder), the tokenizer and a provisioning record
+``reader_int8.onnx`` (dynamic int8, `QUANTIZATION`), the tokenizer and a provisioning record
 naming the delta and base it was made from. A folder whose record does not match the shipped
 delta is rebuilt; one made by a half-finished export is never used (temporary sibling, rename).
 """
@@ -31,6 +31,24 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"
 READER_FOLDER = "ragqa-reader-int8"
 ONNX_FILE = "reader_int8.onnx"
 RECORD = "provision.json"
+QUANTIZATION = (
+    "dynamic int8, per channel: U8S8 with 7-bit weights (reduce_range); "
+    "layers 4-5's feed-forward outputs in fp32"
+)
+"""How the reader is quantised, recorded in its folder (a folder made otherwise is rebuilt).
+
+Signed weights let onnxruntime use AVX-512 VNNI (VPDPBUSD) for the products; reduced range keeps
+them within 7 bits, so CPUs without VNNI, which compute U8S8 with VPMADDUBSW and its saturating
+int16 sums, get exact products too (the reason the encoder stays U8U8). The feed-forward output
+products of layers 4 and 5 (`FP32_NODES`) stay fp32: their inputs' range is wide, and quantising
+them per call was most of the scores' drift from fp32. Measured with
+`scripts/bench_reader_int8.py` (docs/reader.md, "Latency"): three pairs 40 ms a call on one
+thread against 75 ms with U8U8, and half U8U8's drift from the fp32 scores."""
+FP32_NODES = (
+    "/encoder/encoder/layer.4/output/dense/MatMul",
+    "/encoder/encoder/layer.5/output/dense/MatMul",
+)
+"""The products left in fp32 (`QUANTIZATION`); a reader with fewer layers has none of them."""
 
 
 def expected_record(weights: Path) -> dict[str, str]:
@@ -38,6 +56,7 @@ def expected_record(weights: Path) -> dict[str, str]:
     return {
         "delta_sha256": file_sha256(weights / DELTA),
         "manifest_sha256": file_sha256(weights / MANIFEST),
+        "quantization": QUANTIZATION,
     }
 
 
@@ -50,7 +69,10 @@ def runtime_problem(folder: Path, weights: Path = WEIGHTS) -> str | None:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return f"{folder / RECORD} is missing or unreadable; run scripts/setup"
-    if any(record.get(k) != v for k, v in expected_record(weights).items()):
+    expected = expected_record(weights)
+    if record.get("quantization") != expected.pop("quantization"):
+        return f"the reader in {folder} was quantised otherwise; run scripts/setup"
+    if any(record.get(k) != v for k, v in expected.items()):
         return f"the reader in {folder} was made from other weights; run scripts/setup"
     if file_sha256(onnx_path) != record.get("onnx_sha256"):
         return f"the reader file {onnx_path} is damaged; run scripts/setup"
@@ -100,10 +122,11 @@ def provision_reader(
                 quantize_dynamic(
                     str(fp32),
                     str(tmp / ONNX_FILE),
-                    op_types_to_quantize=["MatMul", "Gemm", "Gather"],  # as the encoder
+                    op_types_to_quantize=["MatMul", "Gemm", "Gather"],
+                    nodes_to_exclude=list(FP32_NODES),
                     per_channel=True,
-                    reduce_range=False,
-                    weight_type=QuantType.QUInt8,
+                    reduce_range=True,  # QUANTIZATION: VNNI speed, exact without VNNI
+                    weight_type=QuantType.QInt8,
                     extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
                 )
         finally:

@@ -43,6 +43,19 @@ def test_fit_picks_the_weight_that_answers_most_within_the_ceiling() -> None:
     assert tried["4.0"]["answer"] == 0.25
 
 
+def test_of_weights_that_answer_as_many_the_fit_keeps_the_smallest() -> None:
+    # every weight answers the one answerable question; weights of 1 and more also refuse the
+    # off-corpus one (its features are 0), but the features do not weigh in for that alone
+    rows = [
+        Shortlist(True, features=[1.0], reader=[0.0], right=[True]),
+        Shortlist(False, features=[0.0], reader=[0.5], right=[False]),
+    ]
+    params, tried = fit(rows, candidates=1, max_null=0.0)
+    assert (params.feature_weight, params.threshold) == (0.0, 0.0)
+    assert [tried[w]["off_corpus_refused"] for w in ("0.0", "1.0", "4.0")] == [0.0, 1.0, 1.0]
+    assert {tried[w]["answer"] for w in ("0.0", "0.25", "0.5", "1.0", "2.0", "4.0")} == {1.0}
+
+
 def test_the_first_sentence_is_accepted_unread_rest_where_that_costs_no_answer() -> None:
     # threshold 1: the third question's first sentence (2.0) and the second's (1.0, wrong, but
     # wrong after reading both too) stop early; the first question reads both and is right

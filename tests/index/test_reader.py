@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
+import json
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from index.reader.data import (
     sentence_units,
     split_by_paragraph,
 )
-from index.reader.export import READER_FOLDER, provision_reader
+from index.reader.export import QUANTIZATION, READER_FOLDER, RECORD, provision_reader
 from index.reader.model import (
     DELTA,
     ReaderManifest,
@@ -283,6 +285,23 @@ def test_a_manifest_of_another_format_is_refused(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"format_version": 99}', encoding="utf-8")
     with pytest.raises(ReaderMismatchError, match="format_version 99, expected 1"):
         ReaderManifest.read(tmp_path)
+
+
+@slow
+def test_a_runtime_folder_quantised_otherwise_is_refused_and_rebuilt_by_set_up(
+    small_reader: Reader, trained: TrainConfig, tmp_path: Path
+) -> None:
+    folder = tmp_path / READER_FOLDER
+    shutil.copytree(small_reader.folder, folder)
+    record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    record["quantization"] = "dynamic int8, per channel: U8U8"  # what readers were until 12-08
+    (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(ReaderMismatchError, match="was quantised otherwise; run scripts/setup"):
+        Reader(folder, weights=trained.out_dir)
+    provision_reader(trained.base, folder, trained.out_dir, quiet=True)
+    rebuilt = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    assert rebuilt["quantization"] == QUANTIZATION
+    assert Reader(folder, weights=trained.out_dir).manifest == small_reader.manifest
 
 
 @slow

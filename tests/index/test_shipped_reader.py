@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from index.reader.export import READER_FOLDER, WEIGHTS, provision_reader
+from index.reader.export import (
+    FP32_NODES,
+    ONNX_FILE,
+    QUANTIZATION,
+    READER_FOLDER,
+    RECORD,
+    WEIGHTS,
+    provision_reader,
+)
 from index.reader.model import DELTA, ReaderManifest, check_base, file_sha256
 from index.reader.runtime import STAGE_FILE, Reader, ReaderParams, reader_of
 
@@ -67,6 +75,20 @@ def test_the_shipped_delta_fits_the_provisioned_base(shipped: Reader) -> None:
 
     check_base(default_model_dir(), shipped.manifest)  # raises when it does not
     assert shipped.params == ReaderParams.read(WEIGHTS, shipped.manifest)
+
+
+def test_the_provisioned_reader_is_int8_but_for_the_products_it_keeps_in_fp32(
+    shipped: Reader,
+) -> None:
+    import onnx
+
+    record = json.loads((shipped.folder / RECORD).read_text(encoding="utf-8"))
+    assert record["quantization"] == QUANTIZATION
+    graph = onnx.load(str(shipped.folder / ONNX_FILE)).graph
+    kinds = {node.name: node.op_type for node in graph.node}
+    assert [kinds[name] for name in FP32_NODES] == ["MatMul", "MatMul"]
+    # 12 layers of 6 weight products (query, key, value, attention out, up, down), the head
+    assert sum(op == "MatMulInteger" for op in kinds.values()) == 12 * 6 + 1 - len(FP32_NODES)
 
 
 def test_the_reader_puts_the_answer_sentence_first(shipped: Reader) -> None:
