@@ -142,3 +142,13 @@ def test_every_answer_the_shipped_reader_chooses_is_a_verbatim_offset_checked_sl
         doc = reading.contents.document(result.answer.doc_id)
         assert doc.text[result.answer.char_start : result.answer.char_end] == result.answer.text
     assert answered >= len(questions) * 0.8
+
+
+def test_the_reader_runs_on_the_threads_the_settings_give_it(shipped: Reader) -> None:
+    from index.opening import open_reader
+    from index.settings import Settings
+
+    for threads in (1, 2):
+        reader = open_reader(Settings(reader="on", reader_threads=threads))
+        assert reader is not None and reader.folder == shipped.folder
+        assert reader.session.get_session_options().intra_op_num_threads == threads
