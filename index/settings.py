@@ -97,8 +97,8 @@ class Settings(BaseSettings):
         "`answer: null`: on = the one scripts/setup provisioned from index/reader/weights/ "
         "(refuse to start without it), auto = that one when provisioned, off = the answer "
         "features and the abstention model (`index.reader.runtime.reader_of`). Off by default: "
-        "it answers better but adds 15-40 ms a question at the median on one thread, and its p95 "
-        "is 70-95 ms (docs/reader.md)",
+        "it answers better but adds 14-25 ms a question at the median on one thread, and its p95 "
+        "is 65-106 ms (docs/reader.md)",
     )
     data_dir: Path | None = None
     """The document store (SQLite, unless `store_url` says otherwise) and index segments;

@@ -43,7 +43,7 @@ int16 sums, get exact products too (the reason the encoder stays U8U8). The feed
 products of layers 4 and 5 (`FP32_NODES`) stay fp32: their inputs' range is wide, and quantising
 them per call was most of the scores' drift from fp32. Measured with
 `scripts/bench_reader_int8.py` (docs/reader.md, "Latency"): three pairs 40 ms a call on one
-thread against 75 ms with U8U8, and half U8U8's drift from the fp32 scores."""
+thread against 66 ms with U8U8, and less than half U8U8's drift from the fp32 scores."""
 FP32_NODES = (
     "/encoder/encoder/layer.4/output/dense/MatMul",
     "/encoder/encoder/layer.5/output/dense/MatMul",

@@ -6,7 +6,7 @@ which stage 5 answers `null`, are `ReaderParams`, fitted into `weights/stage.jso
 
 The reader is opt-in: an engine uses it when given one (`index.reader.stage.ReaderStage`), and
 the service when `Settings.reader` asks for it (`reader_of`). It answers better than the answer
-features but costs 15-40 ms more a question at the median on one thread (docs/reader.md).
+features but costs 14-25 ms more a question at the median on one thread (docs/reader.md).
 """
 
 from __future__ import annotations
