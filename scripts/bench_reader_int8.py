@@ -17,17 +17,16 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMES = {  # name: (weight type, reduce_range, the products left in fp32)
-    "u8u8": ("QUInt8", False, False),
-    "u8s8": ("QInt8", False, False),
-    "u8s8-7bit": ("QInt8", True, False),
-    "shipped": ("QInt8", True, True),
+SCHEMES = {  # name: (signed weights, reduce_range, FP32_NODES left in fp32)
+    "u8u8": (False, False, False),
+    "u8s8": (True, False, False),
+    "u8s8-7bit": (True, True, False),
+    "shipped": (True, True, True),
 }
 
 
@@ -39,13 +38,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import onnxruntime as ort
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
 
     from index.encode.provision import default_model_dir
     from index.reader.data import load_cmrc_train, sentence_units
-    from index.reader.export import FP32_NODES, WEIGHTS
+    from index.reader.export import FP32_NODES, WEIGHTS, export_fp32, quantize
     from index.reader.model import ReaderManifest, apply_delta, build_network, encode_pairs
 
     logging.getLogger().setLevel(logging.ERROR)
@@ -56,35 +53,16 @@ def main() -> None:
     if not fp32.exists():
         network = build_network(base, manifest.layers).eval()
         apply_delta(network, WEIGHTS, manifest)
-        ids = torch.tensor([[0, 6, 7, 2, 2, 8, 9, 2], [0, 6, 2, 2, 9, 2, 1, 1]])
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                network,
-                (ids, (ids != 1).long()),
-                str(fp32),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["scores"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "scores": {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
-    for name, (weight_type, reduce_range, fp32_nodes) in SCHEMES.items():
+        export_fp32(network, fp32)
+    for name, (signed, reduce_range, fp32_nodes) in SCHEMES.items():
         path = args.out / f"{name}.onnx"
         if not path.exists():
-            quantize_dynamic(
-                str(fp32),
-                str(path),
-                op_types_to_quantize=["MatMul", "Gemm", "Gather"],
-                nodes_to_exclude=list(FP32_NODES) if fp32_nodes else [],
-                per_channel=True,
+            quantize(
+                fp32,
+                path,
+                signed=signed,
                 reduce_range=reduce_range,
-                weight_type=getattr(QuantType, weight_type),
-                extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+                fp32_nodes=FP32_NODES if fp32_nodes else (),
             )
 
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))

@@ -15,7 +15,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.reader.model import (
     DELTA,
@@ -26,6 +29,9 @@ from index.reader.model import (
     check_base,
     file_sha256,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 READER_FOLDER = "ragqa-reader-int8"
@@ -79,13 +85,71 @@ def runtime_problem(folder: Path, weights: Path = WEIGHTS) -> str | None:
     return None
 
 
+def export_fp32(network: torch.nn.Module, path: Path) -> None:
+    """Export the reader network to an fp32 ONNX file (dynamic batch and length)."""
+    import torch
+
+    ids = torch.tensor([[0, 6, 7, 2, 2, 8, 9, 2], [0, 6, 2, 2, 9, 2, 1, 1]])
+    with _quiet(), torch.no_grad():
+        torch.onnx.export(
+            network,
+            (ids, (ids != 1).long()),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["scores"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "scores": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def quantize(
+    fp32: Path,
+    path: Path,
+    *,
+    signed: bool = True,
+    reduce_range: bool = True,
+    fp32_nodes: tuple[str, ...] = FP32_NODES,
+) -> None:
+    """Dynamic int8 of an exported reader, per channel: by default `QUANTIZATION` (the other
+    schemes are `scripts/bench_reader_int8.py`'s comparison)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet():
+        quantize_dynamic(
+            str(fp32),
+            str(path),
+            op_types_to_quantize=["MatMul", "Gemm", "Gather"],
+            nodes_to_exclude=list(fp32_nodes),
+            per_channel=True,
+            reduce_range=reduce_range,
+            weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
+            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+        )
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Without the exporter's and quantiser's warnings and log lines."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
 def provision_reader(
     base: Path, target: Path, weights: Path = WEIGHTS, *, quiet: bool = False
 ) -> Path:
     """Build the int8 ONNX reader in `target` from `base` + `weights` (once)."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     if runtime_problem(target, weights) is None:
         return target
     started = time.perf_counter()
@@ -97,40 +161,8 @@ def provision_reader(
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         fp32 = tmp / "reader_fp32.onnx"
-        ids = torch.tensor([[0, 6, 7, 2, 2, 8, 9, 2], [0, 6, 2, 2, 9, 2, 1, 1]])
-        mask = (ids != 1).long()
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)
-        try:
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    network,
-                    (ids, mask),
-                    str(fp32),
-                    input_names=["input_ids", "attention_mask"],
-                    output_names=["scores"],
-                    dynamic_axes={
-                        "input_ids": {0: "batch", 1: "tokens"},
-                        "attention_mask": {0: "batch", 1: "tokens"},
-                        "scores": {0: "batch"},
-                    },
-                    opset_version=17,
-                    dynamo=False,
-                )
-                quantize_dynamic(
-                    str(fp32),
-                    str(tmp / ONNX_FILE),
-                    op_types_to_quantize=["MatMul", "Gemm", "Gather"],
-                    nodes_to_exclude=list(FP32_NODES),
-                    per_channel=True,
-                    reduce_range=True,  # QUANTIZATION: VNNI speed, exact without VNNI
-                    weight_type=QuantType.QInt8,
-                    extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
-                )
-        finally:
-            root.setLevel(level)
+        export_fp32(network, fp32)
+        quantize(fp32, tmp / ONNX_FILE)
         fp32.unlink()
         shutil.copyfile(base / "tokenizer.json", tmp / "tokenizer.json")
         shutil.copyfile(weights / MANIFEST, tmp / MANIFEST)
